@@ -1,0 +1,95 @@
+"""A content-addressed on-disk cache of stage outputs.
+
+An entry is a folder `<root>/<kind>/<key>/` holding the artifact's files, `metrics.json` and a
+`.complete` marker. It is built in a temporary sibling folder and renamed into place, so a crash
+never leaves half an entry behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_COMPLETE = ".complete"
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
+
+
+def make_key(**parts: Any) -> str:
+    """A stable key from named parts (stage identity, config, upstream keys, input hashes)."""
+    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()[:32]
+
+
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def hash_file(path: str | Path) -> str:
+    """SHA-256 of a file's content, memoised per (path, size, mtime) within the process."""
+    path = Path(path)
+    stat = path.stat()
+    memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo not in _FILE_HASHES:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _FILE_HASHES[memo] = digest.hexdigest()
+    return _FILE_HASHES[memo]
+
+
+class Cache:
+    """Stage outputs by (kind, key). `enabled=False` still builds entries, in a scratch folder."""
+
+    def __init__(self, root: str | Path, enabled: bool = True) -> None:
+        self.root = Path(root)
+        self.enabled = enabled
+
+    def entry(self, kind: str, key: str) -> Path:
+        return self.root / kind / key
+
+    def lookup(self, kind: str, key: str) -> Path | None:
+        path = self.entry(kind, key)
+        return path if self.enabled and (path / _COMPLETE).is_file() else None
+
+    def invalidate(self, kind: str, key: str) -> None:
+        shutil.rmtree(self.entry(kind, key), ignore_errors=True)
+
+    def read_metrics(self, entry: Path) -> dict[str, Any]:
+        path = entry / "metrics.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    @contextmanager
+    def writing(self, kind: str, key: str) -> Iterator[Path]:
+        """Yields a temporary folder; on success it becomes the entry, on error it vanishes."""
+        final = self.entry(kind, key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
+        try:
+            yield tmp
+            (tmp / _COMPLETE).write_text("")
+            if final.exists():  # a stale or refreshed entry: replace it
+                shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def write_metrics(self, entry_tmp: Path, metrics: dict[str, Any]) -> None:
+        (entry_tmp / "metrics.json").write_text(
+            json.dumps(metrics, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+    def scratch(self, kind: str) -> Path:
+        """A persistent per-kind folder backends may use (e.g. per-speaker VC models)."""
+        path = self.root / "_state" / kind
+        path.mkdir(parents=True, exist_ok=True)
+        return path

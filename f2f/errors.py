@@ -1,0 +1,59 @@
+"""One exception hierarchy for everything f2f raises on purpose.
+
+The CLI turns any `F2FError` into one line and a non-zero exit code; anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class F2FError(Exception):
+    """Base of every error f2f raises for a user to read."""
+
+    exit_code = 1
+
+
+class ConfigError(F2FError):
+    """A configuration value, flag or option is wrong."""
+
+    exit_code = 2
+
+
+class UnsupportedLanguageError(ConfigError):
+    """The requested target language has no backend that can produce it."""
+
+
+class MediaError(F2FError):
+    """An input or output media file is missing, unreadable or unusable."""
+
+    exit_code = 3
+
+
+class NoSpeechError(MediaError):
+    """The audio holds silence only, or no speech could be recognised."""
+
+    exit_code = 4
+
+
+class NoFaceError(MediaError):
+    """No face was found where one is required."""
+
+    exit_code = 5
+
+
+class MissingDependencyError(F2FError):
+    """A Python package or binary a backend needs is not installed."""
+
+    exit_code = 6
+
+
+class WeightsNotFoundError(F2FError):
+    """Model weights were looked for and not found; the message says where and how to get them."""
+
+    exit_code = 7
+
+
+class StageError(F2FError):
+    """A stage failed while running; earlier stages' cached work is kept."""
+
+    exit_code = 8

@@ -1,0 +1,153 @@
+"""The stage protocol: one abstract class per kind, backends registered by (kind, name).
+
+A backend module lives in `stages/<kind>/<name>.py`, subclasses the kind's base class and
+decorates itself with `@register`. Importing a backend module must stay cheap: heavy libraries
+are imported inside `load()` or the run method, never at module level.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from f2f.errors import MissingDependencyError
+
+if TYPE_CHECKING:
+    from f2f.artifacts import DubTrack, Speech, SpeechSegments, Transcript, Translation, VideoRef
+    from f2f.progress import StageProgress
+    from f2f.weights import WeightsSpec
+
+KINDS = ("asr", "mt", "tts", "vc", "lipsync")
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a backend can run on this machine, and if not, why."""
+
+    ok: bool
+    reason: str = ""
+    weights: str = ""  # where its weights were found ("" when it needs none)
+
+
+@dataclass(frozen=True)
+class EmptyConfig:
+    """For backends without options."""
+
+
+class Backend(ABC):
+    """Common base of every stage backend."""
+
+    kind: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"  # bump when outputs change, so caches are invalidated
+    Config: ClassVar[type] = EmptyConfig
+    requires: ClassVar[tuple[str, ...]] = ()  # importable module names
+    install_hint: ClassVar[str] = ""
+    quality_note: ClassVar[str] = ""  # e.g. "low quality: lexicon MT" (logged and reported)
+    languages: ClassVar[frozenset[str] | None] = None  # target languages; None = any
+
+    def __init__(self, config: Any | None = None, device: str = "cpu") -> None:
+        self.config = config if config is not None else self.Config()
+        self.device = device
+        self.metrics: dict[str, Any] = {}  # quality figures of the last run, for the report
+
+    # ---- what the graph asks of every backend
+
+    @classmethod
+    def weights_specs(cls) -> tuple[WeightsSpec, ...]:
+        """Weights this backend can use (for `f2f download` and `f2f backends`)."""
+        return ()
+
+    @classmethod
+    def missing_modules(cls) -> list[str]:
+        return [m for m in cls.requires if importlib.util.find_spec(m) is None]
+
+    def availability(self) -> Availability:
+        """Cheap check: dependencies importable and weights found. Override to add weights."""
+        missing = self.missing_modules()
+        if missing:
+            hint = f" ({self.install_hint})" if self.install_hint else ""
+            return Availability(False, f"missing Python package(s): {', '.join(missing)}{hint}")
+        return Availability(True)
+
+    def ensure_dependencies(self) -> None:
+        missing = self.missing_modules()
+        if missing:
+            hint = self.install_hint or f"pip install {' '.join(missing)}"
+            raise MissingDependencyError(
+                f"{self.kind} backend '{self.name}' needs {', '.join(missing)}: {hint}")
+
+    def weights_fingerprint(self) -> str:
+        """Identifies the weights in use (goes into the cache key). '' when weights-free."""
+        return ""
+
+    def weights_description(self) -> str:
+        """Human-readable: which weights file(s) this backend uses (logs and report)."""
+        return ""
+
+    def config_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config) if dataclasses.is_dataclass(self.config) else {}
+
+    def cache_identity(self) -> dict[str, Any]:
+        """Everything about this backend that changes its output."""
+        return {"kind": self.kind, "backend": self.name, "version": self.version,
+                "config": self.config_dict(), "weights": self.weights_fingerprint()}
+
+
+class ASRBackend(Backend):
+    kind = "asr"
+
+    @abstractmethod
+    def transcribe(self, audio: Speech, language: str, progress: StageProgress) -> Transcript:
+        """`audio` is 16 kHz mono. Returns sentence segments with word timings."""
+
+
+class MTBackend(Backend):
+    kind = "mt"
+
+    @abstractmethod
+    def translate(self, transcript: Transcript, target_language: str,
+                  progress: StageProgress) -> Translation:
+        """One translated segment per source segment, same ids and time slots."""
+
+
+class TTSBackend(Backend):
+    kind = "tts"
+
+    @abstractmethod
+    def synthesize(self, translation: Translation, progress: StageProgress) -> SpeechSegments:
+        """One clip per segment, with phoneme timings when the engine knows them."""
+
+
+class VCBackend(Backend):
+    kind = "vc"
+
+    @abstractmethod
+    def convert(self, speech: SpeechSegments, reference: Speech, cache_dir: Path,
+                progress: StageProgress) -> SpeechSegments:
+        """Re-voices each clip as the speaker heard in `reference` (the input's 16 kHz audio).
+
+        `cache_dir` is a persistent folder this backend may use for per-speaker models.
+        """
+
+
+class LipSyncBackend(Backend):
+    kind = "lipsync"
+
+    @abstractmethod
+    def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
+             progress: StageProgress) -> VideoRef:
+        """Writes a silent H.264 video at `out_path` whose mouths follow `track`.
+
+        Same fps and size as `video`, frame count = video frames + `track.extensions`.
+        """
+
+
+BASES: dict[str, type[Backend]] = {
+    "asr": ASRBackend, "mt": MTBackend, "tts": TTSBackend, "vc": VCBackend,
+    "lipsync": LipSyncBackend,
+}

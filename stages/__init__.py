@@ -1,0 +1,1 @@
+"""Stage backends, grouped by kind (asr, mt, tts, vc, lipsync)."""

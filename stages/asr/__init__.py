@@ -1,0 +1,1 @@
+"""asr backends: one module per backend; each registers itself."""

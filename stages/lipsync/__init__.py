@@ -1,0 +1,1 @@
+"""lipsync backends: one module per backend; each registers itself."""

@@ -1,0 +1,1 @@
+"""mt backends: one module per backend; each registers itself."""

@@ -1,0 +1,1 @@
+"""tts backends: one module per backend; each registers itself."""

@@ -1,0 +1,1 @@
+"""vc backends: one module per backend; each registers itself."""
