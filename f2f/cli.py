@@ -1,0 +1,227 @@
+"""`python -m f2f ...`: a thin layer that builds a config and calls one library function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from f2f.errors import F2FError
+
+log = logging.getLogger("f2f")
+STAGE_FLAGS = ("asr", "mt", "tts", "vc", "lipsync")
+
+
+def _translate_parser(sub: Any) -> None:
+    p = sub.add_parser("translate", help="translate a talking-head video",
+                       description="English video in; dubbed, lip-synced video out.")
+    p.add_argument("input", help="input video file")
+    p.add_argument("--to", dest="target_language", default=None, metavar="LANG",
+                   help="target language code (default: hi)")
+    p.add_argument("--from", dest="source_language", default=None, metavar="LANG",
+                   help="source language code (default: en)")
+    p.add_argument("-o", "--output", help="output .mp4 (default: INPUT_STEM.LANG.mp4 here)")
+    for kind in STAGE_FLAGS:
+        p.add_argument(f"--{kind}", metavar="BACKEND",
+                       help=f"{kind} backend name, or 'none' to switch the stage off")
+    p.add_argument("--translation", metavar="FILE",
+                   help="manual translation: .txt (one line per segment) or .srt")
+    p.add_argument("--dub-audio", metavar="FILE", help="manual dub: a target-language audio file")
+    p.add_argument("--keep-background", action="store_true",
+                   help="keep the original audio, quieter, under the dub")
+    p.add_argument("--face", type=int, metavar="INDEX",
+                   help="which face to lip-sync when several are visible (0 = largest)")
+    p.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: cpu)")
+    p.add_argument("--config", metavar="TOML", help="configuration file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting, e.g. --set lipsync.checkpoint=wav2lip_gan.pth")
+    p.add_argument("--workdir", help="cache and intermediate files (default: ~/.cache/f2f/cache)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor keep cached work")
+    p.add_argument("--refresh", action="append", default=[], metavar="STAGE",
+                   help="re-run this stage and everything after it")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m f2f",
+                                     description="f2f: face-to-face speech translation")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _translate_parser(sub)
+    b = sub.add_parser("backends", help="list every backend and whether it can run here")
+    b.add_argument("--json", action="store_true")
+    d = sub.add_parser("download", help="download weights by name (needs network access)")
+    d.add_argument("name", nargs="?", help="weights name; omit to list them")
+    sub.add_parser("eval", help="evaluation: sync, metrics, conditions, rate, summarize, ablate",
+                   add_help=False)
+    sub.add_parser("vc", help="voice conversion tools: `vc train SOURCE_DIR TARGET_DIR --out DIR`",
+                   add_help=False)
+    return parser
+
+
+def _setup_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname).1s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    for name in ("f2f", "stages", "lipgan", "eval"):
+        logging.getLogger(name).setLevel(level)
+
+
+class _TqdmProgress:
+    """One tqdm bar per stage, in order."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._stage = ""
+
+    def __call__(self, event: Any) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if event.stage != self._stage:
+            self.close()
+            self._stage = event.stage
+            self._bar = tqdm(total=100, desc=f"{event.stage:>8}", unit="%", leave=True,
+                             bar_format="{desc} {bar} {percentage:3.0f}% {elapsed} {postfix}",
+                             file=sys.stderr)
+        self._bar.n = int(round(event.fraction * 100))
+        if event.message:
+            self._bar.set_postfix_str(event.message[:40], refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from f2f.config import load_config
+    from f2f.pipeline import translate_video
+
+    overrides: dict[str, Any] = {
+        "target_language": args.target_language, "source_language": args.source_language,
+        "device": args.device, "manual_translation": args.translation,
+        "manual_dub_audio": args.dub_audio,
+    }
+    for kind in STAGE_FLAGS:
+        if getattr(args, kind):
+            overrides[kind] = getattr(args, kind)
+    sets = list(args.set)
+    if args.keep_background:
+        sets.append("timing.keep_background=true")
+    if args.face is not None:
+        sets.append(f"lipsync.face_index={args.face}")
+    config = load_config(args.config, sets=sets, **overrides)
+    source = Path(args.input)
+    output = Path(args.output) if args.output else Path(f"{source.stem}.{config.target_language}.mp4")
+    progress = _TqdmProgress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        result = translate_video(source, output, config, workdir=args.workdir,
+                                 use_cache=not args.no_cache, refresh=tuple(args.refresh),
+                                 progress=progress)
+    finally:
+        progress.close()
+    if not args.quiet:
+        report = result.report
+        for step in report.steps:
+            state = "off" if step.backend == "none" else "cached" if step.cached else \
+                f"{step.wall_s:.1f} s"
+            print(f"  {step.stage:<8} {step.backend:<15} {state}", file=sys.stderr)
+        for warning in report.warnings:
+            print(f"  warning: {warning}", file=sys.stderr)
+        print(f"wrote {output} ({report.total_wall_s:.1f} s); report: "
+              f"{result.outputs['report']}", file=sys.stderr)
+    return 0
+
+
+def _backends(args: argparse.Namespace) -> int:
+    from f2f.registry import all_backends
+
+    rows = []
+    for cls in all_backends():
+        try:
+            status = cls().availability()
+        except F2FError as exc:
+            from f2f.stage import Availability
+
+            status = Availability(False, str(exc))
+        rows.append({"kind": cls.kind, "name": cls.name, "available": status.ok,
+                     "reason": status.reason, "weights": status.weights,
+                     "note": cls.quality_note})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for row in rows:
+        mark = "yes" if row["available"] else "no "
+        detail = row["weights"] if row["available"] else row["reason"]
+        print(f"{row['kind']:<8} {row['name']:<15} {mark}  {detail}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from f2f.registry import all_backends
+    from f2f.weights import download
+
+    specs = {spec.name: spec for cls in all_backends() for spec in cls.weights_specs()}
+    if not args.name:
+        for name in sorted(specs):
+            print(name)
+        return 0
+    if args.name not in specs:
+        from f2f.errors import ConfigError
+
+        raise ConfigError(f"unknown weights '{args.name}'; known: {', '.join(sorted(specs))}")
+    print(download(specs[args.name]))
+    return 0
+
+
+def _delegate(module: str, function: str, argv: list[str]) -> int:
+    import importlib
+
+    return int(getattr(importlib.import_module(module), function)(argv) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # `eval` and `vc` own their argument parsing; split their arguments off first.
+    command_at = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    rest: list[str] = []
+    if command_at is not None and argv[command_at] in ("eval", "vc"):
+        argv, rest = argv[: command_at + 1], argv[command_at + 1:]
+    args = parser.parse_args(argv)
+    _setup_logging(args.quiet, args.verbose)
+    try:
+        if args.command == "translate":
+            return _translate(args)
+        if args.command == "backends":
+            return _backends(args)
+        if args.command == "download":
+            return _download(args)
+        if args.command == "eval":
+            return _delegate("eval.cli", "main", rest)
+        if args.command == "vc":
+            if not rest or rest[0] != "train":
+                parser.error("usage: python -m f2f vc train SOURCE_DIR TARGET_DIR --out DIR")
+            return _delegate("stages.vc.cyclegan", "train_cli", rest[1:])
+    except F2FError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; finished stages stay cached", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2

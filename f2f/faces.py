@@ -1,0 +1,303 @@
+"""Faces in video frames: detection, 68-point landmarks, tracking with smoothing, crops.
+
+Detection is dlib's HOG detector (the LipGAN paper uses dlib) with OpenCV's Haar cascade as a
+fallback; landmarks are dlib's 68-point shape predictor whose model file ships in the PyPI package
+`face-recognition-models` (located on disk, never imported: its import needs `pkg_resources`).
+All frames are RGB uint8 (H, W, 3). Boxes are integer pixels with exclusive ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from f2f.errors import ConfigError, MissingDependencyError
+from f2f.weights import WeightsSpec, resolve
+
+log = logging.getLogger(__name__)
+
+DETECTOR_BACKENDS = ("auto", "dlib", "haar")
+
+LANDMARKS_68 = WeightsSpec(
+    name="dlib-68-landmarks",
+    filenames=("shape_predictor_68_face_landmarks.dat",),
+    package=("face_recognition_models", "models/shape_predictor_68_face_landmarks.dat"),
+    how_to_get="pip install face-recognition-models (it ships the dlib 68-point model), or put "
+               "shape_predictor_68_face_landmarks.dat into $F2F_HOME/weights/",
+)
+
+# 68-point landmark index groups (iBUG 300-W numbering, 0-based)
+JAW = slice(0, 17)
+NOSE_TIP = 33
+RIGHT_EYE = slice(36, 42)  # the subject's right eye: left side of the image
+LEFT_EYE = slice(42, 48)
+OUTER_LIPS = slice(48, 60)
+INNER_LIPS = slice(60, 68)
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A face rectangle in pixels: x0 <= x < x1, y0 <= y < y1."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    score: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.x1 <= self.x0 or self.y1 <= self.y0:
+            raise ValueError(f"empty FaceBox {self}")
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.x0 + self.x1) / 2.0, (self.y0 + self.y1) / 2.0)
+
+    def iou(self, other: FaceBox) -> float:
+        ix = max(0, min(self.x1, other.x1) - max(self.x0, other.x0))
+        iy = max(0, min(self.y1, other.y1) - max(self.y0, other.y0))
+        inter = ix * iy
+        return inter / float(self.area + other.area - inter) if inter else 0.0
+
+    def clipped(self, width: int, height: int) -> FaceBox | None:
+        """The part inside a width x height frame, or None when nothing is left."""
+        x0, y0 = max(0, self.x0), max(0, self.y0)
+        x1, y1 = min(width, self.x1), min(height, self.y1)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return None
+        return FaceBox(x0, y0, x1, y1, self.score)
+
+    def padded(self, top: float, bottom: float, left: float, right: float) -> FaceBox:
+        """Grown by fractions of its own size (negative values shrink)."""
+        w, h = self.width, self.height
+        return FaceBox(int(round(self.x0 - left * w)), int(round(self.y0 - top * h)),
+                       int(round(self.x1 + right * w)), int(round(self.y1 + bottom * h)),
+                       self.score)
+
+    def crop(self, frame: np.ndarray) -> np.ndarray:
+        return frame[self.y0:self.y1, self.x0:self.x1]
+
+
+# ------------------------------------------------------------------------------------ detection
+
+
+class FaceDetector:
+    """Finds frontal faces; `.detect(frame)` returns boxes sorted largest first.
+
+    `backend`: "dlib" (HOG), "haar" (OpenCV cascade) or "auto" (dlib, and the cascade when dlib
+    is missing or finds nothing). Frames are shrunk to at most `max_side` pixels before detection
+    (HOG cost grows with area; faces in talking-head video are large).
+    """
+
+    def __init__(self, backend: str = "auto", max_side: int = 640, min_face_px: int = 40) -> None:
+        if backend not in DETECTOR_BACKENDS:
+            raise ConfigError(f"unknown face detector {backend!r}; choose one of: "
+                              f"{', '.join(DETECTOR_BACKENDS)}")
+        self.backend = backend
+        self.max_side = max_side
+        self.min_face_px = min_face_px
+        self._dlib: Any = None
+        self._haar: Any = None
+        if backend in ("auto", "dlib"):
+            try:
+                import dlib
+
+                self._dlib = dlib.get_frontal_face_detector()
+            except ImportError as exc:
+                if backend == "dlib":
+                    raise MissingDependencyError(
+                        "face detector 'dlib' needs dlib: pip install dlib-bin") from exc
+                log.warning("dlib is not installed; using the OpenCV Haar cascade for faces")
+        if backend == "haar" or self._dlib is None:
+            self._haar = _load_haar()
+        log.info("face detector: %s", "dlib HOG" if self._dlib is not None else "OpenCV Haar")
+
+    def detect(self, frame_rgb: np.ndarray) -> list[FaceBox]:
+        import cv2
+
+        height, width = frame_rgb.shape[:2]
+        scale = min(1.0, self.max_side / float(max(height, width)))
+        small = frame_rgb if scale == 1.0 else cv2.resize(
+            frame_rgb, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
+        boxes: list[FaceBox] = []
+        if self._dlib is not None:
+            rects, scores, _ = self._dlib.run(np.ascontiguousarray(small), 0, 0.0)
+            boxes = [_scaled_box(r.left(), r.top(), r.right() + 1, r.bottom() + 1, float(s), scale)
+                     for r, s in zip(rects, scores)]
+        if not boxes and (self._haar is not None or self.backend == "auto"):
+            if self._haar is None:
+                self._haar = _load_haar()
+            gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+            min_px = max(8, int(self.min_face_px * scale))
+            found = self._haar.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
+                                                minSize=(min_px, min_px))
+            boxes = [_scaled_box(x, y, x + w, y + h, 1.0, scale) for (x, y, w, h) in found]
+        clipped = [b.clipped(width, height) for b in boxes]
+        faces = [b for b in clipped if b is not None and min(b.width, b.height) >= 8]
+        return sorted(faces, key=lambda b: b.area, reverse=True)
+
+
+def _scaled_box(x0: float, y0: float, x1: float, y1: float, score: float,
+                scale: float) -> FaceBox:
+    return FaceBox(int(round(x0 / scale)), int(round(y0 / scale)),
+                   int(round(x1 / scale)), int(round(y1 / scale)), score)
+
+
+def _load_haar() -> Any:
+    import cv2
+
+    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    cascade = cv2.CascadeClassifier(path)
+    if cascade.empty():
+        raise MissingDependencyError(
+            f"OpenCV's Haar face cascade could not be loaded from {path}: "
+            "pip install 'opencv-python-headless<5'")
+    return cascade
+
+
+# ------------------------------------------------------------------------------------ landmarks
+
+
+class LandmarkPredictor:
+    """dlib's 68-point shape predictor; `.predict(frame, box)` -> (68, 2) float32 (x, y)."""
+
+    def __init__(self, model_path: str | None = None) -> None:
+        try:
+            import dlib
+        except ImportError as exc:
+            raise MissingDependencyError(
+                "face landmarks need dlib: pip install dlib-bin face-recognition-models") from exc
+        path = resolve(LANDMARKS_68, model_path)
+        log.info("face landmarks: dlib 68-point model %s", path)
+        self._dlib = dlib
+        self._predictor = dlib.shape_predictor(str(path))
+
+    def predict(self, frame_rgb: np.ndarray, box: FaceBox) -> np.ndarray:
+        rect = self._dlib.rectangle(box.x0, box.y0, box.x1 - 1, box.y1 - 1)
+        shape = self._predictor(np.ascontiguousarray(frame_rgb), rect)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)  # (68, 2)
+
+
+def interocular(landmarks: np.ndarray) -> float:
+    """Distance between the eye centres: the face's scale in pixels."""
+    left = landmarks[LEFT_EYE].mean(axis=0)
+    right = landmarks[RIGHT_EYE].mean(axis=0)
+    return float(np.linalg.norm(left - right)) + 1e-6
+
+
+def mouth_opening(landmarks: np.ndarray) -> float:
+    """Inner-lip gap (mean of the three vertical pairs) divided by the inter-ocular distance."""
+    pairs = ((61, 67), (62, 66), (63, 65))
+    gap = np.mean([np.linalg.norm(landmarks[a] - landmarks[b]) for a, b in pairs])
+    return float(gap) / interocular(landmarks)
+
+
+# ------------------------------------------------------------------------------------ tracking
+
+
+def is_scene_cut(previous: np.ndarray | None, current: np.ndarray, threshold: float = 30.0
+                 ) -> bool:
+    """A hard cut: mean absolute difference of 32x32 grey thumbnails above `threshold` (0..255)."""
+    if previous is None:
+        return True
+    return float(np.abs(previous.astype(np.int16) - current.astype(np.int16)).mean()) > threshold
+
+
+def _thumbnail(frame_rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    gray = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(gray, (32, 32), interpolation=cv2.INTER_AREA)
+
+
+class FaceTracker:
+    """Streaming face track: detects every `detect_every` frames and on scene cuts, keeps the
+    chosen face by overlap in between, and smooths the box with an exponential average.
+
+    `face_index` picks among faces sorted largest first when a track (re)starts. A frame where the
+    detector finds no face yields None, and the next frame is detected again.
+    """
+
+    def __init__(self, detector: FaceDetector, detect_every: int = 5, face_index: int = 0,
+                 smoothing: float = 0.6) -> None:
+        if detect_every < 1:
+            raise ConfigError(f"detect_every must be >= 1, got {detect_every}")
+        if face_index < 0:
+            raise ConfigError(f"face_index must be >= 0, got {face_index}")
+        self.detector = detector
+        self.detect_every = detect_every
+        self.face_index = face_index
+        self.smoothing = smoothing  # weight of the new detection (1 = no smoothing)
+        self._box: np.ndarray | None = None  # smoothed (x0, y0, x1, y1) float
+        self._score = 0.0
+        self._since_detect = 0
+        self._thumb: np.ndarray | None = None
+        self.detections = 0  # how many frames ran the detector (for reports)
+
+    def update(self, frame_rgb: np.ndarray) -> FaceBox | None:
+        height, width = frame_rgb.shape[:2]
+        thumb = _thumbnail(frame_rgb)
+        cut = is_scene_cut(self._thumb, thumb)
+        self._thumb = thumb
+        due = self._box is None or cut or self._since_detect >= self.detect_every - 1
+        if not due:
+            self._since_detect += 1
+            return self._current(width, height)
+        self._since_detect = 0
+        self.detections += 1
+        faces = self.detector.detect(frame_rgb)
+        chosen = self._choose(faces, restart=cut or self._box is None)
+        if chosen is None:
+            self._box = None
+            return None
+        new = np.array([chosen.x0, chosen.y0, chosen.x1, chosen.y1], dtype=np.float64)
+        if self._box is None or cut:
+            self._box = new
+        else:
+            self._box = self.smoothing * new + (1.0 - self.smoothing) * self._box
+        self._score = chosen.score
+        return self._current(width, height)
+
+    def _choose(self, faces: list[FaceBox], restart: bool) -> FaceBox | None:
+        if not faces:
+            return None
+        if not restart and self._box is not None:
+            current = FaceBox(*(int(round(v)) for v in self._box))
+            best = max(faces, key=current.iou)
+            if current.iou(best) >= 0.3:
+                return best
+        if self.face_index >= len(faces):
+            return None  # the requested face is not in view
+        return faces[self.face_index]
+
+    def _current(self, width: int, height: int) -> FaceBox | None:
+        if self._box is None:
+            return None
+        x0, y0, x1, y1 = (int(round(v)) for v in self._box)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return FaceBox(x0, y0, x1, y1, self._score).clipped(width, height)
+
+
+def track_faces(frames: Iterable[np.ndarray], detector: FaceDetector, detect_every: int = 5,
+                face_index: int = 0) -> Iterator[FaceBox | None]:
+    """One smoothed face box (or None) per frame, streaming; see FaceTracker."""
+    tracker = FaceTracker(detector, detect_every=detect_every, face_index=face_index)
+    for frame in frames:
+        yield tracker.update(frame)

@@ -1,0 +1,79 @@
+"""Putting a re-rendered face region back into the full frame without visible seams.
+
+A generated crop rarely matches the frame's colours exactly and always has hard borders, so it is
+colour-matched to the original pixels it replaces and alpha-blended through a feathered mask.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from f2f.faces import FaceBox
+
+
+@lru_cache(maxsize=32)
+def feather_mask(height: int, width: int, feather: float = 0.15,
+                 lower_fraction: float = 1.0) -> np.ndarray:
+    """(H, W, 1) float32 alpha: 1 inside, falling smoothly to 0 at the borders.
+
+    `feather` is the width of the ramp as a fraction of the smaller side; `lower_fraction` < 1
+    keeps only the bottom part of the box (the mouth region), with the same soft top edge.
+    """
+    ramp = max(1.0, feather * min(height, width))
+    ys = np.arange(height, dtype=np.float32) + 0.5
+    xs = np.arange(width, dtype=np.float32) + 0.5
+    top = height * (1.0 - lower_fraction)
+    wy = np.clip(np.minimum(ys - top, height - ys) / ramp, 0.0, 1.0)
+    wx = np.clip(np.minimum(xs, width - xs) / ramp, 0.0, 1.0)
+    mask = np.outer(_smoothstep(wy), _smoothstep(wx)).astype(np.float32)
+    mask.flags.writeable = False
+    return mask[:, :, None]
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    return x * x * (3.0 - 2.0 * x)
+
+
+def match_colour(generated: np.ndarray, reference: np.ndarray, mask: np.ndarray | None = None,
+                 strength: float = 1.0) -> np.ndarray:
+    """Shifts `generated`'s per-channel mean and spread to those of `reference` (same size).
+
+    Statistics are taken where `mask` (H, W, 1) is high, i.e. the pixels that will be replaced.
+    """
+    gen = generated.astype(np.float32)
+    ref = reference.astype(np.float32)
+    weights = np.ones(gen.shape[:2] + (1,), np.float32) if mask is None else mask
+    total = float(weights.sum()) + 1e-6
+    gen_mean = (gen * weights).sum(axis=(0, 1)) / total
+    ref_mean = (ref * weights).sum(axis=(0, 1)) / total
+    gen_std = np.sqrt(((gen - gen_mean) ** 2 * weights).sum(axis=(0, 1)) / total) + 1e-3
+    ref_std = np.sqrt(((ref - ref_mean) ** 2 * weights).sum(axis=(0, 1)) / total) + 1e-3
+    # limit the gain so a nearly flat crop is not blown up into noise
+    gain = np.clip(ref_std / gen_std, 0.5, 2.0)
+    matched = (gen - gen_mean) * gain + ref_mean
+    out = strength * matched + (1.0 - strength) * gen
+    return np.clip(out, 0.0, 255.0).astype(np.uint8)
+
+
+def paste_back(frame: np.ndarray, crop: np.ndarray, box: FaceBox, feather: float = 0.15,
+               lower_fraction: float = 1.0, colour_match: bool = True) -> np.ndarray:
+    """Returns a copy of `frame` with `crop` (any size) resized into `box` and blended in.
+
+    `box` must lie inside the frame (see FaceBox.clipped).
+    """
+    import cv2
+
+    region = box.crop(frame)
+    height, width = region.shape[:2]
+    if crop.shape[:2] != (height, width):
+        interp = cv2.INTER_CUBIC if crop.shape[0] < height else cv2.INTER_AREA
+        crop = cv2.resize(crop, (width, height), interpolation=interp)
+    mask = feather_mask(height, width, feather, lower_fraction)
+    if colour_match:
+        crop = match_colour(crop, region, mask)
+    blended = region.astype(np.float32) * (1.0 - mask) + crop.astype(np.float32) * mask
+    out = frame.copy()
+    out[box.y0:box.y1, box.x0:box.x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return out

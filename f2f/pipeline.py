@@ -1,0 +1,511 @@
+"""The stage graph: ASR -> MT -> TTS -> VC -> timing fit -> lip sync -> mux, with a cache.
+
+`translate_video` is the one library call the CLI, the app and the evaluation use. Every step's
+output is a cache entry keyed by its backend identity and its upstream keys, so a second identical
+run executes nothing and changing one stage re-runs only that stage and what follows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from f2f import __version__, media
+from f2f.artifacts import (
+    DubTrack,
+    MediaInfo,
+    Segment,
+    Speech,
+    SpeechSegments,
+    Transcript,
+    Translation,
+    TranslatedSegment,
+    VideoRef,
+)
+from f2f.cache import Cache, hash_file, make_key
+from f2f.config import PipelineConfig, StageChoice, backend_config, validate
+from f2f.errors import (
+    ConfigError,
+    F2FError,
+    MediaError,
+    NoSpeechError,
+    StageError,
+    UnsupportedLanguageError,
+)
+from f2f.progress import ProgressEvent, ProgressFn, for_stage, silent
+from f2f.registry import get_backend_class
+from f2f.report import RunReport, StepRecord
+from f2f.stage import Backend
+from f2f.subtitles import Cue, read_subtitles, write_subtitles
+from f2f.weights import f2f_home
+
+log = logging.getLogger(__name__)
+
+STEPS = ("audio", "asr", "mt", "tts", "vc", "fit", "lipsync", "mux")
+SILENCE_DBFS = -55.0  # below this RMS the track counts as silent
+LANGUAGE_TAGS = {"en": "eng", "hi": "hin", "fr": "fra", "de": "deu", "es": "spa", "bn": "ben",
+                 "ta": "tam", "te": "tel", "mr": "mar", "ur": "urd", "gu": "guj", "pa": "pan"}
+
+A = TypeVar("A")
+
+
+def default_workdir() -> Path:
+    return f2f_home() / "cache"
+
+
+# ------------------------------------------------------------------------------ backends
+
+
+class BackendPool:
+    """Instantiated backends, reused across runs so models load once per process (the app)."""
+
+    def __init__(self) -> None:
+        self._backends: dict[str, Backend] = {}
+
+    def get(self, kind: str, choice: StageChoice, device: str) -> Backend:
+        config = backend_config(kind, choice)
+        cls = get_backend_class(kind, choice.backend)
+        ident = make_key(kind=kind, name=choice.backend, config=dataclasses.asdict(config),
+                         device=device)
+        if ident not in self._backends:
+            self._backends[ident] = cls(config, device=device)
+        return self._backends[ident]
+
+
+_DEFAULT_POOL = BackendPool()
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# ------------------------------------------------------------------------------ results
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the report plus the artifacts the app shows."""
+
+    report: RunReport
+    transcript: Transcript | None = None
+    translation: Translation | None = None
+    tts: SpeechSegments | None = None
+    vc: SpeechSegments | None = None
+    track: DubTrack | None = None
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def output_paths(output: Path, config: PipelineConfig) -> dict[str, Path]:
+    """OUT.mp4 -> OUT.en.srt, OUT.hi.srt (+ .vtt), OUT.report.json, OUT.config.toml."""
+    stem = output.with_suffix("")
+    paths = {"video": output, "report": Path(f"{stem}.report.json"),
+             "config": Path(f"{stem}.config.toml")}
+    for fmt in config.subtitles:
+        paths[f"{config.source_language}.{fmt}"] = Path(f"{stem}.{config.source_language}.{fmt}")
+        paths[f"{config.target_language}.{fmt}"] = Path(f"{stem}.{config.target_language}.{fmt}")
+    return paths
+
+
+# ------------------------------------------------------------------------------ the run
+
+
+class _Run:
+    """State of one translate_video call; each method is one step of the graph."""
+
+    def __init__(self, config: PipelineConfig, cache: Cache, refresh: set[str],
+                 progress: ProgressFn, pool: BackendPool, report: RunReport) -> None:
+        self.config, self.cache, self.refresh = config, cache, refresh
+        self.progress, self.pool, self.report = progress, pool, report
+        self.device = resolve_device(config.device)
+        self._refreshing = False
+
+    def backend(self, kind: str) -> Backend:
+        return self.pool.get(kind, self.config.stage(kind), self.device)
+
+    def cached_step(self, stage: str, backend_name: str, key: str,
+                    load: Callable[[Path], A], compute: Callable[[Path], A],
+                    backend: Backend | None = None) -> A:
+        """Loads `stage` from the cache or computes it into a new entry; records the step."""
+        if stage in self.refresh:
+            self._refreshing = True  # a refreshed stage re-runs everything after it too
+        record = StepRecord(stage=stage, backend=backend_name, key=key)
+        if backend is not None:
+            record.weights = backend.weights_description()
+            record.note = backend.quality_note
+        started = time.perf_counter()
+        entry = None if self._refreshing else self.cache.lookup(stage, key)
+        if entry is not None:
+            try:
+                artifact = load(entry)
+                record.cached = True
+                record.metrics = self.cache.read_metrics(entry)
+            except (OSError, ValueError, KeyError) as exc:  # a damaged entry: rebuild it
+                log.warning("cache entry %s/%s unreadable (%s); recomputing", stage, key, exc)
+                self.cache.invalidate(stage, key)
+                entry = None
+        if entry is None:
+            log.info("%s: running %s%s", stage, backend_name,
+                     f" (weights: {record.weights})" if record.weights else "")
+            if record.note:
+                log.warning("%s: %s", stage, record.note)
+            if backend is not None:
+                backend.metrics = {}
+            with self.cache.writing(stage, key) as tmp:
+                try:
+                    artifact = compute(tmp)
+                except F2FError:
+                    raise
+                except Exception as exc:
+                    raise StageError(f"{stage} backend '{backend_name}' failed: "
+                                     f"{type(exc).__name__}: {exc} (earlier stages are cached; "
+                                     f"rerun with --debug for the traceback)") from exc
+                if backend is not None:
+                    record.metrics = dict(backend.metrics)
+                self.cache.write_metrics(tmp, record.metrics)
+        else:
+            log.info("%s: %s from cache", stage, backend_name)
+        record.wall_s = round(time.perf_counter() - started, 3)
+        self.report.steps.append(record)
+        self.progress(ProgressEvent(stage, 1.0, "cached" if record.cached else "done"))
+        return artifact
+
+    def skip(self, stage: str, why: str = "") -> None:
+        self.report.steps.append(StepRecord(stage=stage, backend="none", note=why))
+        self.progress(ProgressEvent(stage, 1.0, "off"))
+
+
+def _check_input(path: Path, config: PipelineConfig) -> MediaInfo:
+    info = media.probe(path)
+    if not info.has_video:
+        raise MediaError(f"no video stream in {path}: f2f needs a video of a person speaking")
+    if info.frame_count <= 0:
+        raise MediaError(f"the video stream of {path} holds no frames")
+    if info.duration_s > config.limits.max_duration_s:
+        raise MediaError(
+            f"{path} lasts {info.duration_s / 60:.1f} min, over the limit of "
+            f"{config.limits.max_duration_s / 60:.0f} min; cut it, or raise the limit with "
+            f"--set limits.max_duration_s=SECONDS")
+    size_mb = path.stat().st_size / 1e6
+    if size_mb > config.limits.max_file_mb:
+        raise MediaError(f"{path} is {size_mb:.0f} MB, over the limit of "
+                         f"{config.limits.max_file_mb:.0f} MB (--set limits.max_file_mb=...)")
+    return info
+
+
+def _check_languages(config: PipelineConfig) -> None:
+    target = config.target_language
+    for kind in ("mt", "tts"):
+        if not config.enabled(kind) or (kind == "mt" and config.manual_translation):
+            continue
+        cls = get_backend_class(kind, config.stage(kind).backend)
+        if cls.languages is not None and target not in cls.languages:
+            raise UnsupportedLanguageError(
+                f"target language '{target}' is not supported by {kind} backend "
+                f"'{cls.name}' (it supports: {', '.join(sorted(cls.languages))}); "
+                f"choose another --{kind} backend or --to language")
+
+
+def _check_available(config: PipelineConfig, pool: BackendPool, device: str) -> None:
+    """Fails before any work when a chosen backend cannot run here."""
+    for kind in ("asr", "mt", "tts", "vc", "lipsync"):
+        if not config.enabled(kind):
+            continue
+        backend = pool.get(kind, config.stage(kind), device)
+        status = backend.availability()
+        if not status.ok:
+            raise StageError(f"{kind} backend '{backend.name}' cannot run: {status.reason}")
+
+
+def _rms_dbfs(speech: Speech) -> float:
+    if speech.samples.size == 0:
+        return -200.0
+    rms = float(np.sqrt(np.mean(np.square(speech.samples, dtype=np.float64))))
+    return 20.0 * np.log10(max(rms, 1e-10))
+
+
+def _transcript_from_cues(cues: list[Cue], language: str) -> Transcript:
+    segments = tuple(Segment(id=i, text="", start_s=c.start_s, end_s=c.end_s)
+                     for i, c in enumerate(cues))
+    return Transcript(language=language, segments=segments, backend="none")
+
+
+def _untranslated(transcript: Transcript) -> Translation:
+    """The `--mt none` ablation: the source text passes through."""
+    segments = tuple(TranslatedSegment(s.id, s.text, s.text, s.start_s, s.end_s)
+                     for s in transcript.segments)
+    return Translation(transcript.language, transcript.language, segments, backend="none")
+
+
+def _cues(segments: Any, attribute: str = "text") -> list[Cue]:
+    return [Cue(s.start_s, s.end_s, getattr(s, attribute)) for s in segments]
+
+
+@contextmanager
+def _cache_for(workdir: Path | None, use_cache: bool) -> Iterator[Cache]:
+    if use_cache:
+        root = Path(workdir) if workdir else default_workdir()
+        root.mkdir(parents=True, exist_ok=True)
+        yield Cache(root)
+    else:
+        with tempfile.TemporaryDirectory(prefix="f2f-nocache-") as tmp:
+            yield Cache(tmp, enabled=False)
+
+
+def translate_video(input_path: str | Path, output_path: str | Path,
+                    config: PipelineConfig | None = None, *, workdir: str | Path | None = None,
+                    use_cache: bool = True, refresh: tuple[str, ...] = (),
+                    progress: ProgressFn = silent, pool: BackendPool | None = None) -> RunResult:
+    """Runs the whole graph on one video and writes OUT.mp4, subtitles, report and config."""
+    config = config or PipelineConfig()
+    started = time.perf_counter()
+    input_path, output_path = Path(input_path), Path(output_path)
+    unknown = set(refresh) - set(STEPS)
+    if unknown:
+        raise ConfigError(f"--refresh takes stage names ({', '.join(STEPS)}), got "
+                          f"{', '.join(sorted(unknown))}")
+    if output_path.suffix.lower() != ".mp4":
+        raise ConfigError(f"output must be an .mp4 file, got {output_path}")
+    if not output_path.parent.exists():
+        raise MediaError(f"output folder does not exist: {output_path.parent}")
+    if config.manual_translation:
+        config = dataclasses.replace(
+            config, mt=StageChoice("manual", {"path": str(config.manual_translation)}))
+    validate(config)
+    _check_languages(config)
+    info = _check_input(input_path, config)
+    pool = pool or _DEFAULT_POOL
+    paths = output_paths(output_path, config)
+    report = RunReport(input=str(input_path), output=str(output_path), f2f_version=__version__,
+                       config=config.to_dict(), media=info.to_dict(),
+                       outputs={k: str(v) for k, v in paths.items()})
+    with _cache_for(Path(workdir) if workdir else None, use_cache) as cache:
+        run = _Run(config, cache, set(refresh), progress, pool, report)
+        _check_available(config, pool, run.device)
+        result = _execute(run, input_path, info, paths)
+    report.total_wall_s = round(time.perf_counter() - started, 3)
+    report.save(paths["report"])
+    log.info("wrote %s (%.1f s)", output_path, report.total_wall_s)
+    return result
+
+
+def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path]) -> RunResult:
+    config = run.config
+    result = RunResult(report=run.report, outputs=paths)
+    input_key = make_key(file=hash_file(input_path))
+
+    # ---- source audio (16 kHz mono: what ASR, VC and lip sync read)
+    if not info.has_audio and not (config.manual_dub_audio and config.manual_translation):
+        raise MediaError(f"no audio track in {input_path}: there is no speech to translate "
+                         f"(give --dub-audio and --translation to dub a silent video)")
+    audio_key = make_key(step="audio", input=input_key, rate=media.AUDIO_RATE)
+    source_audio: Speech | None = None
+    if info.has_audio:
+        def compute_audio(tmp: Path) -> Speech:
+            speech = media.read_audio(input_path)
+            speech.save(tmp)
+            return speech
+        source_audio = run.cached_step("audio", "ffmpeg", audio_key, Speech.load, compute_audio)
+        run.report.media["speech_rms_dbfs"] = round(_rms_dbfs(source_audio), 1)
+
+    # ---- ASR
+    transcript: Transcript
+    if config.enabled("asr"):
+        assert source_audio is not None
+        if _rms_dbfs(source_audio) < SILENCE_DBFS:
+            raise NoSpeechError(f"the audio of {input_path} is silent "
+                                f"({_rms_dbfs(source_audio):.0f} dBFS): nothing to translate")
+        asr = run.backend("asr")
+        asr_key = make_key(upstream=audio_key, lang=config.source_language,
+                           **asr.cache_identity())
+
+        def compute_asr(tmp: Path) -> Transcript:
+            assert source_audio is not None
+            transcript = asr.transcribe(source_audio, config.source_language,  # type: ignore[attr-defined]
+                                        for_stage(run.progress, "asr"))
+            if not transcript.segments:
+                raise NoSpeechError(f"no speech detected in {input_path}")
+            transcript.save(tmp)
+            return transcript
+        transcript = run.cached_step("asr", asr.name, asr_key, Transcript.load, compute_asr, asr)
+    else:
+        manual = config.manual_translation
+        if not manual or Path(manual).suffix.lower() not in (".srt", ".vtt"):
+            raise ConfigError("with --asr none, give the translation as subtitles "
+                              "(--translation FILE.srt) so the timing is known")
+        transcript = _transcript_from_cues(read_subtitles(manual), config.source_language)
+        asr_key = make_key(cues=hash_file(manual))
+        run.skip("asr", "timing from the manual subtitles")
+    result.transcript = transcript
+
+    # ---- MT
+    if config.enabled("mt"):
+        mt = run.backend("mt")
+        extra = {"manual": hash_file(config.manual_translation)} if config.manual_translation else {}
+        mt_key = make_key(upstream=asr_key, target=config.target_language, **extra,
+                          **mt.cache_identity())
+
+        def compute_mt(tmp: Path) -> Translation:
+            translation = mt.translate(transcript, config.target_language,  # type: ignore[attr-defined]
+                                       for_stage(run.progress, "mt"))
+            translation.save(tmp)
+            return translation
+        translation = run.cached_step("mt", mt.name, mt_key, Translation.load, compute_mt, mt)
+    else:
+        translation = _untranslated(transcript)
+        mt_key = make_key(upstream=asr_key, mt="none")
+        run.skip("mt", "source text passed through")
+    result.translation = translation
+
+    # ---- subtitles (condition 1 of the paper needs nothing more)
+    for fmt in config.subtitles:
+        write_subtitles(_cues(transcript.segments), paths[f"{config.source_language}.{fmt}"])
+        write_subtitles(_cues(translation.segments), paths[f"{config.target_language}.{fmt}"])
+
+    # ---- dub track: manual audio, or TTS -> VC -> timing fit
+    track: DubTrack | None = None
+    track_key = ""
+    if config.manual_dub_audio:
+        from f2f import timing  # the fit module is only needed when dubbing
+
+        dub_path = Path(config.manual_dub_audio)
+        dub_info = media.probe(dub_path)
+        if not dub_info.has_audio:
+            raise MediaError(f"--dub-audio {dub_path} has no audio track")
+        track_key = make_key(step="fit", manual=hash_file(dub_path),
+                             duration=info.frame_count / info.fps)
+
+        def compute_manual(tmp: Path) -> DubTrack:
+            dub = timing.fit_manual_audio(media.read_audio(dub_path), info.frame_count / info.fps)
+            dub.save(tmp)
+            return dub
+        run.skip("tts", "manual dub audio")
+        run.skip("vc", "manual dub audio")
+        track = run.cached_step("fit", "manual", track_key, DubTrack.load, compute_manual)
+    elif config.enabled("tts"):
+        from f2f import timing
+
+        tts = run.backend("tts")
+        tts_key = make_key(upstream=mt_key, **tts.cache_identity())
+
+        def compute_tts(tmp: Path) -> SpeechSegments:
+            speech = tts.synthesize(translation, for_stage(run.progress, "tts"))  # type: ignore[attr-defined]
+            speech.save(tmp)
+            return speech
+        tts_out = run.cached_step("tts", tts.name, tts_key, SpeechSegments.load, compute_tts, tts)
+        result.tts = tts_out
+        voiced, voiced_key = tts_out, tts_key
+        if config.enabled("vc"):
+            assert source_audio is not None
+            vc = run.backend("vc")
+            vc_key = make_key(upstream=tts_key, reference=audio_key, **vc.cache_identity())
+
+            def compute_vc(tmp: Path) -> SpeechSegments:
+                assert source_audio is not None
+                converted = vc.convert(tts_out, source_audio, run.cache.scratch("vc"),  # type: ignore[attr-defined]
+                                       for_stage(run.progress, "vc"))
+                converted.save(tmp)
+                return converted
+            voiced = run.cached_step("vc", vc.name, vc_key, SpeechSegments.load, compute_vc, vc)
+            result.vc = voiced
+            voiced_key = vc_key
+        else:
+            run.skip("vc")
+        timing_config = config.timing
+        track_key = make_key(step="fit", upstream=voiced_key, mt=mt_key, audio=audio_key,
+                             timing=dataclasses.asdict(timing_config), version=timing.VERSION,
+                             duration=info.frame_count / info.fps)
+
+        def compute_fit(tmp: Path) -> DubTrack:
+            background = source_audio if timing_config.keep_background else None
+            dub = timing.fit_to_timeline(voiced, translation, info.frame_count / info.fps,
+                                         timing_config, background=background)
+            dub.save(tmp)
+            return dub
+        track = run.cached_step("fit", "timing", track_key, DubTrack.load, compute_fit)
+    else:
+        run.skip("tts", "original audio kept")
+        run.skip("vc")
+    result.track = track
+    if track is not None:
+        run.report.segments = [dataclasses.asdict(t) for t in track.timings]
+        if track.extensions:
+            run.report.warnings.append(
+                f"video extended by {track.extension_s:.2f} s (freeze frames) so speech fits")
+
+    # ---- lip sync
+    source_video = VideoRef(str(input_path), info.fps, info.frame_count, info.width, info.height)
+    video: VideoRef = source_video
+    video_key = input_key
+    if config.enabled("lipsync") and track is not None:
+        lipsync = run.backend("lipsync")
+        video_key = make_key(upstream=track_key, video=input_key, **lipsync.cache_identity())
+
+        def compute_lipsync(tmp: Path) -> VideoRef:
+            out = lipsync.sync(source_video, track, tmp / "video.mp4",  # type: ignore[attr-defined]
+                               for_stage(run.progress, "lipsync"))
+            out.save(tmp)
+            return out
+        video = run.cached_step("lipsync", lipsync.name, video_key, VideoRef.load,
+                                compute_lipsync, lipsync)
+    elif config.enabled("lipsync"):
+        run.skip("lipsync", "no dubbed audio to sync to")
+    else:
+        run.skip("lipsync")
+
+    # ---- mux
+    extensions = track.extensions if track is not None and video is source_video else ()
+    mux_key = make_key(step="mux", video=video_key, track=track_key or audio_key,
+                       subtitles=[hash_file(paths[f"{lang}.srt"]) for lang in
+                                  (config.source_language, config.target_language)
+                                  if f"{lang}.srt" in paths],
+                       extensions=[dataclasses.asdict(e) for e in extensions])
+
+    def compute_mux(tmp: Path) -> Path:
+        target = tmp / "out.mp4"
+        if track is not None:
+            audio = track.speech
+        else:  # subtitles only: the original audio at its own rate
+            audio = media.read_audio(input_path, info.audio_sample_rate or media.AUDIO_RATE)
+        video_file = Path(video.path)
+        reencode = False
+        if extensions:
+            video_file = tmp / "extended.mp4"
+            frames = media.extended_frames(
+                media.iter_frames(input_path, info.fps, info.width, info.height),
+                info.fps, extensions)
+            with media.VideoWriter(video_file, info.fps, info.width, info.height) as writer:
+                for frame in frames:
+                    writer.write(frame)
+        elif video is source_video:
+            reencode = True  # inputs may be any codec; outputs are always H.264
+        subtitle_tracks = [
+            media.SubtitleTrack(paths[f"{lang}.srt"], LANGUAGE_TAGS.get(lang, "und"))
+            for lang in (config.source_language, config.target_language)
+            if f"{lang}.srt" in paths]
+        media.mux(video_file, audio, target, subtitle_tracks, reencode_video=reencode)
+        if extensions:
+            video_file.unlink(missing_ok=True)
+        return target
+    muxed = run.cached_step("mux", "ffmpeg", mux_key, lambda entry: entry / "out.mp4",
+                            compute_mux)
+    with media.atomic_output(paths["video"]) as tmp_out:
+        shutil.copyfile(muxed, tmp_out)
+    with media.atomic_output(paths["config"]) as tmp_cfg:
+        tmp_cfg.write_text(config.to_toml(), encoding="utf-8")
+    return result

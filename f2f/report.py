@@ -1,0 +1,57 @@
+"""The run report: which backend ran each stage, with which weights, how long, and how well."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from f2f.media import atomic_output
+
+
+@dataclass
+class StepRecord:
+    stage: str  # "audio", "asr", "mt", "tts", "vc", "fit", "lipsync", "mux"
+    backend: str  # backend name, "none" when switched off, "manual" for user input
+    weights: str = ""
+    wall_s: float = 0.0
+    cached: bool = False
+    key: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    note: str = ""  # e.g. a low-quality warning or a fallback that happened
+
+
+@dataclass
+class RunReport:
+    input: str
+    output: str
+    f2f_version: str
+    config: dict[str, Any]
+    media: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepRecord] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)  # per-segment timing audit
+    outputs: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    total_wall_s: float = 0.0
+
+    def step(self, stage: str) -> StepRecord | None:
+        return next((s for s in self.steps if s.stage == stage), None)
+
+    @property
+    def all_cached(self) -> bool:
+        return all(s.cached for s in self.steps if s.backend != "none")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2, default=str),
+                           encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunReport:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        steps = [StepRecord(**s) for s in data.pop("steps", [])]
+        return cls(**data, steps=steps)

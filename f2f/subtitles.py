@@ -1,0 +1,97 @@
+"""SRT and WebVTT subtitles: write from segments, read back as cues."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from f2f.errors import ConfigError, MediaError
+from f2f.media import atomic_output
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_s: float
+    end_s: float
+    text: str
+
+
+def _stamp(seconds: float, separator: str) -> str:
+    millis = int(round(max(seconds, 0.0) * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def to_srt(cues: Iterable[Cue]) -> str:
+    blocks = []
+    for number, cue in enumerate((c for c in cues if c.text.strip()), start=1):
+        blocks.append(f"{number}\n{_stamp(cue.start_s, ',')} --> {_stamp(cue.end_s, ',')}\n"
+                      f"{cue.text.strip()}\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(cues: Iterable[Cue]) -> str:
+    blocks = ["WEBVTT\n"]
+    for cue in cues:
+        if cue.text.strip():
+            blocks.append(f"{_stamp(cue.start_s, '.')} --> {_stamp(cue.end_s, '.')}\n"
+                          f"{cue.text.strip()}\n")
+    return "\n".join(blocks)
+
+
+def write_subtitles(cues: Iterable[Cue], path: str | Path) -> Path:
+    """Writes .srt or .vtt by the path's suffix, atomically."""
+    path = Path(path)
+    cues = list(cues)
+    if path.suffix.lower() == ".srt":
+        text = to_srt(cues)
+    elif path.suffix.lower() == ".vtt":
+        text = to_vtt(cues)
+    else:
+        raise ConfigError(f"unknown subtitle format {path.suffix!r}: use .srt or .vtt")
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+_TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})")
+
+
+def _seconds(stamp: str) -> float:
+    match = _TIME.fullmatch(stamp.strip())
+    if not match:
+        raise ValueError(stamp)
+    hours, minutes, secs, frac = match.groups()
+    return (int(hours or 0) * 3600 + int(minutes) * 60 + int(secs)
+            + int(frac.ljust(3, "0")) / 1000)
+
+
+def read_subtitles(path: str | Path) -> list[Cue]:
+    """Parses SRT or WebVTT (cue numbers, styling lines and NOTE blocks are ignored)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"cannot read subtitles {path}: {exc}") from exc
+    cues = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
+        lines = [line for line in block.split("\n") if line.strip()]
+        timing_at = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing_at is None:
+            continue
+        start_text, end_text = lines[timing_at].split("-->", 1)
+        try:
+            start_s, end_s = _seconds(start_text), _seconds(end_text.split()[0])
+        except (ValueError, IndexError) as exc:
+            raise ConfigError(f"{path}: bad cue timing {lines[timing_at]!r}") from exc
+        body = " ".join(re.sub(r"<[^>]+>", "", line).strip() for line in lines[timing_at + 1:])
+        if end_s < start_s:
+            raise ConfigError(f"{path}: cue ends before it starts: {lines[timing_at]!r}")
+        cues.append(Cue(start_s, end_s, body))
+    if not cues:
+        raise ConfigError(f"no subtitle cues found in {path}")
+    return cues
