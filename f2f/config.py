@@ -238,10 +238,16 @@ def parse_set_options(pairs: list[str]) -> dict[str, Any]:
             raise ConfigError(f"--set expects KEY=VALUE, got {pair!r}")
         node = nested
         for part in parts[:-1]:
+            if isinstance(node.get(part), str):  # `asr=whisper` then `asr.model=small`
+                node[part] = {"backend": node[part]}
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {dotted}: conflicting keys")
-        node[parts[-1]] = parse_value(raw.strip())
+        value = parse_value(raw.strip())
+        if isinstance(node.get(parts[-1]), dict) and isinstance(value, str):
+            node[parts[-1]]["backend"] = value  # `asr.model=small` then `asr=whisper`
+        else:
+            node[parts[-1]] = value
     return nested
 
 

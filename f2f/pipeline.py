@@ -178,6 +178,8 @@ class _Run:
                 if backend is not None:
                     record.metrics = dict(backend.metrics)
                 self.cache.write_metrics(tmp, record.metrics)
+            # reload from the final entry: artifacts may hold paths into the renamed folder
+            artifact = load(self.cache.entry(stage, key))
         else:
             log.info("%s: %s from cache", stage, backend_name)
         record.wall_s = round(time.perf_counter() - started, 3)
@@ -373,9 +375,15 @@ def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path
     result.translation = translation
 
     # ---- subtitles (condition 1 of the paper needs nothing more)
-    for fmt in config.subtitles:
-        write_subtitles(_cues(transcript.segments), paths[f"{config.source_language}.{fmt}"])
-        write_subtitles(_cues(translation.segments), paths[f"{config.target_language}.{fmt}"])
+    for language, segments in ((config.source_language, transcript.segments),
+                               (config.target_language, translation.segments)):
+        cues = [cue for cue in _cues(segments) if cue.text.strip()]
+        for fmt in config.subtitles:
+            if cues:
+                write_subtitles(cues, paths[f"{language}.{fmt}"])
+            else:  # e.g. no source text when the timing came from manual subtitles
+                paths.pop(f"{language}.{fmt}", None)
+                run.report.outputs.pop(f"{language}.{fmt}", None)
 
     # ---- dub track: manual audio, or TTS -> VC -> timing fit
     track: DubTrack | None = None
@@ -428,7 +436,7 @@ def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path
             run.skip("vc")
         timing_config = config.timing
         track_key = make_key(step="fit", upstream=voiced_key, mt=mt_key, audio=audio_key,
-                             timing=dataclasses.asdict(timing_config), version=timing.VERSION,
+                             timing=dataclasses.asdict(timing_config), version=getattr(timing, "VERSION", "1"),
                              duration=info.frame_count / info.fps)
 
         def compute_fit(tmp: Path) -> DubTrack:

@@ -1,0 +1,1 @@
+"""Evaluation measures for f2f outputs (sync, and more added by other modules)."""

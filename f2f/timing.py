@@ -1,0 +1,253 @@
+"""The timing fit: places each segment's target-language speech into its source time slot.
+
+Per segment, in this order (issue 3): a pitch-preserving time stretch (WSOLA) within
+[min_stretch, max_stretch]; if the speech still does not fit, it runs on into the silence
+before the next segment; only then is the video slowed by freezing frames (a `VideoExtension`).
+Every position is computed from absolute times, so rounding never accumulates: the track is
+exactly `source_duration_s + extensions` long, and with `fps` given every extension is a whole
+number of frames, so audio/video drift stays under one sample.
+
+The track's sample rate is the highest rate among the segments (22,050 Hz from espeak, 16 kHz
+after VC or from mms); other segments are resampled to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from f2f.artifacts import (DubTrack, PhonemeEvent, SegmentSpeech, SegmentTiming, Speech,
+                           SpeechSegments, Translation, TranslatedSegment, VideoExtension)
+from f2f.config import TimingConfig
+from f2f.errors import ConfigError, StageError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATE = 22_050  # used when there are no segments at all
+_UNCHANGED = 0.01  # stretch factors this close to 1 are not worth processing
+_FADE_S = 0.02
+
+
+# ------------------------------------------------------------------------------ signal helpers
+
+
+def resample(speech: Speech, rate: int) -> Speech:
+    """Polyphase resampling to `rate` Hz (exact length ratio, anti-aliased)."""
+    if speech.sample_rate == rate or speech.samples.size == 0:
+        return Speech(speech.samples, rate)
+    from scipy.signal import resample_poly
+
+    g = math.gcd(speech.sample_rate, rate)
+    out = resample_poly(speech.samples.astype(np.float64), rate // g, speech.sample_rate // g)
+    return Speech(np.clip(out, -1.0, 1.0).astype(np.float32), rate)
+
+
+def time_stretch(samples: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
+    """Changes duration by `factor` (2.0 = twice as long) keeping pitch, by WSOLA.
+
+    Waveform-similarity overlap-add: each output frame is cut from the input near its nominal
+    position, shifted by up to `tolerance` to best continue the previous frame, so pitch periods
+    line up and there is no phase-vocoder "phasiness". Output has exactly round(n * factor).
+    """
+    samples = np.asarray(samples, dtype=np.float32)
+    target = int(round(samples.size * factor))
+    if samples.size == 0 or target == 0:
+        return np.zeros(target, np.float32)
+    if abs(factor - 1.0) < 1e-6:
+        return samples.copy()
+    frame = max(int(0.03 * sample_rate) // 2 * 2, 16)
+    hop_out = frame // 2
+    hop_in = hop_out / factor
+    tolerance = int(0.012 * sample_rate)
+    window = np.hanning(frame + 1)[:frame].astype(np.float32)  # periodic: sums to 1 at 50%
+    padded = np.concatenate([np.zeros(frame + tolerance, np.float32), samples,
+                             np.zeros(2 * frame + 2 * tolerance + hop_out, np.float32)])
+    base = frame + tolerance  # index of samples[0] in padded
+    n_frames = target // hop_out + 2
+    out = np.zeros(n_frames * hop_out + frame, np.float32)
+    previous = base - hop_out  # so the first "natural continuation" is the nominal start
+    for k in range(n_frames):
+        nominal = base + int(round(k * hop_in)) - hop_out
+        natural = padded[previous + hop_out: previous + hop_out + frame]
+        lo = max(nominal - tolerance, 0)
+        region = padded[lo: nominal + tolerance + frame]
+        if k and region.size >= frame and np.any(natural):
+            scores = np.correlate(region, natural, mode="valid")
+            start = lo + int(np.argmax(scores))
+        else:
+            start = nominal
+        out[k * hop_out: k * hop_out + frame] += padded[start: start + frame] * window
+        previous = start
+    # the first hop_out samples of output hold frame 0's rising half: trim to align with input
+    return out[hop_out: hop_out + target].copy()
+
+
+# ------------------------------------------------------------------------------ the fit
+
+
+@dataclass(frozen=True)
+class _Placement:
+    segment: TranslatedSegment
+    speech: SegmentSpeech | None
+    start_s: float  # track time
+    stretch: float
+    extension_s: float
+    extension_at_s: float  # source time
+
+
+def _track_rate(segments: SpeechSegments) -> int:
+    rates = [s.speech.sample_rate for s in segments.segments]
+    return max(rates) if rates else DEFAULT_RATE
+
+
+def _whole_frames(duration_s: float, fps: float | None) -> float:
+    if fps is None or duration_s <= 0:
+        return max(duration_s, 0.0)
+    return math.ceil(duration_s * fps - 1e-6) / fps
+
+
+def _plan(translation: Translation, by_id: dict[int, SegmentSpeech], source_duration_s: float,
+          config: TimingConfig, fps: float | None) -> list[_Placement]:
+    """Decides start, stretch and any video extension per segment, in source order."""
+    slots = sorted(translation.segments, key=lambda s: (s.start_s, s.id))
+    plans: list[_Placement] = []
+    shift = 0.0  # video extension inserted so far: track time = source time + shift
+    cursor = 0.0  # track time where the previous segment's speech ended
+    for i, slot in enumerate(slots):
+        speech = by_id.get(slot.id)
+        slot_start = min(slot.start_s, source_duration_s)
+        slot_end = min(max(slot.end_s, slot_start), source_duration_s)
+        next_start = slots[i + 1].start_s if i + 1 < len(slots) else source_duration_s
+        room_end = max(min(next_start, source_duration_s), slot_end)
+        start = max(slot_start + shift, cursor)
+        natural = speech.speech.duration_s if speech else 0.0
+        if natural <= 0:
+            plans.append(_Placement(slot, speech, start, 1.0, 0.0, slot_end))
+            continue
+        in_slot = max(slot_end + shift - start, 0.0)
+        with_silence = max(room_end + shift - start, 0.0) if config.use_following_silence \
+            else in_slot
+        limit_at = room_end if config.use_following_silence else slot_end
+        stretch = min(max(in_slot / natural, config.min_stretch), config.max_stretch)
+        extension = 0.0
+        if natural * stretch > with_silence + 1e-9:
+            overflow = natural * stretch - with_silence
+            if config.allow_video_extension:
+                extension = _whole_frames(overflow, fps)
+            else:
+                # no freeze allowed: speed up beyond the limit rather than cut speech
+                stretch = max(with_silence / natural, 0.25)
+                log.warning("timing: segment %d needs stretch %.2f (< min %.2f): "
+                            "video extension is off", slot.id, stretch, config.min_stretch)
+        plans.append(_Placement(slot, speech, start, stretch, extension, limit_at))
+        shift += extension
+        cursor = start + natural * stretch
+    return plans
+
+
+def fit_to_timeline(segments: SpeechSegments, translation: Translation,
+                    source_duration_s: float, config: TimingConfig,
+                    background: Speech | None = None, fps: float | None = None) -> DubTrack:
+    """Builds the whole dub track from per-segment speech (see the module doc for the rules).
+
+    `background` is the source audio: with `config.keep_background` it is mixed in outside the
+    speech slots at `background_gain_db`. Pass the video's `fps` so freeze extensions are whole
+    frames (otherwise the lip-sync stage's rounding can add up to half a frame each).
+    """
+    if source_duration_s <= 0 or not math.isfinite(source_duration_s):
+        raise ConfigError(f"timing fit needs a positive source duration, got {source_duration_s}")
+    if not 0 < config.min_stretch <= 1 <= config.max_stretch:
+        raise ConfigError("timing: need 0 < min_stretch <= 1 <= max_stretch")
+    by_id = {s.id: s for s in segments.segments}
+    unknown = sorted(set(by_id) - {t.id for t in translation.segments})
+    if unknown:
+        raise StageError(f"timing fit: speech for segment ids {unknown} has no translated "
+                         "segment; the TTS output does not belong to this translation")
+    rate = _track_rate(segments)
+    plans = _plan(translation, by_id, source_duration_s, config, fps)
+    extensions = tuple(VideoExtension(p.extension_at_s, p.extension_s)
+                       for p in plans if p.extension_s > 0)
+    total_s = source_duration_s + sum(e.duration_s for e in extensions)
+    track = np.zeros(int(round(total_s * rate)), np.float32)
+    timings: list[SegmentTiming] = []
+    phonemes: list[PhonemeEvent] = []
+    for plan in plans:
+        timing, events = _place(plan, rate, track)
+        timings.append(timing)
+        phonemes += events
+    if background is not None and config.keep_background:
+        track += _background_bed(background, rate, track.size, plans, extensions, config)
+    speech = Speech(np.clip(track, -1.0, 1.0), rate)
+    stretched = [t.stretch for t in timings if t.synth_duration_s > 0]
+    log.info("timing: %d segments, stretch %.2f..%.2f, %d video extension(s) of %.2f s",
+             len(timings), min(stretched, default=1.0), max(stretched, default=1.0),
+             len(extensions), total_s - source_duration_s)
+    return DubTrack(speech, tuple(sorted(timings, key=lambda t: t.id)),
+                    tuple(sorted(phonemes, key=lambda p: p.start_s)), extensions,
+                    source=segments.backend or "tts")
+
+
+def _place(plan: _Placement, rate: int, track: np.ndarray
+           ) -> tuple[SegmentTiming, list[PhonemeEvent]]:
+    """Stretches one segment's audio and writes it into `track` at its planned start."""
+    slot = plan.segment
+    start = min(int(round(plan.start_s * rate)), track.size)
+    if plan.speech is None or plan.speech.speech.samples.size == 0:
+        return SegmentTiming(slot.id, slot.start_s, slot.end_s, 0.0, 1.0, start / rate,
+                             start / rate, 0.0), []
+    source = plan.speech.speech
+    natural = resample(source, rate).samples
+    stretch = plan.stretch if abs(plan.stretch - 1.0) >= _UNCHANGED else 1.0
+    audio = time_stretch(natural, rate, stretch)
+    scale = audio.size / max(natural.size, 1)  # the exact factor after rounding to samples
+    audio = audio[: max(track.size - start, 0)]  # only with extensions off and no room left
+    track[start: start + audio.size] += audio
+    t0, t1 = start / rate, (start + audio.size) / rate
+    events = [PhonemeEvent(p.phoneme, min(t0 + p.start_s * scale, t1),
+                           min(t0 + p.end_s * scale, t1)) for p in plan.speech.phonemes]
+    timing = SegmentTiming(slot.id, slot.start_s, slot.end_s, round(source.duration_s, 6),
+                           round(plan.stretch, 4), t0, t1, plan.extension_s)
+    return timing, [e for e in events if e.end_s > e.start_s]
+
+
+def _background_bed(background: Speech, rate: int, length: int, plans: list[_Placement],
+                    extensions: tuple[VideoExtension, ...], config: TimingConfig) -> np.ndarray:
+    """The source audio, quietened and muted inside speech slots, laid into track time."""
+    source = resample(background, rate).samples.copy()
+    gate = np.ones(source.size, np.float32)
+    fade = max(int(_FADE_S * rate), 1)
+    for plan in plans:
+        a = int(plan.segment.start_s * rate)
+        b = int(plan.segment.end_s * rate)
+        gate[max(a - fade, 0): b + fade] = 0.0
+    gate = np.convolve(gate, np.ones(fade, np.float32) / fade, mode="same")  # soft edges
+    source *= gate * 10 ** (config.background_gain_db / 20)
+    pieces: list[np.ndarray] = []
+    cursor = 0
+    for ext in sorted(extensions, key=lambda e: e.at_s):  # silence while the video is frozen
+        at = min(int(round(ext.at_s * rate)), source.size)
+        pieces += [source[cursor:at], np.zeros(int(round(ext.duration_s * rate)), np.float32)]
+        cursor = at
+    pieces.append(source[cursor:])
+    bed = np.concatenate(pieces)[:length]
+    return np.pad(bed, (0, length - bed.size))
+
+
+def fit_manual_audio(audio: Speech, source_duration_s: float,
+                     fps: float | None = None) -> DubTrack:
+    """A user-supplied dub: kept as is, padded with silence, or (when longer than the video)
+    played in full over a frozen last frame, recorded as a video extension."""
+    if source_duration_s <= 0:
+        raise ConfigError(f"timing fit needs a positive source duration, got {source_duration_s}")
+    overflow = _whole_frames(audio.duration_s - source_duration_s, fps) \
+        if audio.duration_s > source_duration_s + 1e-3 else 0.0
+    extensions = (VideoExtension(source_duration_s, overflow),) if overflow > 0 else ()
+    total = int(round((source_duration_s + overflow) * audio.sample_rate))
+    samples = audio.samples[:total]
+    samples = np.pad(samples, (0, total - samples.size))
+    timing = SegmentTiming(0, 0.0, source_duration_s, audio.duration_s, 1.0, 0.0,
+                           min(audio.duration_s, total / audio.sample_rate), overflow)
+    return DubTrack(Speech(samples, audio.sample_rate), (timing,), (), extensions, "manual")

@@ -1,0 +1,1 @@
+"""The networks: Wav2Lip generator, SyncNet expert, quality discriminator, LipGAN."""

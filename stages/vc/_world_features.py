@@ -1,0 +1,177 @@
+"""WORLD analysis/synthesis and voice statistics shared by the `world` and `cyclegan` converters.
+
+Speech is analysed at 16 kHz with a 5 ms frame period: F0 (DIO + StoneMask, fast), the
+spectral envelope and aperiodicity; the envelope is also coded to a low-order mel-cepstrum
+(WORLD's `code_spectral_envelope`), the representation both converters map.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from f2f.artifacts import Speech
+from f2f.errors import MissingDependencyError
+from f2f.timing import resample
+
+RATE = 16_000
+FRAME_PERIOD_MS = 5.0
+F0_FLOOR_HZ, F0_CEIL_HZ = 60.0, 500.0
+_SILENCE_DB = -40.0  # frames this far below the loudest frame count as silence
+
+
+def pyworld() -> ModuleType:
+    """Imports pyworld (it imports the deprecated pkg_resources: needs setuptools<81)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pyworld as module
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"voice conversion needs pyworld ({exc}): pip install pyworld 'setuptools<81'"
+        ) from exc
+    return module
+
+
+@dataclass(frozen=True, eq=False)
+class WorldFeatures:
+    """WORLD parameters of one clip: (T,) F0 in Hz (0 = unvoiced), (T, F) envelope and
+    aperiodicity, (T, D) coded mel-cepstrum."""
+
+    f0: np.ndarray
+    sp: np.ndarray
+    ap: np.ndarray
+    mcep: np.ndarray
+    fft_size: int
+    n_samples: int
+
+    @property
+    def voiced(self) -> np.ndarray:
+        return self.f0 > 0
+
+    @property
+    def speech_frames(self) -> np.ndarray:
+        """Frames loud enough to be speech (voiced or not)."""
+        energy_db = 10 * np.log10(self.sp.sum(axis=1) + 1e-12)
+        return energy_db > energy_db.max(initial=-120.0) + _SILENCE_DB
+
+
+def analyze(speech: Speech, mcep_dims: int) -> WorldFeatures:
+    pw = pyworld()
+    samples = resample(speech, RATE).samples.astype(np.float64)
+    if samples.size < RATE * FRAME_PERIOD_MS / 1000 * 4:  # WORLD needs a few frames
+        samples = np.pad(samples, (0, int(RATE * 0.05)))
+    f0, times = pw.dio(samples, RATE, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ,
+                       frame_period=FRAME_PERIOD_MS)
+    f0 = pw.stonemask(samples, f0, times, RATE)
+    sp = pw.cheaptrick(samples, f0, times, RATE)
+    ap = pw.d4c(samples, f0, times, RATE)
+    mcep = pw.code_spectral_envelope(sp, RATE, mcep_dims)
+    return WorldFeatures(f0, sp, ap, mcep, pw.get_cheaptrick_fft_size(RATE), samples.size)
+
+
+def synthesize(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_samples: int) -> np.ndarray:
+    """WORLD vocoder back to a (n_samples,) float32 waveform at RATE."""
+    pw = pyworld()
+    wave = pw.synthesize(np.ascontiguousarray(f0, dtype=np.float64),
+                         np.ascontiguousarray(sp, dtype=np.float64),
+                         np.ascontiguousarray(ap, dtype=np.float64), RATE, FRAME_PERIOD_MS)
+    wave = wave[:n_samples]
+    return np.pad(wave, (0, n_samples - wave.size)).astype(np.float32)
+
+
+def envelope_with_mcep(features: WorldFeatures, new_mcep: np.ndarray) -> np.ndarray:
+    """Applies a mel-cepstral change as a smooth filter on the full envelope, so the fine
+    spectral detail the low-order cepstrum drops is kept."""
+    pw = pyworld()
+    old = pw.decode_spectral_envelope(np.ascontiguousarray(features.mcep, np.float64), RATE,
+                                      features.fft_size)
+    new = pw.decode_spectral_envelope(np.ascontiguousarray(new_mcep, np.float64), RATE,
+                                      features.fft_size)
+    return features.sp * (new / np.maximum(old, 1e-16))
+
+
+@dataclass(frozen=True, eq=False)
+class VoiceStats:
+    """Per-voice statistics: log-F0 mean/std over voiced frames, mel-cepstrum mean/std over
+    speech frames, and how much speech they came from."""
+
+    lf0_mean: float
+    lf0_std: float
+    mcep_mean: np.ndarray
+    mcep_std: np.ndarray
+    voiced_s: float
+    speech_s: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"lf0_mean": self.lf0_mean, "lf0_std": self.lf0_std,
+                "mcep_mean": self.mcep_mean.tolist(), "mcep_std": self.mcep_std.tolist(),
+                "voiced_s": self.voiced_s, "speech_s": self.speech_s}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> VoiceStats:
+        return cls(float(data["lf0_mean"]), float(data["lf0_std"]),  # type: ignore[arg-type]
+                   np.asarray(data["mcep_mean"]), np.asarray(data["mcep_std"]),
+                   float(data["voiced_s"]), float(data["speech_s"]))  # type: ignore[arg-type]
+
+
+def voice_stats(clips: list[WorldFeatures]) -> VoiceStats:
+    voiced_f0 = np.concatenate([c.f0[c.voiced] for c in clips]) if clips else np.zeros(0)
+    frames = [c.mcep[c.speech_frames] for c in clips]
+    mcep = np.concatenate(frames) if frames else np.zeros((0, 1))
+    frame_s = FRAME_PERIOD_MS / 1000
+    if voiced_f0.size < 2 or mcep.shape[0] < 2:
+        dims = clips[0].mcep.shape[1] if clips else 1
+        return VoiceStats(float(np.log(120.0)), 0.2, np.zeros(dims), np.ones(dims),
+                          voiced_f0.size * frame_s, mcep.shape[0] * frame_s)
+    lf0 = np.log(voiced_f0)
+    return VoiceStats(float(lf0.mean()), float(max(lf0.std(), 1e-3)), mcep.mean(axis=0),
+                      np.maximum(mcep.std(axis=0), 1e-4), voiced_f0.size * frame_s,
+                      mcep.shape[0] * frame_s)
+
+
+def convert_f0(f0: np.ndarray, source: VoiceStats, target: VoiceStats) -> np.ndarray:
+    """Log-Gaussian normalised F0 transform (unvoiced frames stay 0)."""
+    out = np.zeros_like(f0)
+    voiced = f0 > 0
+    z = (np.log(f0[voiced]) - source.lf0_mean) / source.lf0_std
+    out[voiced] = np.exp(z * target.lf0_std + target.lf0_mean)
+    return out
+
+
+def match_peak(converted: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """Keeps the original clip's loudness (VC should change voice, not level)."""
+    peak, reference = float(np.abs(converted).max(initial=0.0)), float(
+        np.abs(original).max(initial=0.0))
+    if peak < 1e-6:
+        return converted
+    return np.clip(converted * (reference / peak), -1.0, 1.0).astype(np.float32)
+
+
+def conversion_metrics(before: list[Speech], after: list[Speech], reference: Speech,
+                       reference_features: WorldFeatures, mcep_dims: int) -> dict[str, float]:
+    """Speaker similarity, global MCD and F0 distribution RMSE of TTS and converted speech
+    against the reference speaker (what the run report shows for TTS vs TTS+VC)."""
+    from eval.speech import f0_distribution_rmse, global_mcd, speaker_similarity
+
+    def joined(clips: list[Speech]) -> Speech:
+        parts = [resample(c, RATE).samples for c in clips if c.samples.size]
+        return Speech(np.concatenate(parts) if parts else np.zeros(RATE, np.float32), RATE)
+
+    reference_mcep = reference_features.mcep[reference_features.speech_frames]
+    if reference_features.mcep.shape[1] != mcep_dims:
+        ref = analyze(reference, mcep_dims)
+        reference_mcep = ref.mcep[ref.speech_frames]
+    metrics: dict[str, float] = {}
+    for label, clips in (("before", before), ("after", after)):
+        speech = joined(clips)
+        features = analyze(speech, mcep_dims)
+        metrics[f"speaker_similarity_{label}"] = round(speaker_similarity(speech, reference), 4)
+        metrics[f"mcd_db_{label}"] = round(
+            global_mcd(reference_mcep, features.mcep[features.speech_frames]), 3)
+        metrics[f"f0_rmse_hz_{label}"] = round(
+            f0_distribution_rmse(reference_features.f0, features.f0), 2)
+    return metrics

@@ -1,0 +1,44 @@
+"""The stage cache: stable keys, atomic entries, nothing half-written after a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from f2f.cache import Cache, hash_file, make_key
+
+
+def test_keys_are_stable_and_order_free() -> None:
+    assert make_key(a=1, b={"x": [1, 2]}) == make_key(b={"x": [1, 2]}, a=1)
+    assert make_key(a=1) != make_key(a=2)
+
+
+def test_entry_appears_only_when_complete(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    with pytest.raises(RuntimeError):
+        with cache.writing("asr", "k1") as tmp:
+            (tmp / "artifact.json").write_text("{}")
+            raise RuntimeError("killed mid-stage")
+    assert cache.lookup("asr", "k1") is None
+    assert not any((tmp_path / "asr").iterdir())  # no temp folder left behind
+    with cache.writing("asr", "k1") as tmp:
+        (tmp / "artifact.json").write_text("{}")
+        cache.write_metrics(tmp, {"wer": 0.1})
+    entry = cache.lookup("asr", "k1")
+    assert entry is not None and cache.read_metrics(entry) == {"wer": 0.1}
+
+
+def test_disabled_cache_never_hits(tmp_path: Path) -> None:
+    cache = Cache(tmp_path, enabled=False)
+    with cache.writing("mt", "k") as tmp:
+        (tmp / "x").write_text("1")
+    assert cache.lookup("mt", "k") is None
+
+
+def test_file_hash_follows_content(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc")
+    first = hash_file(path)
+    path.write_bytes(b"abcd")
+    assert hash_file(path) != first

@@ -1,0 +1,94 @@
+"""The weights-free viseme lip-sync stage, end to end on real GRID clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval.sync import measure_sync
+from f2f.artifacts import DubTrack, PhonemeEvent, Speech, VideoExtension
+from f2f.media import probe, read_audio
+from f2f.registry import get_backend_class
+from stages.lipsync.viseme import (VisemeLipSync, shape_for_phoneme, shapes_from_audio,
+                                   shapes_from_phonemes)
+from tests._lipsync_helpers import read_frames, video_ref, write_with_blank_middle
+
+
+def _silent_progress(fraction: float, message: str = "") -> None:
+    assert 0.0 <= fraction <= 1.0
+
+
+def test_registered_under_its_name():
+    assert get_backend_class("lipsync", "viseme") is VisemeLipSync
+    assert VisemeLipSync().availability().ok
+
+
+def test_phoneme_symbols_map_to_plausible_mouths():
+    assert shape_for_phoneme("p").opening == 0.0 and shape_for_phoneme("m").opening == 0.0
+    assert shape_for_phoneme("_").opening == 0.0
+    assert shape_for_phoneme("a:").opening > shape_for_phoneme("i:").opening
+    assert shape_for_phoneme("u:").spread < 0 < shape_for_phoneme("i:").spread
+    assert 0.0 < shape_for_phoneme("ẽ:").opening  # nasalised vowels keep their vowel
+
+
+def test_mouth_closes_in_silences():
+    events = (PhonemeEvent("a:", 0.40, 0.60), PhonemeEvent("m", 0.60, 0.70),
+              PhonemeEvent("a", 0.70, 0.90))
+    shapes = shapes_from_phonemes(events, fps=25.0, frames=40)
+    assert shapes[:8, 0].max() < 0.05  # silence before speech
+    assert shapes[12, 0] > 0.7  # inside the long vowel
+    assert shapes[30:, 0].max() < 0.05  # silence after
+    speech = np.zeros(16000, np.float32)
+    speech[6400:9600] = 0.3 * np.sin(np.arange(3200) * 2 * np.pi * 220 / 16000)
+    from_audio = shapes_from_audio(Speech(speech, 16000), fps=25.0, frames=25)
+    assert from_audio[:8, 0].max() < 0.05 and from_audio[19:, 0].max() < 0.05
+    assert from_audio[12, 0] > 0.5
+
+
+def test_viseme_end_to_end_moves_the_mouth_with_the_dub(grid_clip, shared_dir, tmp_path):
+    # dub the clip with another speaker's speech: the mouth must follow that audio, not its own
+    dub = read_audio(shared_dir / "grid" / "lwbsza.mpg")
+    extension = VideoExtension(at_s=1.0, duration_s=0.4)
+    padded = Speech(np.concatenate([dub.samples, np.zeros(6400, np.float32)]), 16000)
+    track = DubTrack(padded, extensions=(extension,), source="manual")
+    backend = VisemeLipSync()
+    source = video_ref(grid_clip)
+    out = backend.sync(source, track, tmp_path / "viseme.mp4", _silent_progress)
+    info = probe(out.path)
+    assert (info.width, info.height, info.fps) == (source.width, source.height, source.fps)
+    assert out.frame_count == info.frame_count == source.frame_count + 10
+    assert backend.metrics["face_coverage"] > 0.95 and backend.metrics["driver"] == "audio"
+
+    plain = tmp_path / "plain.mp4"
+    no_ext = backend.sync(source, DubTrack(dub, source="manual"), plain, _silent_progress)
+    synced = measure_sync(no_ext.path, dub)
+    unsynced = measure_sync(grid_clip, dub)
+    assert abs(synced.offset_frames) <= 2
+    assert synced.confidence > unsynced.confidence + 0.1
+
+    before, after = read_frames(grid_clip), read_frames(no_ext.path)
+    diff = np.abs(before[20].astype(int) - after[20].astype(int)).mean(axis=2)
+    assert diff[:100].mean() < 3  # forehead and background untouched (codec noise only)
+    assert diff[180:250, 140:220].mean() > diff[:100].mean() + 2  # the mouth region changed
+
+
+def test_frames_without_a_face_pass_through(grid_clip, tmp_path):
+    blanked = write_with_blank_middle(grid_clip, tmp_path / "gap.mp4", range(20, 32), limit=50)
+    dub = read_audio(grid_clip)
+    out = VisemeLipSync().sync(video_ref(blanked), DubTrack(dub), tmp_path / "out.mp4",
+                               _silent_progress)
+    frames = read_frames(Path(out.path))
+    assert len(frames) == 50
+    assert max(float(frames[i].mean()) for i in range(20, 32)) < 3.0  # still black
+    assert frames[10].mean() > 50 and frames[40].mean() > 50
+
+
+def test_bad_driver_is_a_config_error(grid_clip, tmp_path):
+    from f2f.errors import ConfigError
+
+    backend = VisemeLipSync(VisemeLipSync.Config(driver="magic"))
+    with pytest.raises(ConfigError, match="driver"):
+        backend.sync(video_ref(grid_clip), DubTrack(read_audio(grid_clip)), tmp_path / "x.mp4",
+                     _silent_progress)
