@@ -32,8 +32,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from eval.metrics import direction_of, get_metric, is_number
 from f2f.artifacts import Speech
 from f2f.errors import ConfigError, F2FError, MediaError
@@ -501,6 +499,3 @@ def load_manifest(directory: Path) -> list[dict[str, Any]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     return [dict(item) for item in data if isinstance(item, dict)]
 
-
-def mean_of(values: Sequence[float]) -> float:
-    return float(np.mean(values)) if values else float("nan")

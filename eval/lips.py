@@ -10,8 +10,8 @@ The protocol is `lse_from_features`; the embeddings come from an expert:
 - `Wav2LipExpert`: Wav2Lip's SyncNet_color (`lipgan.models.syncnet`), with the public
   `lipsync_expert.pth` or our own trained expert. Its embeddings are unit vectors, so its
   distances (0..2) are NOT on the scale of the published LSE numbers; compare only like with like.
-- `syncnet_v2.model` (the file the published numbers use) is loaded by `eval.syncnet_v2` when
-  the user has it.
+- `syncnet_v2.model` (the file the published numbers use): its network is not implemented yet;
+  `load_expert` says so. Any expert that fills the `SyncExpert` protocol plugs in.
 
 Reconstruction (the LipGAN LRW protocol: a lip-sync model redraws a video from its own audio):
 PSNR and SSIM on 96x96 face crops, LMD = mean distance of the 20 mouth landmarks in pixels of a
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from eval.metrics import HIGHER, LOWER, NEUTRAL, metric
-from f2f.errors import MediaError, MissingDependencyError, NoFaceError
+from eval.metrics import HIGHER, LOWER, metric
+from f2f.errors import ConfigError, MediaError, MissingDependencyError, NoFaceError
 from f2f.weights import WeightsSpec, resolve
 
 if TYPE_CHECKING:
@@ -150,9 +150,10 @@ class Wav2LipExpert:
 def load_expert(path: str | Path | None) -> SyncExpert:
     """An expert from a checkpoint: `syncnet_v2.model` (public SyncNet) or a Wav2Lip expert."""
     if path is not None and Path(path).name.startswith("syncnet_v2"):
-        from eval.syncnet_v2 import SyncNetV2Expert
-
-        return SyncNetV2Expert.load(path)
+        raise ConfigError(
+            f"{path}: the public SyncNet v2 network is not implemented in f2f yet; the LSE "
+            "protocol (`lse_from_features`) takes its embeddings once it is. Use a Wav2Lip "
+            "lipsync_expert.pth or our trained expert (lipgan) instead")
     return Wav2LipExpert.load(path)
 
 
@@ -281,8 +282,9 @@ def reconstruction(generated_path: str | Path, reference_path: str | Path,
         if frame is None:
             break
         if frame.shape != reference.shape:
-            raise MediaError(f"{generated_path} is {frame.shape[1]}x{frame.shape[0]}, the "
-                             f"reference {reference_path} {reference.shape[1]}x{reference.shape[0]}")
+            raise MediaError(
+                f"{generated_path} is {frame.shape[1]}x{frame.shape[0]}, the reference "
+                f"{reference_path} {reference.shape[1]}x{reference.shape[0]}")
         if box is None:
             continue
         a, b = _square_crop(frame, box, FACE_SIZE), _square_crop(reference, box, FACE_SIZE)
@@ -349,4 +351,4 @@ def face_fid(generated_path: str | Path, reference_path: str | Path) -> float:
 
 __all__ = ["LSEResult", "ReconstructionResult", "SyncExpert", "Wav2LipExpert", "face_crops",
            "face_fid", "fid_unavailable_reason", "frechet_distance", "load_expert", "lse",
-           "lse_from_features", "reconstruction", "NEUTRAL", "HIGHER"]
+           "lse_from_features", "reconstruction"]

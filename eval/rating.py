@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import logging
 import random
 import re
@@ -170,7 +169,7 @@ def _page(title: str, body: str) -> str:
 
 def create_app(directory: str | Path) -> Any:
     """The FastAPI app for the videos under `directory`; ratings go to DIR/ratings.sqlite."""
-    from fastapi import FastAPI, Form, HTTPException, Request
+    from fastapi import Body, FastAPI, Form, HTTPException
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
     root = Path(directory)
@@ -256,11 +255,7 @@ def create_app(directory: str | Path) -> Any:
                 "video": f"/video/{item.token}" if item else None}
 
     @app.post("/api/rate")
-    async def api_rate(request: Request) -> Any:
-        try:
-            body = await request.json()
-        except json.JSONDecodeError as exc:
-            raise HTTPException(400, "expected a JSON object") from exc
+    def api_rate(body: Any = Body(...)) -> Any:
         if not isinstance(body, dict):
             raise HTTPException(400, "expected a JSON object")
         save(str(body.get("rater", "")), str(body.get("token", "")), body)
