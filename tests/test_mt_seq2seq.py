@@ -55,11 +55,16 @@ def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     batch["labels"][batch["labels"] == 2] = -100
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
-    for _ in range(150):  # memorise the two pairs
-        loss = model(**batch).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: extra threads only fight over the shared CPU
+    try:
+        for _ in range(150):  # memorise the two pairs
+            loss = model(**batch).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
     model.eval()
     model.save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
@@ -120,3 +125,42 @@ def test_nllb_language_codes() -> None:
     assert nllb_code("hi") == "hin_Deva"
     assert nllb_code("tam_Taml") == "tam_Taml"
     assert "hi" in get_backend_class("mt", "nllb").languages
+
+
+@pytest.fixture(scope="module")
+def tiny_nllb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sentencepiece = pytest.importorskip("sentencepiece")
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+
+    folder = tmp_path_factory.mktemp("tiny_nllb")
+    corpus = folder / "corpus.txt"
+    corpus.write_text("\n".join(t for pair in PAIRS for t in pair) * 5 + "\n", encoding="utf-8")
+    sentencepiece.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(folder / "spm"), vocab_size=30, model_type="word",
+        hard_vocab_limit=False, character_coverage=1.0)
+    tokenizer = NllbTokenizer(vocab_file=str(folder / "spm.model"), src_lang="eng_Latn")
+    config = M2M100Config(
+        vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+        decoder_ffn_dim=32, max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id)
+    model_dir = folder / "nllb-tiny"
+    M2M100ForConditionalGeneration(config).save_pretrained(model_dir)
+    tokenizer.save_pretrained(model_dir)
+    return model_dir
+
+
+def test_nllb_forces_the_target_language_code(tiny_nllb_dir: Path) -> None:
+    cls = get_backend_class("mt", "nllb")
+    backend = cls(cls.Config(model=str(tiny_nllb_dir), beam_size=2, max_new_tokens=4))
+    transcript = _transcript(["hello world", "good morning friend"])
+    translation = backend.translate(transcript, "hi", _no_progress)  # random weights: any text
+    assert [s.id for s in translation.segments] == [0, 1]
+    tokenizer, _model = backend._load()
+    forced = backend.generate_options(tokenizer, "hi")["forced_bos_token_id"]
+    assert forced == tokenizer.convert_tokens_to_ids("hin_Deva") != tokenizer.unk_token_id
+    assert backend.generate_options(tokenizer, "ta")["forced_bos_token_id"] == (
+        tokenizer.convert_tokens_to_ids("tam_Taml"))
+    with pytest.raises(UnsupportedLanguageError):
+        backend.translate(transcript, "xx", _no_progress)

@@ -65,7 +65,8 @@ def join_words(words: Sequence[Word]) -> str:
     return " ".join(w.text for w in words).strip()
 
 
-def words_to_segments(words: Iterable[Word], rules: SegmentRules | None = None) -> tuple[Segment, ...]:
+def words_to_segments(words: Iterable[Word],
+                      rules: SegmentRules | None = None) -> tuple[Segment, ...]:
     """Groups words into sentence segments with ids 0..n-1."""
     rules = rules or SegmentRules()
     words = clean_words(words)

@@ -41,8 +41,9 @@ def model_spec(size: str) -> WeightsSpec:
     return WeightsSpec(
         name=f"faster-whisper-{size}", filenames=(f"faster-whisper-{size}",),
         must_contain=("model.bin",), hf_repo=f"Systran/faster-whisper-{size}",
-        how_to_get=f"run `python -m f2f download faster-whisper-{size}` on a machine with "
-                   f"internet, or set asr.model to a CTranslate2 model folder")
+        how_to_get=f"run `python -m f2f download faster-whisper-{size}` (the Hugging Face "
+                   f"repo Systran/faster-whisper-{size}) on a machine with internet, or set "
+                   f"asr.model to a CTranslate2 model folder")
 
 
 def _looks_like_path(model: str) -> bool:

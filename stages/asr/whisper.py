@@ -66,6 +66,7 @@ class WhisperASR(ASRBackend):
         model: str = "tiny.en"  # an official name or a checkpoint file
         beam_size: int = 5
         initial_prompt: str = ""  # vocabulary hints, e.g. names the speaker uses
+        temperature_fallback: bool = True  # re-decode at higher temperatures when output is poor
         pause_split_s: float = 1.0
         max_segment_s: float = 12.0
 
@@ -140,13 +141,14 @@ class WhisperASR(ASRBackend):
         import torch
         import whisper
 
+        temperature = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if self.config.temperature_fallback else 0.0
         progress(0.0, f"transcribing {audio.duration_s:.1f} s")
         try:
             with torch.inference_mode():
                 result = whisper.transcribe(
                     model, np.array(audio.samples), language=language, word_timestamps=True,
                     beam_size=self.config.beam_size, fp16=self.device.startswith("cuda"),
-                    condition_on_previous_text=False, verbose=None,
+                    condition_on_previous_text=False, verbose=None, temperature=temperature,
                     initial_prompt=self.config.initial_prompt or None)
         except (RuntimeError, ValueError, IndexError) as exc:
             raise StageError(f"openai-whisper failed on {self.checkpoint_path()}: {exc}") from exc

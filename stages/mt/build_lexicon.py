@@ -449,8 +449,9 @@ def build(tico_dir: Path, out: Path) -> int:
     with out.open("w", encoding="utf-8", newline="") as handle:
         handle.write("# English -> Hindi lexicon for f2f's `lexicon` MT backend "
                      "(built by stages/mt/build_lexicon.py).\n"
-                     "# source=core: hand-written for f2f (project licence). source=tico19: learned "
-                     "from TICO-19 en_hi_all.tsv (CC0 1.0), the en_hi_40 test set excluded.\n")
+                     "# source=core: hand-written for f2f (project licence). source=tico19: "
+                     "learned from TICO-19 en_hi_all.tsv (CC0 1.0), the en_hi_40 test set "
+                     "excluded.\n")
         handle.write("en\thi\tpos\tsource\tscore\n")
         for en, hi, pos in core:
             handle.write(f"{en}\t{hi}\t{pos}\tcore\t1.0\n")

@@ -62,7 +62,7 @@ def load_lexicon(path: Path = LEXICON_PATH, min_score: float = 0.0) -> dict[str,
         raise WeightsNotFoundError(f"lexicon table {path} is missing; rebuild it with "
                                    "`python -m stages.mt.build_lexicon` or reinstall f2f")
     table: dict[str, Entry] = {}
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith(("#", "en\t")):
             continue
         en, hi, pos, _source, score = line.split("\t")
