@@ -1,9 +1,9 @@
 """A weights-free audio-visual sync measure for any talking-face video.
 
-Per video frame it takes the mouth opening from dlib's 68 landmarks (inner-lip gap plus outer-lip
-height, over the inter-ocular distance) and the speech envelope of the audio (log RMS over that frame's time span),
-removes trends slower than ~0.36 s from both, and correlates them at every offset from -15 to +15 frames, in the
-spirit of SyncNet's LSE-D / LSE-C protocol:
+Per video frame it takes the mouth opening from dlib's 68 landmarks (inner-lip gap plus
+outer-lip height, over the inter-ocular distance) and the speech envelope of the audio (log RMS
+over that frame's time span), removes trends slower than ~0.36 s from both, and correlates them
+at every offset from -15 to +15 frames, in the spirit of SyncNet's LSE-D / LSE-C protocol:
 
 - `offset_frames`: the offset with the highest correlation. Positive means the audio comes later
   than the mouth (audio delayed by k frames gives +k).

@@ -1,12 +1,14 @@
 """`viseme`: weights-free lip sync by warping the lower face on its 68 landmarks.
 
-Per output frame a mouth shape (opening 0..1, spread -1..1 where negative = rounded) comes from
-the TTS phoneme timings (eSpeak symbols -> viseme classes, blended over ~40 ms for
-coarticulation) or, for audio without timings, from the audio itself (loudness -> opening,
-spectral centroid -> spread). The frame is then warped: lower lip and jaw move to the target
-opening, mouth corners to the target width, with a smooth displacement field that is zero at the
-region's border (so no box edge can show), and the mouth interior between the new inner lips is
-painted dark with a hint of upper teeth. The mouth closes in silences.
+Per output frame a mouth shape (opening 0..1, spread -1..1 where negative = rounded) is built
+from the dub audio (loudness -> opening, so the mouth closes in every silence; spectral centroid
+-> spread) and, when the TTS stage recorded phoneme timings, the phonemes' visemes (eSpeak
+symbols -> spread/rounding; with `driver = "phonemes"` they also close the lips on p/b/m). The
+frame is then warped: lower lip and jaw move to the target opening and the mouth corners to the
+target width, through an RBF displacement field that hits every landmark exactly and fades to
+zero at the region's border (so no box edge can show); the mouth interior between the new inner
+lips is painted dark with a hint of upper teeth. The original mouth motion is replaced, not added
+to: targets are absolute (gap and width), measured against the source's own landmarks.
 """
 
 from __future__ import annotations
@@ -54,9 +56,9 @@ _CONSONANTS = {
     **{c: MouthShape(0.12, -0.1) for c in "fv"},  # lower lip to upper teeth
     "w": MouthShape(0.2, -0.8),
     **{c: MouthShape(0.2, -0.5) for c in "SZ"},  # postalveolar, lips pushed forward
-    **{c: MouthShape(0.25, 0.3) for c in "tdnlrszTDNLR"},
-    **{c: MouthShape(0.35, 0.1) for c in "kgxhHqGj"},
-    "c": MouthShape(0.25, 0.3), "J": MouthShape(0.25, 0.3),
+    **{c: MouthShape(0.15, 0.3) for c in "tdnlrszTDNLR"},
+    **{c: MouthShape(0.22, 0.1) for c in "kgxhHqGj"},
+    "c": MouthShape(0.15, 0.3), "J": MouthShape(0.15, 0.3),
 }
 _SILENCE = {"", "_", "_:", "_!", "||", "|", "#", "sil", "sp", "pau"}
 
@@ -100,7 +102,7 @@ def _smooth(values: np.ndarray, sigma_samples: float) -> np.ndarray:
 
 
 def shapes_from_phonemes(phonemes: Sequence[PhonemeEvent], fps: float, frames: int,
-                         coarticulation_s: float = 0.04) -> np.ndarray:
+                         coarticulation_s: float = 0.03) -> np.ndarray:
     """(frames, 2) opening/spread per output frame from phoneme timings."""
     length = int(np.ceil(frames / fps * _TIMELINE_HZ)) + 1
     timeline = np.zeros((length, 2), np.float64)
@@ -152,6 +154,7 @@ class WarpSettings:
     width_change: float = 0.12  # mouth width change at spread +-1, as a fraction
     interior: bool = True  # paint the mouth cavity and teeth where the lips part
     grid_step: int = 4  # the displacement field is computed on this pixel grid, then upsampled
+    sigma: float = 0.18  # reach of each control point, in inter-ocular distances
 
 
 _LOWER_LIP = [55, 56, 57, 58, 59, 65, 66, 67]
@@ -220,11 +223,14 @@ def warp_face(frame: np.ndarray, landmarks: np.ndarray, target: np.ndarray,
     gx = np.arange(x0, x1 + step, step, dtype=np.float64)
     gy = np.arange(y0, y1 + step, step, dtype=np.float64)
     px, py = np.meshgrid(gx, gy)  # (h, w)
+    # Gaussian RBF interpolation that passes exactly through every control displacement: a
+    # plain weighted average would blur the opposite motions of the nearby upper and lower lips
+    sigma = settings.sigma * scale
+    between = ((control[:, None, :] - control[None, :, :]) ** 2).sum(-1)
+    kernel = np.exp(-between / (2 * sigma * sigma)) + 1e-3 * np.eye(len(control))
+    coefficients = np.linalg.solve(kernel, shift)  # (P, 2)
     d2 = (px[..., None] - control[:, 0]) ** 2 + (py[..., None] - control[:, 1]) ** 2
-    sigma = 0.22 * scale
-    weights = np.exp(-d2 / (2 * sigma * sigma))  # (h, w, P)
-    norm = weights.sum(axis=-1) + 0.02
-    field = np.einsum("hwp,pc->hwc", weights, shift) / norm[..., None]
+    field = np.exp(-d2 / (2 * sigma * sigma)) @ coefficients  # (h, w, 2)
     # fade to zero at the region border so the warped region meets the frame seamlessly
     fade_y = np.clip(np.minimum(gy - y0, y1 - gy) / (0.25 * (y1 - y0) + 1e-6), 0, 1)
     fade_x = np.clip(np.minimum(gx - x0, x1 - gx) / (0.2 * (x1 - x0) + 1e-6), 0, 1)
@@ -330,9 +336,12 @@ class VisemeLipSync(LipSyncBackend):
         detect_every: int = 5
         face_index: int = 0  # 0 = largest face
         batch_size: int = 8
-        driver: str = "auto"  # auto (phonemes when the track has them) | phonemes | audio
+        # auto: opening from the audio, spread/rounding from phonemes when the track has them;
+        # phonemes: phonemes also gate the opening (p/b/m close); audio: audio only
+        driver: str = "auto"
         max_gap: float = 0.36  # widest inner-lip gap, in inter-ocular distances
-        coarticulation_s: float = 0.04
+        coarticulation_s: float = 0.03
+        vowel_opening: float = 0.5  # phoneme openings at or above this keep the audio's opening
         interior: bool = True
 
     def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
@@ -342,17 +351,26 @@ class VisemeLipSync(LipSyncBackend):
         if cfg.driver not in ("auto", "phonemes", "audio"):
             raise ConfigError(f"lipsync.driver must be auto, phonemes or audio, not {cfg.driver!r}")
         frames = output_frame_count(video, track)
-        use_phonemes = cfg.driver == "phonemes" or (cfg.driver == "auto" and bool(track.phonemes))
-        if use_phonemes:
-            shapes = shapes_from_phonemes(track.phonemes, video.fps, frames, cfg.coarticulation_s)
-        else:
-            shapes = shapes_from_audio(track.speech, video.fps, frames)
-        log.info("viseme lip sync driven by %s", "phoneme timings" if use_phonemes else "audio")
+        shapes = shapes_from_audio(track.speech, video.fps, frames)
+        source = "audio"
+        if track.phonemes and cfg.driver != "audio":
+            from_phonemes = shapes_from_phonemes(track.phonemes, video.fps, frames,
+                                                 cfg.coarticulation_s)
+            shapes[:, 1] = from_phonemes[:, 1]  # vowels' spread or rounding
+            source = "audio opening + phoneme spread"
+            if cfg.driver == "phonemes":
+                # the phonemes also shape the opening: p/b/m close, consonants narrow it
+                gate = np.clip(from_phonemes[:, 0] / cfg.vowel_opening, 0.0, 1.0)
+                shapes[:, 0] *= gate
+                source = "phonemes (scaled by loudness)"
+        elif cfg.driver == "phonemes":
+            log.warning("viseme: driver=phonemes but the dub track has no phoneme timings")
+        log.info("viseme lip sync driven by %s", source)
         renderer = _VisemeRenderer(shapes, WarpSettings(max_gap=cfg.max_gap,
                                                         interior=cfg.interior))
         options = LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index, cfg.batch_size)
         result, metrics = run_lipsync(video, track, out_path, progress, renderer, options,
                                       self.name)
-        self.metrics = {**metrics, "driver": "phonemes" if use_phonemes else "audio",
+        self.metrics = {**metrics, "driver": source,
                         "mean_opening": round(float(shapes[:, 0].mean()), 4) if frames else 0.0}
         return result
