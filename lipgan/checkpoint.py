@@ -192,7 +192,8 @@ def load_wav2lip(path: str | Path | None = None, device: str | torch.device = "c
 
 def load_syncnet(path: str | Path | None = None,
                  device: str | torch.device = "cpu") -> SyncNetColor:
-    return load_model("syncnet", _resolved(SYNCNET_SPEC, path), device)  # type: ignore[return-value]
+    model = load_model("syncnet", _resolved(SYNCNET_SPEC, path), device)
+    return model  # type: ignore[return-value]
 
 
 def load_quality_discriminator(path: str | Path, device: str | torch.device = "cpu"
@@ -202,4 +203,5 @@ def load_quality_discriminator(path: str | Path, device: str | torch.device = "c
 
 def load_lipgan(path: str | Path | None = None,
                 device: str | torch.device = "cpu") -> LipGANGenerator:
-    return load_model("lipgan", _resolved(LIPGAN_SPEC, path), device)  # type: ignore[return-value]
+    model = load_model("lipgan", _resolved(LIPGAN_SPEC, path), device)
+    return model  # type: ignore[return-value]

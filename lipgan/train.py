@@ -182,7 +182,10 @@ def setup_runtime(config: TrainConfig) -> Runtime:
     if cuda:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if cuda else "gloo")
+        if cuda:
+            dist.init_process_group("nccl", device_id=device)
+        else:
+            dist.init_process_group("gloo")
     return Runtime(device, dist.get_rank(), world, True)
 
 
@@ -625,10 +628,13 @@ def train(config: TrainConfig) -> dict[str, float]:
         num_workers=config.num_workers, pin_memory=runtime.device.type == "cuda")
     progress = None
     if runtime.main:
-        from tqdm import tqdm
+        try:
+            from tqdm import tqdm
 
-        progress = tqdm(total=config.max_steps, initial=start, desc=config.phase, unit="step",
-                        disable=None)
+            progress = tqdm(total=config.max_steps, initial=start, desc=config.phase,
+                            unit="step", disable=None)
+        except ImportError:  # a bare GPU box: the CSV log still shows progress
+            pass
     metrics: dict[str, float] = {}
     step = start
     phase.train(True)
