@@ -399,7 +399,8 @@ def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path
                              duration=info.frame_count / info.fps)
 
         def compute_manual(tmp: Path) -> DubTrack:
-            dub = timing.fit_manual_audio(media.read_audio(dub_path), info.frame_count / info.fps)
+            dub = timing.fit_manual_audio(media.read_audio(dub_path),
+                                          info.frame_count / info.fps, fps=info.fps)
             dub.save(tmp)
             return dub
         run.skip("tts", "manual dub audio")
@@ -442,7 +443,7 @@ def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path
         def compute_fit(tmp: Path) -> DubTrack:
             background = source_audio if timing_config.keep_background else None
             dub = timing.fit_to_timeline(voiced, translation, info.frame_count / info.fps,
-                                         timing_config, background=background)
+                                         timing_config, background=background, fps=info.fps)
             dub.save(tmp)
             return dub
         track = run.cached_step("fit", "timing", track_key, DubTrack.load, compute_fit)

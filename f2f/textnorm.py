@@ -54,7 +54,7 @@ _DANDA = "।"
 
 
 def number_to_hindi(value: int) -> str:
-    """An integer in Hindi words with Indian grouping: 123456 -> 'एक लाख तेईस हज़ार चार सौ छप्पन'."""
+    """An integer in Hindi words, Indian grouping: 123456 -> 'एक लाख तेईस हज़ार चार सौ छप्पन'."""
     if value < 0:
         return "ऋण " + number_to_hindi(-value)
     if value < 100:
@@ -70,7 +70,7 @@ def number_to_hindi(value: int) -> str:
 
 
 def year_to_hindi(year: int) -> str:
-    """Years are read in pairs like in speech: 1947 -> 'उन्नीस सौ सैंतालीस', 2024 -> 'दो हज़ार चौबीस'."""
+    """Years are read as in speech: 1947 -> 'उन्नीस सौ सैंतालीस', 2024 -> 'दो हज़ार चौबीस'."""
     if 1100 <= year < 2000 and year % 100:
         return f"{_UNITS[year // 100]} सौ {_UNITS[year % 100]}"
     return number_to_hindi(year)
@@ -135,8 +135,8 @@ _LATIN_CONSONANTS = {
     "m": "म", "n": "न", "p": "प", "q": "क", "r": "र", "s": "स", "t": "ट", "v": "व", "w": "व",
     "z": "ज़",
 }
-_VOWEL_SIGN_TO_LETTER = {"ा": "आ", "ी": "ई", "ू": "ऊ", "ै": "ऐ", "े": "ए", "ौ": "औ", "ि": "इ", "ु": "उ",
-                         "ो": "ओ", "": "अ"}
+_VOWEL_SIGN_TO_LETTER = {"ा": "आ", "ी": "ई", "ू": "ऊ", "ै": "ऐ", "े": "ए", "ौ": "औ", "ि": "इ",
+                         "ु": "उ", "ो": "ओ", "": "अ"}
 _VIRAMA = "्"
 
 
@@ -162,7 +162,7 @@ def _latin_tokens(word: str) -> list[tuple[str, str]]:
 
 
 def transliterate_latin(word: str) -> str:
-    """'Google' -> 'गूगल'-like Devanagari; all-caps words are spelled as letters ('UN' -> 'यू एन')."""
+    """'Sharma' -> 'शर्मा' (rough); short all-caps words are spelled ('UN' -> 'यू एन')."""
     letters = [c for c in word if c.isascii() and c.isalpha()]
     if not letters:
         return word

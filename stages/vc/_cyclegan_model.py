@@ -136,10 +136,10 @@ class CycleGAN:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. voice statistics
 
     @classmethod
-    def create(cls, config: CycleGANConfig) -> CycleGAN:
+    def create(cls, config: CycleGANConfig, device: str = "cpu") -> CycleGAN:
         torch.manual_seed(config.seed)
-        g_st, g_ts = Generator(config), Generator(config)
-        d_s, d_t = Discriminator(config), Discriminator(config)
+        g_st, g_ts = Generator(config).to(device), Generator(config).to(device)
+        d_s, d_t = Discriminator(config).to(device), Discriminator(config).to(device)
         opt_g = torch.optim.Adam([*g_st.parameters(), *g_ts.parameters()],
                                  lr=config.lr_generator, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam([*d_s.parameters(), *d_t.parameters()],
@@ -161,13 +161,17 @@ class CycleGAN:
         torch.save(payload, tmp)
         os.replace(tmp, path)
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.g_st.parameters()).device
+
     @classmethod
-    def load(cls, path: Path) -> CycleGAN:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+    def load(cls, path: Path, device: str = "cpu") -> CycleGAN:
+        payload = torch.load(path, map_location=device, weights_only=True)
         if payload.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: checkpoint format {payload.get('format_version')} "
                              f"!= {FORMAT_VERSION}")
-        model = cls.create(CycleGANConfig(**payload["config"]))
+        model = cls.create(CycleGANConfig(**payload["config"]), device)
         for key, module in model.modules().items():
             module.load_state_dict(payload["models"][key])
         model.opt_g.load_state_dict(payload["opt_g"])
@@ -183,17 +187,18 @@ class CycleGAN:
         generator.eval()
         frames = mcep.shape[0]
         padded = np.pad(mcep, ((0, (-frames) % 4), (0, 0)), mode="edge")
-        x = torch.from_numpy(padded.T.astype(np.float32))[None]  # (1, D, T)
-        return generator(x)[0].numpy().T[:frames].astype(np.float64)
+        x = torch.from_numpy(padded.T.astype(np.float32))[None].to(self.device)  # (1, D, T)
+        return generator(x)[0].cpu().numpy().T[:frames].astype(np.float64)
 
 
-def _crops(pool: np.ndarray, count: int, frames: int, rng: np.random.Generator) -> torch.Tensor:
+def _crops(pool: np.ndarray, count: int, frames: int, rng: np.random.Generator,
+           device: torch.device) -> torch.Tensor:
     """`count` random (D, frames) windows from a (T, D) pool (tiled when T is short)."""
     if pool.shape[0] < frames + 1:
         pool = np.tile(pool, (math.ceil((frames + 1) / max(pool.shape[0], 1)), 1))
     starts = rng.integers(0, pool.shape[0] - frames, size=count)
     batch = np.stack([pool[s: s + frames].T for s in starts]).astype(np.float32)
-    return torch.from_numpy(batch)  # (B, D, frames)
+    return torch.from_numpy(batch).to(device)  # (B, D, frames)
 
 
 def train(model: CycleGAN, source: np.ndarray, target: np.ndarray, steps: int,
@@ -207,8 +212,8 @@ def train(model: CycleGAN, source: np.ndarray, target: np.ndarray, steps: int,
     for module in model.modules().values():
         module.train()
     while model.step < steps:
-        real_s = _crops(source, config.batch_size, config.segment_frames, rng)
-        real_t = _crops(target, config.batch_size, config.segment_frames, rng)
+        real_s = _crops(source, config.batch_size, config.segment_frames, rng, model.device)
+        real_t = _crops(target, config.batch_size, config.segment_frames, rng, model.device)
         # generators: fool the discriminators, survive the round trip, leave own voice alone
         fake_t, fake_s = model.g_st(real_s), model.g_ts(real_t)
         score_t, score_s = model.d_t(fake_t), model.d_s(fake_s)
@@ -223,7 +228,7 @@ def train(model: CycleGAN, source: np.ndarray, target: np.ndarray, steps: int,
         g_loss.backward()
         model.opt_g.step()
         # discriminators: real scores 1, fake scores 0 (least squares)
-        d_loss = torch.zeros(())
+        d_loss = torch.zeros((), device=model.device)
         for disc, real, fake in ((model.d_t, real_t, fake_t), (model.d_s, real_s, fake_s)):
             real_score, fake_score = disc(real), disc(fake.detach())
             d_loss = d_loss + mse(real_score, torch.ones_like(real_score)) \
@@ -232,9 +237,9 @@ def train(model: CycleGAN, source: np.ndarray, target: np.ndarray, steps: int,
         (0.5 * d_loss).backward()
         model.opt_d.step()
         model.step += 1
-        losses = {"step": model.step, "generator": float(g_loss), "adversarial":
-                  float(adversarial), "cycle": float(cycle), "identity": float(identity),
-                  "discriminator": float(d_loss)}
+        losses = {"step": model.step, "generator": g_loss.item(), "adversarial":
+                  adversarial.item(), "cycle": cycle.item(), "identity": identity.item(),
+                  "discriminator": d_loss.item()}
         model.history.append(losses)
         if on_step:
             on_step(model.step, losses)

@@ -94,6 +94,26 @@ def envelope_with_mcep(features: WorldFeatures, new_mcep: np.ndarray) -> np.ndar
     return features.sp * (new / np.maximum(old, 1e-16))
 
 
+def warp_features(features: WorldFeatures, alpha: float) -> WorldFeatures:
+    """Scales the envelope's frequency axis by `alpha` (> 1 moves formants up, like a shorter
+    vocal tract): the part of a male->female change that cepstral statistics cannot make."""
+    if abs(alpha - 1.0) < 1e-3:
+        return features
+    bins = np.arange(features.sp.shape[1], dtype=np.float64)
+    source_bins = np.clip(bins / alpha, 0, bins[-1])
+    sp = np.stack([np.interp(source_bins, bins, frame) for frame in features.sp])
+    mcep = pyworld().code_spectral_envelope(sp, RATE, features.mcep.shape[1])
+    return WorldFeatures(features.f0, sp, features.ap, mcep, features.fft_size,
+                         features.n_samples)
+
+
+def formant_warp(source: VoiceStats, target: VoiceStats, power: float,
+                 limits: tuple[float, float] = (0.85, 1.25)) -> float:
+    """A frequency-warp factor from the voices' mean-F0 ratio (formants move with pitch, less)."""
+    ratio = float(np.exp(target.lf0_mean - source.lf0_mean))
+    return float(np.clip(ratio ** power, *limits))
+
+
 @dataclass(frozen=True, eq=False)
 class VoiceStats:
     """Per-voice statistics: log-F0 mean/std over voiced frames, mel-cepstrum mean/std over
@@ -142,6 +162,11 @@ def convert_f0(f0: np.ndarray, source: VoiceStats, target: VoiceStats) -> np.nda
     return out
 
 
+def has_sound(speech: Speech) -> bool:
+    """False for empty or digitally silent clips (they are passed through, not vocoded)."""
+    return float(np.abs(speech.samples).max(initial=0.0)) > 1e-4
+
+
 def match_peak(converted: np.ndarray, original: np.ndarray) -> np.ndarray:
     """Keeps the original clip's loudness (VC should change voice, not level)."""
     peak, reference = float(np.abs(converted).max(initial=0.0)), float(
@@ -151,8 +176,12 @@ def match_peak(converted: np.ndarray, original: np.ndarray) -> np.ndarray:
     return np.clip(converted * (reference / peak), -1.0, 1.0).astype(np.float32)
 
 
+METRIC_MCEP_DIMS = 24  # MCD is always measured on 24-d mel-cepstra, whatever a backend maps
+
+
 def conversion_metrics(before: list[Speech], after: list[Speech], reference: Speech,
-                       reference_features: WorldFeatures, mcep_dims: int) -> dict[str, float]:
+                       reference_features: WorldFeatures,
+                       mcep_dims: int = METRIC_MCEP_DIMS) -> dict[str, float]:
     """Speaker similarity, global MCD and F0 distribution RMSE of TTS and converted speech
     against the reference speaker (what the run report shows for TTS vs TTS+VC)."""
     from eval.speech import f0_distribution_rmse, global_mcd, speaker_similarity

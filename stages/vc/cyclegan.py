@@ -23,6 +23,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from f2f.errors import ConfigError, F2FError, MediaError, StageError
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import VCBackend
+from f2f.timing import resample
 from stages.vc import _world_features as wf
 
 log = logging.getLogger(__name__)
@@ -58,19 +60,18 @@ def _pool(clips: list[wf.WorldFeatures], stats: wf.VoiceStats) -> np.ndarray:
 
 def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
                  config: CycleGANVC.Config, checkpoint: Path,
-                 progress: StageProgress | None = None):  # noqa: ANN201
+                 progress: StageProgress | None = None, device: str = "cpu"):  # noqa: ANN201
     """Trains (or resumes, or just loads) a CycleGAN-VC model between two analysed voices."""
     import torch
 
     from stages.vc._cyclegan_model import CycleGAN, train
 
-    torch.set_num_threads(max(config.threads, 1))
     source_stats, target_stats = wf.voice_stats(source), wf.voice_stats(target)
     model_config = _model_config(config)
     model = None
     if checkpoint.is_file():
         try:
-            model = CycleGAN.load(checkpoint)
+            model = CycleGAN.load(checkpoint, device)
             if dataclasses.replace(model.config, steps=model_config.steps) != model_config:
                 log.info("vc cyclegan: cached model has another config; training anew")
                 model = None
@@ -80,7 +81,7 @@ def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
         except (ValueError, KeyError, RuntimeError, OSError) as exc:
             log.warning("vc cyclegan: ignoring unreadable checkpoint %s (%s)", checkpoint, exc)
     if model is None:
-        model = CycleGAN.create(model_config)
+        model = CycleGAN.create(model_config, device)
     model.extra = {"source_stats": source_stats.to_dict(), "target_stats": target_stats.to_dict()}
     started = time.perf_counter()
     first = model.step
@@ -91,8 +92,13 @@ def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
                      f"(cycle {losses['cycle']:.3f})")
 
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    train(model, _pool(source, source_stats), _pool(target, target_stats), config.steps,
-          checkpoint, on_step)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(config.threads, 1))  # only while training: other stages differ
+    try:
+        train(model, _pool(source, source_stats), _pool(target, target_stats), config.steps,
+              checkpoint, on_step)
+    finally:
+        torch.set_num_threads(threads)
     elapsed = time.perf_counter() - started
     if model.step > first:
         log.info("vc cyclegan: trained steps %d..%d in %.1f s (%.2f steps/s)", first,
@@ -100,7 +106,7 @@ def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
     return model
 
 
-def convert_clip(model, features: wf.WorldFeatures, original: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def convert_clip(model: Any, features: wf.WorldFeatures, original: np.ndarray) -> np.ndarray:
     """Converts one analysed TTS clip with a trained model; samples at wf.RATE."""
     source = wf.VoiceStats.from_dict(model.extra["source_stats"])
     target = wf.VoiceStats.from_dict(model.extra["target_stats"])
@@ -152,11 +158,12 @@ class CycleGANVC(VCBackend):
         batch_size: int = 4
         segment_frames: int = 64
         mcep_dims: int = 24
+        formant_warp_power: float = 0.3  # as in `world`; 0 = no formant shift
         min_target_speech_s: float = 1.0  # less speaker speech than this: fall back to world
         extra_target_dir: str = ""  # more clips of the same speaker (any audio/video files)
         model_path: str = ""  # a model from `f2f vc train` instead of per-speaker training
         max_reference_s: float = 300.0
-        threads: int = 2
+        threads: int = 1  # on a shared 2-core CPU, 2 threads ran 20x slower than 1
         seed: int = 0
         metrics: bool = True
 
@@ -179,7 +186,7 @@ class CycleGANVC(VCBackend):
         targets = [ref_features]
         if self.config.extra_target_dir:
             targets += _analyze_files(_audio_files(Path(self.config.extra_target_dir)), dims)
-        clips = [s for s in speech.segments if s.speech.samples.size]
+        clips = [s for s in speech.segments if wf.has_sound(s.speech)]
         features = {s.id: wf.analyze(s.speech, dims) for s in clips}
         target_stats = wf.voice_stats(targets)
         if not self.config.model_path and target_stats.speech_s < self.config.min_target_speech_s:
@@ -190,6 +197,10 @@ class CycleGANVC(VCBackend):
         if not features:
             self.metrics = {"note": "no speech to convert"}
             return speech
+        # formants first (as in `world`): the short training cannot learn a large warp
+        alpha = wf.formant_warp(wf.voice_stats(list(features.values())), target_stats,
+                                self.config.formant_warp_power)
+        features = {k: wf.warp_features(f, alpha) for k, f in features.items()}
         model = self._model(list(features.values()), targets, reference, speech.voice,
                             cache_dir, progress)
         out = []
@@ -198,19 +209,22 @@ class CycleGANVC(VCBackend):
                 wave = convert_clip(model, features[segment.id], segment.speech.samples)
                 segment = SegmentSpeech(segment.id, segment.text, Speech(wave, wf.RATE),
                                         segment.phonemes)
+            else:  # silence: only brought to the common sample rate
+                segment = SegmentSpeech(segment.id, segment.text,
+                                        resample(segment.speech, wf.RATE), segment.phonemes)
             out.append(segment)
         last = model.history[-1] if model.history else {}
-        self.metrics = {"trained_steps": model.step,
+        self.metrics = {"trained_steps": model.step, "formant_warp": round(alpha, 3),
                         "final_cycle_loss": round(float(last.get("cycle", float("nan"))), 4),
                         "reference_speech_s": round(target_stats.speech_s, 2)}
         if self.config.metrics:
             self.metrics |= wf.conversion_metrics(
                 [s.speech for s in clips], [s.speech for s in out if s.id in features],
-                reference, ref_features, dims)
+                reference, ref_features)
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
-    def _model(self, source, targets, reference: Speech, voice: str, cache_dir: Path,  # noqa: ANN001
-               progress: StageProgress):  # noqa: ANN202
+    def _model(self, source: list[wf.WorldFeatures], targets: list[wf.WorldFeatures],
+               reference: Speech, voice: str, cache_dir: Path, progress: StageProgress) -> Any:
         from stages.vc._cyclegan_model import CycleGAN
 
         if self.config.model_path:
@@ -220,14 +234,15 @@ class CycleGANVC(VCBackend):
                 raise ConfigError(f"vc.model_path: no CycleGAN-VC checkpoint at {path}; "
                                   "train one with `python -m f2f vc train SRC TGT --out DIR`")
             log.info("vc cyclegan: using trained model %s", path)
-            return CycleGAN.load(path)
+            return CycleGAN.load(path, self.device)
         digest = hashlib.sha256(reference.samples.tobytes())
         digest.update(json.dumps([reference.sample_rate, voice, self.config_dict()],
                                  sort_keys=True).encode())
         folder = Path(cache_dir) / f"cyclegan-{digest.hexdigest()[:20]}"
         log.info("vc cyclegan: per-speaker model in %s", folder)
         try:
-            return train_voices(source, targets, self.config, folder / CHECKPOINT, progress)
+            return train_voices(source, targets, self.config, folder / CHECKPOINT, progress,
+                                self.device)
         except (RuntimeError, ValueError) as exc:
             raise StageError(f"CycleGAN-VC training failed: {exc}") from exc
 
@@ -261,6 +276,7 @@ def train_cli(argv: list[str]) -> int:
     parser.add_argument("--residual-blocks", type=int,
                         default=CycleGANVC.Config.residual_blocks)
     parser.add_argument("--threads", type=int, default=CycleGANVC.Config.threads)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = dataclasses.replace(CycleGANVC.Config(), steps=args.steps, channels=args.channels,
@@ -281,7 +297,8 @@ def train_cli(argv: list[str]) -> int:
                 bar.set_description(message.split(" (")[0][-30:])
                 bar.refresh()
 
-            model = train_voices(source, target, config, args.out / CHECKPOINT, show)
+            model = train_voices(source, target, config, args.out / CHECKPOINT, show,
+                                 args.device)
     except F2FError as exc:
         print(f"error: {exc}")
         return exc.exit_code

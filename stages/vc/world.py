@@ -19,6 +19,7 @@ from f2f.artifacts import SegmentSpeech, Speech, SpeechSegments
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import VCBackend
+from f2f.timing import resample
 from stages.vc import _world_features as wf
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class WorldVC(VCBackend):
         mcep_dims: int = 40
         spectral_strength: float = 0.5  # 0 = pitch only, 1 = full envelope statistics mapping
         # (0.5 scored best speaker similarity on GRID clips, see docs/speech.md)
+        formant_warp_power: float = 0.3  # warp = (F0 ratio) ** power; 0 = no formant shift
         max_reference_s: float = 120.0  # longer inputs: statistics from the first part only
         metrics: bool = True  # speaker similarity / MCD / F0 before and after (costs ~1 s)
 
@@ -70,11 +72,16 @@ class WorldVC(VCBackend):
             self.metrics = {"note": "too little voiced speech in the input: not converted",
                             "reference_voiced_s": round(target.voiced_s, 2)}
             return speech
-        clips = [s for s in speech.segments if s.speech.samples.size]
+        clips = [s for s in speech.segments if wf.has_sound(s.speech)]
         features = {s.id: wf.analyze(s.speech, self.config.mcep_dims) for s in clips}
         source = wf.voice_stats(list(features.values()))
-        log.info("vc world: TTS F0 %.0f Hz -> speaker %.0f Hz (%.1f s voiced reference)",
-                 np.exp(source.lf0_mean), np.exp(target.lf0_mean), target.voiced_s)
+        alpha = wf.formant_warp(source, target, self.config.formant_warp_power)
+        if alpha != 1.0:
+            features = {k: wf.warp_features(f, alpha) for k, f in features.items()}
+            source = wf.voice_stats(list(features.values()))
+        log.info("vc world: TTS F0 %.0f Hz -> speaker %.0f Hz (%.1f s voiced reference), "
+                 "formant warp %.2f", np.exp(source.lf0_mean), np.exp(target.lf0_mean),
+                 target.voiced_s, alpha)
         out: list[SegmentSpeech] = []
         for index, segment in enumerate(speech.segments):
             if segment.id in features and source.voiced_s > 0:
@@ -82,16 +89,18 @@ class WorldVC(VCBackend):
                                  self.config.spectral_strength, segment.speech.samples)
                 converted = Speech(wave, wf.RATE)
             else:
-                converted = segment.speech  # silence or nothing voiced: nothing to convert
+                # silence or nothing voiced: nothing to convert, only the common sample rate
+                converted = resample(segment.speech, wf.RATE)
             out.append(SegmentSpeech(segment.id, segment.text, converted, segment.phonemes))
             progress((index + 1) / max(len(speech.segments), 1), f"segment {index + 1}")
         self.metrics = {"reference_voiced_s": round(target.voiced_s, 2),
+                        "formant_warp": round(alpha, 3),
                         "target_f0_hz": round(float(np.exp(target.lf0_mean)), 1),
                         "source_f0_hz": round(float(np.exp(source.lf0_mean)), 1)}
         if self.config.metrics:
             self.metrics |= wf.conversion_metrics(
                 [s.speech for s in clips], [s.speech for s in out if s.id in features],
-                reference, ref_features, self.config.mcep_dims)
+                reference, ref_features)
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
 

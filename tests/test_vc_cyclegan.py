@@ -1,0 +1,114 @@
+"""CycleGAN-VC: a few training steps lower the losses, checkpoints reload and resume, the
+backend caches per speaker and falls back to world with too little speech."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from f2f.artifacts import SegmentSpeech, Speech, SpeechSegments
+from f2f.registry import get_backend_class
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("pyworld", reason="pyworld not installed")
+
+TINY = dict(channels=8, residual_blocks=1, disc_channels=4, segment_frames=32, batch_size=4,
+            mcep_dims=12, checkpoint_every=10)
+
+
+def _pools() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    t = np.arange(400)[:, None] * 0.1
+    source = np.sin(t + np.arange(12)) + 0.1 * rng.normal(size=(400, 12))
+    target = np.cos(0.5 * t + np.arange(12)) + 0.1 * rng.normal(size=(400, 12))
+    return source, target
+
+
+def test_a_few_steps_lower_the_losses_and_the_checkpoint_reloads(tmp_path: Path) -> None:
+    from stages.vc._cyclegan_model import CycleGAN, CycleGANConfig, train
+
+    torch.set_num_threads(1)
+    config = CycleGANConfig(**TINY, steps=60)
+    source, target = _pools()
+    path = tmp_path / "model.pt"
+    model = train(CycleGAN.create(config), source, target, 60, path)
+    history = model.history
+    first = np.mean([h["cycle"] + h["identity"] for h in history[:5]])
+    last = np.mean([h["cycle"] + h["identity"] for h in history[-5:]])
+    assert last < 0.8 * first
+    reloaded = CycleGAN.load(path)
+    assert reloaded.step == 60 and len(reloaded.history) == 60
+    probe = source[:50]
+    assert np.allclose(reloaded.convert(probe), model.convert(probe), atol=1e-5)
+    # resume: training on from the checkpoint continues the step count
+    resumed = train(reloaded, source, target, 70, path)
+    assert resumed.step == 70 and CycleGAN.load(path).step == 70
+
+
+def _speech_segments(clip: Path) -> SpeechSegments:
+    from f2f.artifacts import TranslatedSegment, Translation
+
+    translation = Translation("en", "hi", (
+        TranslatedSegment(0, "", "नीला रंग अभी दो पर रखो", 0.0, 3.0),
+        TranslatedSegment(1, "", "", 3.0, 3.2)))
+    return get_backend_class("tts", "espeak")().synthesize(translation, lambda f, m: None)
+
+
+def test_backend_trains_caches_and_converts(grid_clip: Path, tmp_path: Path) -> None:
+    from f2f.media import read_audio
+
+    pytest.importorskip("espeakng_loader")
+    cls = get_backend_class("vc", "cyclegan")
+    config = cls.Config(steps=6, channels=8, residual_blocks=1, metrics=False)
+    tts, reference = _speech_segments(grid_clip), read_audio(grid_clip)
+    events: list[str] = []
+    vc = cls(config)
+    out = vc.convert(tts, reference, tmp_path, lambda f, m: events.append(m))
+    assert vc.metrics["trained_steps"] == 6 and "fallback" not in vc.metrics
+    assert any("training CycleGAN-VC" in e for e in events)
+    assert [s.id for s in out.segments] == [0, 1]
+    assert out.segments[0].phonemes == tts.segments[0].phonemes
+    assert out.segments[0].speech.samples.any()
+    assert len(list(tmp_path.glob("cyclegan-*/cyclegan.pt"))) == 1
+    events.clear()
+    cls(config).convert(tts, reference, tmp_path, lambda f, m: events.append(m))
+    assert not any("training" in e for e in events)  # cached: no training the second time
+
+
+def test_too_little_speaker_speech_falls_back_to_world(grid_clip: Path, tmp_path: Path) -> None:
+    from f2f.media import read_audio
+
+    pytest.importorskip("espeakng_loader")
+    cls = get_backend_class("vc", "cyclegan")
+    vc = cls(cls.Config(min_target_speech_s=60.0, metrics=False))
+    out = vc.convert(_speech_segments(grid_clip), read_audio(grid_clip), tmp_path,
+                     lambda f, m: None)
+    assert vc.metrics["fallback"].startswith("world:") and out.backend == "world"
+
+
+def test_train_cli_trains_from_two_folders(tmp_path: Path) -> None:
+    from stages.vc.cyclegan import CHECKPOINT, train_cli
+
+    rate = 16_000
+    t = np.arange(rate) / rate
+    for folder, hz in (("src", 110.0), ("tgt", 210.0)):
+        (tmp_path / folder).mkdir()
+        for i in range(2):
+            tone = 0.3 * np.sin(2 * np.pi * (hz + 10 * i) * t) * (1 + 0.5 * np.sin(3 * t))
+            Speech(tone.astype(np.float32), rate).save_wav(tmp_path / folder / f"{i}.wav")
+    code = train_cli([str(tmp_path / "src"), str(tmp_path / "tgt"), "--out",
+                      str(tmp_path / "model"), "--steps", "3", "--channels", "8",
+                      "--residual-blocks", "1"])
+    assert code == 0 and (tmp_path / "model" / CHECKPOINT).is_file()
+    assert train_cli([str(tmp_path / "nope"), str(tmp_path / "tgt"), "--out",
+                      str(tmp_path / "m2")]) != 0
+    cls = get_backend_class("vc", "cyclegan")
+    tone = Speech((0.3 * np.sin(2 * np.pi * 120 * t)).astype(np.float32), rate)
+    vc = cls(dataclasses.replace(cls.Config(), model_path=str(tmp_path / "model"),
+                                 channels=8, residual_blocks=1, metrics=False))
+    out = vc.convert(SpeechSegments((SegmentSpeech(0, "x", tone),)), tone, tmp_path,
+                     lambda f, m: None)
+    assert out.segments[0].speech.sample_rate == 16_000 and vc.metrics["trained_steps"] == 3
