@@ -26,6 +26,7 @@ from f2f.app_support import (
     SharedPool,
     backend_choices,
     overall_progress,
+    playable_examples,
     rerun_with_translation,
     run_request,
     target_languages,
@@ -134,7 +135,8 @@ def build_app(options: AppOptions | None = None) -> Any:
             with gr.Column(scale=1):
                 video_in = gr.Video(label="Video (English speech)", sources=["upload"],
                                     elem_id="video-in")
-                examples = sorted(options.examples_dir.glob("*.mpg"))[:6] \
+                examples = playable_examples(options.examples_dir, options.runs_root /
+                                             "examples") \
                     if options.examples_dir and options.examples_dir.is_dir() else []
                 if examples:
                     gr.Examples([[str(p)] for p in examples], inputs=[video_in],
@@ -186,13 +188,18 @@ def launch_kwargs(options: AppOptions) -> dict[str, Any]:
     """What `launch` needs for an offline-safe, loopback-by-default server."""
     import gradio as gr
 
-    allowed = [str(options.runs_root)]
-    if options.examples_dir:
-        allowed.append(str(options.examples_dir))
+    allowed = [str(options.runs_root)]  # run folders and the playable example copies
     return {"server_name": options.host, "server_port": options.port, "share": False,
             "ssr_mode": False, "max_file_size": f"{int(options.max_upload_mb)}mb",
             "allowed_paths": allowed, "footer_links": ["api"],
             "theme": gr.themes.Base(font=SYSTEM_FONTS, font_mono=MONO_FONTS)}
+
+
+def serve(options: AppOptions) -> tuple[Any, str]:
+    """Builds and starts the app in background threads (tests, notebooks); returns (app, url)."""
+    app = build_app(options)
+    app.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(options))
+    return app, f"http://{options.host}:{app.server_port}/"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> AppOptions:

@@ -27,7 +27,7 @@ import numpy as np
 
 from f2f.artifacts import Speech, SpeechSegments
 from f2f.config import PipelineConfig, StageChoice, load_config
-from f2f.errors import ConfigError, MediaError
+from f2f.errors import ConfigError, F2FError, MediaError
 from f2f.pipeline import STEPS, BackendPool, RunResult, translate_video
 from f2f.progress import ProgressEvent
 from f2f.stage import KINDS, Backend
@@ -152,6 +152,24 @@ def stage_upload(upload: Path, run_dir: Path, what: str, max_mb: float) -> Path:
         raise MediaError(f"{what}: refused file name {upload.name!r}")
     shutil.copyfile(upload, target)
     return target
+
+
+def playable_examples(source_dir: Path, cache_dir: Path, limit: int = 6) -> list[Path]:
+    """H.264 MP4 copies of example clips (GRID is MPEG-1, which browsers cannot play)."""
+    from f2f.media import atomic_output, run_ffmpeg
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    examples = []
+    for clip in sorted(source_dir.glob("*.mpg"))[:limit]:
+        target = cache_dir / f"{clip.stem}.mp4"
+        if not target.is_file():
+            with atomic_output(target) as tmp:
+                run_ffmpeg(["-i", str(clip), "-c:v", "libx264", "-preset", "veryfast",
+                            "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                            "-movflags", "+faststart", "-f", "mp4", str(tmp)],
+                           f"making a playable copy of example {clip.name}")
+        examples.append(target)
+    return examples
 
 
 # ------------------------------------------------------------------------------ backends
@@ -343,6 +361,15 @@ def rerun_with_translation(previous: RunOutcome, edited_translation: str, option
     return _run_in(request, previous.run_dir, options, pool, progress, edits)
 
 
+def _without_server_paths(exc: F2FError, run_dir: Path) -> F2FError:
+    """The same error with the run folder's location cut out of its message (for the page)."""
+    message = str(exc).replace(f"{run_dir}/inputs/", "").replace(f"{run_dir}/", "")
+    try:
+        return type(exc)(message)
+    except TypeError:  # an error type with a different constructor: keep it as it is
+        return exc
+
+
 def _run_in(request: RunRequest, run_dir: Path, options: AppOptions, pool: BackendPool,
             progress: Callable[[ProgressEvent], None], edits: int) -> RunOutcome:
     config = build_config(request, options)
@@ -350,7 +377,10 @@ def _run_in(request: RunRequest, run_dir: Path, options: AppOptions, pool: Backe
     out_dir.mkdir(exist_ok=True)
     stem = request.video.stem if edits == 0 else f"{request.video.stem}-edit{edits}"
     output = out_dir / f"{stem}.{config.target_language}.mp4"
-    result = translate_video(request.video, output, config, workdir=run_dir / "cache",
-                             pool=pool, progress=progress)
+    try:
+        result = translate_video(request.video, output, config, workdir=run_dir / "cache",
+                                 pool=pool, progress=progress)
+    except F2FError as exc:
+        raise _without_server_paths(exc, run_dir) from exc
     os.utime(run_dir)  # a used run folder is not pruned under its user
     return _outcome(request, run_dir, result, edits)

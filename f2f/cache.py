@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,16 +74,39 @@ class Cache:
         """Yields a temporary folder; on success it becomes the entry, on error it vanishes."""
         final = self.entry(kind, key)
         final.parent.mkdir(parents=True, exist_ok=True)
+        replacing = (final / _COMPLETE).is_file()  # a refresh: the caller wants a new entry
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         try:
             yield tmp
             (tmp / _COMPLETE).write_text("")
-            if final.exists():  # a stale or refreshed entry: replace it
-                shutil.rmtree(final, ignore_errors=True)
-            os.replace(tmp, final)
+            self._install(tmp, final, replacing)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    @staticmethod
+    def _install(tmp: Path, final: Path, replacing: bool) -> None:
+        """Renames a finished entry into place, safe against other processes doing the same.
+
+        Same key means same content: when another process completed this entry while we
+        computed it, theirs stays (they may be reading it) and ours is dropped.
+        """
+        if (final / _COMPLETE).is_file() and not replacing:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        aside = final.with_name(f".{final.name}.old.{os.getpid()}.{time.monotonic_ns()}")
+        if final.exists():  # move the old entry away in one rename, delete it afterwards
+            try:
+                os.replace(final, aside)
+            except FileNotFoundError:
+                pass
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another writer put a complete entry there in between
+            if not (final / _COMPLETE).is_file():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
 
     def write_metrics(self, entry_tmp: Path, metrics: dict[str, Any]) -> None:
         (entry_tmp / "metrics.json").write_text(
