@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from f2f.weights import file_sha256
+
 _COMPLETE = ".complete"
 
 
@@ -31,21 +33,9 @@ def make_key(**parts: Any) -> str:
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()[:32]
 
 
-_FILE_HASHES: dict[tuple[str, int, int], str] = {}
-
-
 def hash_file(path: str | Path) -> str:
-    """SHA-256 of a file's content, memoised per (path, size, mtime) within the process."""
-    path = Path(path)
-    stat = path.stat()
-    memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if memo not in _FILE_HASHES:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        _FILE_HASHES[memo] = digest.hexdigest()
-    return _FILE_HASHES[memo]
+    """SHA-256 of a file's content (memoised per path, size and mtime within the process)."""
+    return file_sha256(Path(path))
 
 
 class Cache:

@@ -112,13 +112,18 @@ class RunResult:
 
 
 def output_paths(output: Path, config: PipelineConfig) -> dict[str, Path]:
-    """OUT.mp4 -> OUT.en.srt, OUT.hi.srt (+ .vtt), OUT.report.json, OUT.config.toml."""
+    """OUT.mp4 -> OUT.en.srt, OUT.hi.srt (+ .vtt), OUT.report.json, OUT.config.toml.
+
+    An output already named for the target language (talk.hi.mp4) gives talk.en.srt and
+    talk.hi.srt rather than talk.hi.hi.srt.
+    """
     stem = output.with_suffix("")
     paths = {"video": output, "report": Path(f"{stem}.report.json"),
              "config": Path(f"{stem}.config.toml")}
+    base = str(stem).removesuffix(f".{config.target_language}")  # talk.hi.mp4 -> talk.hi.srt
     for fmt in config.subtitles:
-        paths[f"{config.source_language}.{fmt}"] = Path(f"{stem}.{config.source_language}.{fmt}")
-        paths[f"{config.target_language}.{fmt}"] = Path(f"{stem}.{config.target_language}.{fmt}")
+        for language in (config.source_language, config.target_language):
+            paths[f"{language}.{fmt}"] = Path(f"{base}.{language}.{fmt}")
     return paths
 
 
@@ -229,6 +234,8 @@ def _check_available(config: PipelineConfig, pool: BackendPool, device: str) -> 
         if not config.enabled(kind):
             continue
         backend = pool.get(kind, config.stage(kind), device)
+        backend.ensure_dependencies()  # MissingDependencyError names the package to install
+        backend.weights_path()  # WeightsNotFoundError names the file, where and how to get it
         status = backend.availability()
         if not status.ok:
             raise StageError(f"{kind} backend '{backend.name}' cannot run: {status.reason}")

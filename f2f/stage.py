@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from f2f.errors import MissingDependencyError
+from f2f.errors import ConfigError, MissingDependencyError, WeightsNotFoundError
+from f2f.weights import fingerprint
 
 if TYPE_CHECKING:
     from f2f.artifacts import DubTrack, Speech, SpeechSegments, Transcript, Translation, VideoRef
@@ -66,13 +67,24 @@ class Backend(ABC):
     def missing_modules(cls) -> list[str]:
         return [m for m in cls.requires if importlib.util.find_spec(m) is None]
 
+    def weights_path(self) -> Path | None:
+        """The weights file or folder this backend will use; None when it needs none.
+
+        Raises WeightsNotFoundError (ConfigError for a bad option) when they cannot be found.
+        """
+        return None
+
     def availability(self) -> Availability:
-        """Cheap check: dependencies importable and weights found. Override to add weights."""
+        """Cheap check: dependencies importable and weights found."""
         missing = self.missing_modules()
         if missing:
             hint = f" ({self.install_hint})" if self.install_hint else ""
             return Availability(False, f"missing Python package(s): {', '.join(missing)}{hint}")
-        return Availability(True)
+        try:
+            path = self.weights_path()
+        except (WeightsNotFoundError, ConfigError) as exc:
+            return Availability(False, str(exc))
+        return Availability(True, weights=str(path) if path is not None else "")
 
     def ensure_dependencies(self) -> None:
         missing = self.missing_modules()
@@ -83,7 +95,8 @@ class Backend(ABC):
 
     def weights_fingerprint(self) -> str:
         """Identifies the weights in use (goes into the cache key). '' when weights-free."""
-        return ""
+        path = self.weights_path()
+        return fingerprint(path) if path is not None else ""
 
     def weights_description(self) -> str:
         """Human-readable: which weights file(s) this backend uses (logs and report)."""

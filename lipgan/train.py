@@ -75,6 +75,9 @@ class TrainConfig:
     # wav2lip
     expert: str = ""  # a trained SyncNet checkpoint (ours or lipsync_expert.pth)
     sync_weight: float = 0.03
+    # Wav2Lip's schedule: the sync loss stays off until the expert's loss on generated validation
+    # frames drops below this; None (`--set sync_loss_start_threshold=none`) = on from step 0
+    sync_loss_start_threshold: float | None = 0.75
     disc_weight: float = 0.07  # visual quality discriminator; 0 = plain Wav2Lip
     disc_lr: float = 1e-4
     # lipgan
@@ -98,6 +101,10 @@ class TrainConfig:
 
 
 def _parse_value(text: str, kind: Any, key: str) -> Any:
+    if isinstance(kind, str) and kind.endswith(" | None"):  # an optional field
+        if text.strip().lower() in ("none", "null", ""):
+            return None
+        kind = kind.removesuffix(" | None")
     kind = {"bool": bool, "int": int, "float": float, "str": str}.get(kind, kind)
     if kind is bool:
         if text.lower() in ("1", "true", "yes", "on"):
@@ -332,6 +339,19 @@ class Phase:
     def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         raise NotImplementedError
 
+    def schedule_state(self) -> dict[str, Any]:
+        """Loss-schedule state that depends on past validation (saved in checkpoints)."""
+        return {}
+
+    def load_schedule_state(self, state: Mapping[str, Any]) -> None:
+        pass
+
+    def observe_validation(self, step: int, metrics: Mapping[str, float]) -> None:
+        """Called on rank 0 after each validation pass."""
+
+    def share_schedule(self) -> None:
+        """DDP: copies rank 0's schedule state to every rank (called at each validation step)."""
+
     def evaluate_batch(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         raise NotImplementedError
 
@@ -451,6 +471,32 @@ class Wav2LipPhase(Phase):
         elif config.sync_weight > 0:
             log.warning("lipgan.train: no expert given (--set expert=PATH): training without "
                         "the sync loss, which is what makes Wav2Lip's lips match the audio")
+        # switched on (for good) by observe_validation; restored from checkpoints
+        self.sync_started_at: int | None = 0 if config.sync_loss_start_threshold is None \
+            else None
+
+    def schedule_state(self) -> dict[str, Any]:
+        return {"sync_started_at": self.sync_started_at}
+
+    def load_schedule_state(self, state: Mapping[str, Any]) -> None:
+        self.sync_started_at = state.get("sync_started_at")
+
+    def observe_validation(self, step: int, metrics: Mapping[str, float]) -> None:
+        threshold = self.config.sync_loss_start_threshold
+        if self.sync_started_at is not None or threshold is None or "sync" not in metrics:
+            return
+        if metrics["sync"] < threshold:
+            self.sync_started_at = step
+            log.info("lipgan.train: validation sync loss %.4f < %g at step %d: sync loss on "
+                     "(weight %g)", metrics["sync"], threshold, step, self.config.sync_weight)
+
+    def share_schedule(self) -> None:
+        import torch.distributed as dist
+
+        started = torch.tensor([-1 if self.sync_started_at is None else self.sync_started_at],
+                               device=self.runtime.device)
+        dist.broadcast(started, src=0)
+        self.sync_started_at = None if int(started) < 0 else int(started)
 
     def _side_lr(self) -> float:
         return self.config.disc_lr
@@ -459,7 +505,8 @@ class Wav2LipPhase(Phase):
         return {"generator": "wav2lip", "discriminator": "quality_disc"}
 
     def _weights(self) -> tuple[float, float]:
-        sync = self.config.sync_weight if self.expert is not None else 0.0
+        sync_on = self.expert is not None and self.sync_started_at is not None
+        sync = self.config.sync_weight if sync_on else 0.0
         disc = self.config.disc_weight if "discriminator" in self.models else 0.0
         return sync, disc
 
@@ -490,7 +537,7 @@ class Wav2LipPhase(Phase):
             + disc_weight * adversarial
         self._update("generator", loss)
         metrics = {"loss": loss.item(), "l1": l1.item(), "sync": sync.item(),
-                   "adversarial": adversarial.item()}
+                   "adversarial": adversarial.item(), "sync_weight": sync_weight}
         if disc_weight:
             frames = fake.shape[0] * fake.shape[2]
             with self.autocast():
@@ -559,6 +606,7 @@ def checkpoint_payload(phase: Phase, step: int, best: float) -> dict[str, Any]:
         phase.config), "step": step, "best": best,
         "models": {name: model_record(kinds[name], model) for name, model in phase.models.items()},
         "optimizers": {name: opt.state_dict() for name, opt in phase.optimizers.items()},
+        "schedule": phase.schedule_state(),
         # the main model at the top level, so load_model/load_wav2lip read train checkpoints
         **model_record(kinds[_main_name(phase)], phase.models[_main_name(phase)])}
 
@@ -571,6 +619,10 @@ def restore(phase: Phase, data: Mapping[str, Any]) -> tuple[int, float]:
     for name, model in phase.models.items():
         unwrap(model).load_state_dict(data["models"][name]["state_dict"])
         phase.optimizers[name].load_state_dict(data["optimizers"][name])
+    if "schedule" in data:
+        phase.load_schedule_state(data["schedule"])
+    else:  # written before the sync-loss schedule existed: its sync weight was always on
+        phase.load_schedule_state({"sync_started_at": 0})
     return int(data["step"]), float(data["best"])
 
 
@@ -623,6 +675,11 @@ def train(config: TrainConfig) -> dict[str, float]:
         else:
             log.warning("lipgan.train: %s has no validation clips: no validation pass",
                         config.data)
+    if runtime.main and val_set is None and phase.schedule_state().get("sync_started_at", 0) \
+            is None and config.expert:
+        log.warning("lipgan.train: the sync loss waits for a validation sync loss below %s, but "
+                    "there is no validation pass: it stays off (set sync_loss_start_threshold="
+                    "none to train with it from the start)", config.sync_loss_start_threshold)
     loader = torch.utils.data.DataLoader(
         train_set, batch_sampler=StepBatches(start, config.max_steps, config.batch_size, runtime),
         num_workers=config.num_workers, pin_memory=runtime.device.type == "cuda")
@@ -649,14 +706,18 @@ def train(config: TrainConfig) -> dict[str, float]:
             progress.update(1)
             progress.set_postfix({k: f"{v:.4f}" for k, v in list(losses.items())[:3]})
         last = step == config.max_steps
-        if val_set is not None and (step % config.eval_every == 0 or last):
+        validation_step = bool(config.eval_every) and (step % config.eval_every == 0 or last)
+        if val_set is not None and validation_step:
             metrics = evaluate(phase, config, val_set)
+            phase.observe_validation(step, metrics)
             assert run_log is not None
             run_log.write(step, "val", metrics)
             score = metrics.get(phase.score_name.split("/")[1], math.inf)
             if score < best:
                 best = score
                 atomic_save(checkpoint_payload(phase, step, best), out / "best.pt")
+        if runtime.distributed and validation_step:
+            phase.share_schedule()
         if runtime.main and (step % config.save_every == 0 or last):
             atomic_save(checkpoint_payload(phase, step, best), resume_path)
     if progress is not None:

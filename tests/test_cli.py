@@ -65,6 +65,8 @@ def test_config_errors(tmp_path: Path) -> None:
                           "max_stretch", 2)
     assert_one_line_error(f2f("translate", str(clip), "-o", str(tmp_path / "no" / "o.mp4")),
                           "does not exist", 3)
+    assert_one_line_error(f2f("translate", str(clip), "--lipsync", "wav2lip", "-o", out),
+                          "wav2lip_gan.pth", 7)
 
 
 def test_video_without_audio_and_silence(tmp_path: Path) -> None:

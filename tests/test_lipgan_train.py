@@ -96,6 +96,54 @@ def test_resume_gives_the_same_next_step_loss(grid_data, tmp_path):
     assert saved["step"] == 4 and saved["train_config"]["max_steps"] == 4
 
 
+def _train_rows(run: Path, name: str) -> dict[int, float]:
+    with (run / "log.csv").open() as handle:
+        return {int(r["step"]): float(r["value"]) for r in csv.DictReader(handle)
+                if r["split"] == "train" and r["name"] == name}
+
+
+@pytest.fixture(scope="module")
+def tiny_expert(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("expert")
+    train(load_config("syncnet", None, str(run), None,
+                      [*TINY, "synthetic=true", "batch_size=2", "max_steps=1", "eval_every=0"]))
+    return run / "last.pt"
+
+
+def test_sync_loss_switches_on_once_validation_sync_loss_is_below_threshold(tiny_expert,
+                                                                            tmp_path):
+    common = [*TINY, "synthetic=true", "batch_size=1", "eval_every=2", "eval_samples=1",
+              "save_every=2", "disc_weight=0", f"expert={tiny_expert}"]
+    # a BCE is never below 0: the sync loss stays off for the whole run
+    never = tmp_path / "never"
+    train(load_config("wav2lip", None, str(never), None,
+                      [*common, "max_steps=4", "sync_loss_start_threshold=0"]))
+    assert set(_train_rows(never, "sync_weight").values()) == {0.0}
+    assert set(_train_rows(never, "sync").values()) == {0.0}
+    # any loss is below 1e9: off for steps 1-2, on after the validation at step 2
+    straight = tmp_path / "straight"
+    train(load_config("wav2lip", None, str(straight), None,
+                      [*common, "max_steps=4", "sync_loss_start_threshold=1e9"]))
+    weights = _train_rows(straight, "sync_weight")
+    assert weights == {1: 0.0, 2: 0.0, 3: 0.03, 4: 0.03}
+    assert all(v > 0 for step, v in _train_rows(straight, "sync").items() if step > 2)
+    # the switch is saved and restored: a resumed run continues with the sync loss on, exactly
+    resumed = tmp_path / "resumed"
+    for steps in (2, 4):
+        train(load_config("wav2lip", None, str(resumed), None,
+                          [*common, f"max_steps={steps}", "sync_loss_start_threshold=1e9"]))
+    assert torch.load(resumed / "last.pt", weights_only=True)["schedule"] == {
+        "sync_started_at": 2}
+    assert _train_rows(resumed, "sync_weight") == weights
+    assert _losses(resumed)[3] == _losses(straight)[3]
+    assert _losses(resumed)[4] == _losses(straight)[4]
+    # none = the constant weight of before
+    always = tmp_path / "always"
+    train(load_config("wav2lip", None, str(always), None,
+                      [*common, "max_steps=1", "sync_loss_start_threshold=none"]))
+    assert _train_rows(always, "sync_weight") == {1: 0.03}
+
+
 def test_torchrun_two_processes_on_cpu_with_gloo(grid_data, tmp_path):
     run = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}

@@ -223,3 +223,12 @@ def test_a_crash_keeps_earlier_stages(clip: Path, tmp_path: Path, monkeypatch) -
     CALLS.clear()
     run(clip, tmp_path / "c.mp4", tmp_path / "work")
     assert CALLS == Counter(lipsync=1)
+
+
+def test_output_named_for_the_language_gets_plain_subtitle_names() -> None:
+    from f2f.config import PipelineConfig
+    from f2f.pipeline import output_paths
+
+    paths = output_paths(Path("talk.hi.mp4"), PipelineConfig())
+    assert paths["hi.srt"] == Path("talk.hi.srt") and paths["en.vtt"] == Path("talk.en.vtt")
+    assert paths["report"] == Path("talk.hi.report.json")

@@ -241,7 +241,7 @@ def assert_valid_output(out: Path, case: Case, source: Path) -> None:
     if source_info.rotation_deg in (90, 270):  # rotation applied: portrait out
         assert info.height > info.width
     assert out.with_suffix("").with_suffix(".hi.srt").is_file() or \
-        Path(f"{out.with_suffix('')}.hi.srt").is_file()
+        Path(f"{out.with_suffix('')}.hi.srt").is_file(), "no Hindi subtitles beside the output"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

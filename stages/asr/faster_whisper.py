@@ -18,7 +18,7 @@ from f2f.artifacts import Speech, Transcript, Word
 from f2f.errors import ConfigError, StageError, WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import ASRBackend, Availability
+from f2f.stage import ASRBackend
 from f2f.weights import WeightsSpec
 from stages.asr._segmenting import SegmentRules, build_transcript, check_input_audio
 
@@ -104,14 +104,8 @@ class FasterWhisperASR(ASRBackend):
                                            f"{spec.how_to_get}")
         return self._model_dir
 
-    def availability(self) -> Availability:
-        base = super().availability()
-        if not base.ok:
-            return base
-        try:
-            return Availability(True, weights=str(self.model_dir()))
-        except (WeightsNotFoundError, ConfigError) as exc:
-            return Availability(False, str(exc))
+    def weights_path(self) -> Path:
+        return self.model_dir()
 
     def weights_fingerprint(self) -> str:
         return weights.fingerprint(self.model_dir() / "model.bin")

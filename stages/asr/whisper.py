@@ -21,7 +21,7 @@ from f2f.artifacts import Speech, Transcript, Word
 from f2f.errors import ConfigError, StageError, WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import ASRBackend, Availability
+from f2f.stage import ASRBackend
 from f2f.weights import WeightsSpec
 from stages.asr._segmenting import SegmentRules, build_transcript, check_input_audio
 
@@ -94,17 +94,8 @@ class WhisperASR(ASRBackend):
                                   f"of: {', '.join(NAMES)}")
         return self._path
 
-    def availability(self) -> Availability:
-        base = super().availability()
-        if not base.ok:
-            return base
-        try:
-            return Availability(True, weights=str(self.checkpoint_path()))
-        except (WeightsNotFoundError, ConfigError) as exc:
-            return Availability(False, str(exc))
-
-    def weights_fingerprint(self) -> str:
-        return weights.fingerprint(self.checkpoint_path())
+    def weights_path(self) -> Path:
+        return self.checkpoint_path()
 
     def weights_description(self) -> str:
         return f"openai-whisper {self.config.model} at {self.checkpoint_path()}"

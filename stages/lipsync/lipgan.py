@@ -15,11 +15,10 @@ from typing import Any
 import numpy as np
 
 from f2f.artifacts import DubTrack, VideoRef
-from f2f.errors import WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import Availability, LipSyncBackend
-from f2f.weights import WeightsSpec, fingerprint, resolve
+from f2f.stage import LipSyncBackend
+from f2f.weights import WeightsSpec, resolve
 from stages.lipsync._common import (CropModelRenderer, CropSettings, LoopOptions,
                                     resolve_device, run_lipsync, samples_16k)
 
@@ -65,29 +64,17 @@ class LipGANSync(LipSyncBackend):
     def weights_specs(cls) -> tuple[WeightsSpec, ...]:
         return (LIPGAN,)
 
-    def _checkpoint(self) -> Path:
+    def weights_path(self) -> Path:
         return resolve(LIPGAN, self.config.checkpoint or None)
 
-    def availability(self) -> Availability:
-        base = super().availability()
-        if not base.ok:
-            return base
-        try:
-            return Availability(True, weights=str(self._checkpoint()))
-        except WeightsNotFoundError as exc:
-            return Availability(False, str(exc))
-
-    def weights_fingerprint(self) -> str:
-        return fingerprint(self._checkpoint())
-
     def weights_description(self) -> str:
-        return str(self._checkpoint())
+        return str(self.weights_path())
 
     def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
              progress: StageProgress) -> VideoRef:
         self.ensure_dependencies()
         cfg = self.config
-        path = self._checkpoint()
+        path = self.weights_path()
         from lipgan.audio import mfcc
         from lipgan.checkpoint import load_lipgan
 

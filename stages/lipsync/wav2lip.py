@@ -20,8 +20,8 @@ from f2f.artifacts import DubTrack, VideoRef
 from f2f.errors import ConfigError, WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import Availability, LipSyncBackend
-from f2f.weights import WeightsSpec, find, fingerprint, missing_message, resolve
+from f2f.stage import LipSyncBackend
+from f2f.weights import WeightsSpec, find, missing_message, resolve
 from stages.lipsync._common import (CropModelRenderer, CropSettings, LoopOptions,
                                     output_frame_count, resolve_device, run_lipsync, samples_16k)
 
@@ -77,7 +77,7 @@ class Wav2LipSync(LipSyncBackend):
     def weights_specs(cls) -> tuple[WeightsSpec, ...]:
         return (WAV2LIP_GAN, WAV2LIP)
 
-    def _checkpoint(self) -> Path:
+    def weights_path(self) -> Path:
         if self.config.checkpoint:
             return resolve(WAV2LIP, self.config.checkpoint)
         found = find(WAV2LIP_GAN) or find(WAV2LIP)
@@ -87,21 +87,8 @@ class Wav2LipSync(LipSyncBackend):
                 f"(or wav2lip.pth). Without weights use --set lipsync.backend=viseme")
         return found
 
-    def availability(self) -> Availability:
-        base = super().availability()
-        if not base.ok:
-            return base
-        try:
-            path = self._checkpoint()
-        except WeightsNotFoundError as exc:
-            return Availability(False, str(exc))
-        return Availability(True, weights=str(path))
-
-    def weights_fingerprint(self) -> str:
-        return fingerprint(self._checkpoint())
-
     def weights_description(self) -> str:
-        return str(self._checkpoint())
+        return str(self.weights_path())
 
     def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
              progress: StageProgress) -> VideoRef:
@@ -109,7 +96,7 @@ class Wav2LipSync(LipSyncBackend):
         cfg = self.config
         if cfg.channels not in ("auto", "bgr", "rgb"):
             raise ConfigError(f"lipsync.channels must be auto, bgr or rgb, not {cfg.channels!r}")
-        path = self._checkpoint()
+        path = self.weights_path()
         from lipgan.audio import melspectrogram
         from lipgan.checkpoint import load_wav2lip
 

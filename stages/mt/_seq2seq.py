@@ -16,7 +16,7 @@ from f2f import weights
 from f2f.artifacts import Transcript, Translation
 from f2f.errors import ConfigError, StageError, WeightsNotFoundError
 from f2f.progress import StageProgress
-from f2f.stage import Availability, MTBackend
+from f2f.stage import MTBackend
 from f2f.weights import WeightsSpec
 from stages.mt._common import aligned_translation, require_language
 
@@ -77,6 +77,9 @@ class Seq2SeqMT(MTBackend):
     def weights_specs(cls) -> tuple[WeightsSpec, ...]:
         return (cls.spec_for(cls.default_repo),)
 
+    def weights_path(self) -> Path:
+        return self.model_dir()
+
     def model_dir(self) -> Path:
         if self._dir is None:
             model = self.model_name
@@ -88,18 +91,6 @@ class Seq2SeqMT(MTBackend):
             else:
                 self._dir = weights.resolve(self.spec_for(model))
         return self._dir
-
-    def availability(self) -> Availability:
-        base = super().availability()
-        if not base.ok:
-            return base
-        try:
-            return Availability(True, weights=str(self.model_dir()))
-        except WeightsNotFoundError as exc:
-            return Availability(False, str(exc))
-
-    def weights_fingerprint(self) -> str:
-        return weights.fingerprint(self.model_dir())
 
     def weights_description(self) -> str:
         return f"{self.name} {self.model_name} at {self.model_dir()}"

@@ -16,8 +16,7 @@ from f2f.artifacts import Transcript, TranslatedSegment, Translation
 from f2f.errors import ConfigError, MediaError
 from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import Availability, MTBackend
-from f2f.weights import fingerprint
+from f2f.stage import MTBackend
 from stages.mt._common import aligned_translation
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ class ManualMT(MTBackend):
     class Config:
         path: str = ""  # a .txt (one line per segment), .srt or .vtt in the target language
 
-    def _path(self) -> Path:
+    def weights_path(self) -> Path:
         if not self.config.path:
             raise ConfigError("mt backend 'manual' needs a file: --translation FILE or "
                               "--set mt.path=FILE (.txt with one line per segment, or .srt)")
@@ -59,22 +58,12 @@ class ManualMT(MTBackend):
             raise ConfigError(f"manual translation file not found: {path}")
         return path
 
-    def availability(self) -> Availability:
-        try:
-            return Availability(True, weights=str(self._path()))
-        except ConfigError as exc:
-            return Availability(False, str(exc))
-
-    def weights_fingerprint(self) -> str:
-        # The file's content is this backend's "weights": editing it re-runs MT and what follows.
-        return fingerprint(self._path())
-
     def weights_description(self) -> str:
-        return f"manual translation {self._path()}"
+        return f"manual translation {self.weights_path()}"
 
     def translate(self, transcript: Transcript, target_language: str,
                   progress: StageProgress) -> Translation:
-        path = self._path()
+        path = self.weights_path()
         if path.suffix.lower() in SUBTITLE_SUFFIXES:
             translation = self._from_subtitles(path, transcript, target_language)
         else:
