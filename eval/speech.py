@@ -110,7 +110,11 @@ def speaker_embedding(speech: Speech) -> np.ndarray:
     return np.asarray(_voice_encoder().embed_utterance(wav), float)
 
 
+def embedding_similarity(ea: np.ndarray, eb: np.ndarray) -> float:
+    """Cosine similarity of two speaker embeddings."""
+    return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-12))
+
+
 def speaker_similarity(a: Speech, b: Speech) -> float:
     """Cosine similarity of the speaker embeddings of two clips (about 0.75+ = same speaker)."""
-    ea, eb = speaker_embedding(a), speaker_embedding(b)
-    return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-12))
+    return embedding_similarity(speaker_embedding(a), speaker_embedding(b))

@@ -184,7 +184,12 @@ def conversion_metrics(before: list[Speech], after: list[Speech], reference: Spe
                        mcep_dims: int = METRIC_MCEP_DIMS) -> dict[str, float]:
     """Speaker similarity, global MCD and F0 distribution RMSE of TTS and converted speech
     against the reference speaker (what the run report shows for TTS vs TTS+VC)."""
-    from eval.speech import f0_distribution_rmse, global_mcd, speaker_similarity
+    from eval.speech import (
+        embedding_similarity,
+        f0_distribution_rmse,
+        global_mcd,
+        speaker_embedding,
+    )
 
     def joined(clips: list[Speech]) -> Speech:
         parts = [resample(c, RATE).samples for c in clips if c.samples.size]
@@ -195,10 +200,12 @@ def conversion_metrics(before: list[Speech], after: list[Speech], reference: Spe
         ref = analyze(reference, mcep_dims)
         reference_mcep = ref.mcep[ref.speech_frames]
     metrics: dict[str, float] = {}
+    reference_embedding = speaker_embedding(reference)  # once, not once per comparison
     for label, clips in (("before", before), ("after", after)):
         speech = joined(clips)
         features = analyze(speech, mcep_dims)
-        metrics[f"speaker_similarity_{label}"] = round(speaker_similarity(speech, reference), 4)
+        similarity = embedding_similarity(speaker_embedding(speech), reference_embedding)
+        metrics[f"speaker_similarity_{label}"] = round(similarity, 4)
         metrics[f"mcd_db_{label}"] = round(
             global_mcd(reference_mcep, features.mcep[features.speech_frames]), 3)
         metrics[f"f0_rmse_hz_{label}"] = round(
