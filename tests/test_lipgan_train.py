@@ -71,8 +71,10 @@ def test_a_few_steps_lower_the_loss(grid_data, phase, metric):
     trainer = PHASE_TYPES[phase](config, Runtime(torch.device("cpu")))
     dataset = {"syncnet": SyncDataset, "lipgan": LipGANDataset, "wav2lip": Wav2LipDataset}[phase]
     batch = torch.utils.data.default_collate([dataset(grid_data, "train")[i] for i in range(4)])
-    losses = [trainer.step(batch)[metric] for _ in range(8)]
-    assert losses[-1] < losses[0], losses
+    # LipGAN's L1 first wobbles while its contrastive discriminator settles, then falls
+    steps = 30 if phase == "lipgan" else 8
+    losses = [trainer.step(batch)[metric] for _ in range(steps)]
+    assert sum(losses[-3:]) / 3 < losses[0], losses
 
 
 def _losses(run: Path) -> dict[int, str]:
