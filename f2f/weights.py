@@ -198,7 +198,8 @@ def download(spec: WeightsSpec) -> Path:
     except WeightsNotFoundError:
         raise
     except Exception as exc:  # any network/hub failure becomes one clear line
+        reason = " ".join(str(exc).split())[:300]  # hub errors span several lines
         raise WeightsNotFoundError(
-            f"could not download '{spec.name}': {type(exc).__name__}: {exc}. "
+            f"could not download '{spec.name}': {type(exc).__name__}: {reason}. "
             f"{spec.how_to_get}") from exc
     raise WeightsNotFoundError(f"'{spec.name}' has no download source. {spec.how_to_get}")
