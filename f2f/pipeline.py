@@ -314,214 +314,259 @@ def translate_video(input_path: str | Path, output_path: str | Path,
 
 
 def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path]) -> RunResult:
-    config = run.config
-    result = RunResult(report=run.report, outputs=paths)
-    input_key = make_key(file=hash_file(input_path))
+    return _Graph(run, input_path, info, paths).execute()
+
+
+class _Graph:
+    """The steps of one run in order; each step reads its inputs and records its cache key."""
+
+    def __init__(self, run: _Run, input_path: Path, info: MediaInfo,
+                 paths: dict[str, Path]) -> None:
+        self.run, self.config, self.input_path, self.info = run, run.config, input_path, info
+        self.paths = paths
+        self.result = RunResult(report=run.report, outputs=paths)
+        self.duration_s = info.frame_count / info.fps
+        self.source_video = VideoRef(str(input_path), info.fps, info.frame_count, info.width,
+                                     info.height)
+        self.input_key = make_key(file=hash_file(input_path))
+        self.audio_key = self.asr_key = self.mt_key = self.track_key = ""
+
+    def execute(self) -> RunResult:
+        audio = self.source_audio()
+        transcript = self.result.transcript = self.transcribe(audio)
+        translation = self.result.translation = self.translate(transcript)
+        self.write_subtitles(transcript, translation)
+        track = self.result.track = self.dub_track(audio, translation)
+        video, video_key = self.lip_sync(track)
+        self.mux(video, video_key, track)
+        return self.result
 
     # ---- source audio (16 kHz mono: what ASR, VC and lip sync read)
-    if not info.has_audio and not (config.manual_dub_audio and config.manual_translation):
-        raise MediaError(f"no audio track in {input_path}: there is no speech to translate "
-                         f"(give --dub-audio and --translation to dub a silent video)")
-    audio_key = make_key(step="audio", input=input_key, rate=media.AUDIO_RATE)
-    source_audio: Speech | None = None
-    if info.has_audio:
-        def compute_audio(tmp: Path) -> Speech:
-            speech = media.read_audio(input_path)
+    def source_audio(self) -> Speech | None:
+        config, info = self.config, self.info
+        if not info.has_audio and not (config.manual_dub_audio and config.manual_translation):
+            raise MediaError(f"no audio track in {self.input_path}: there is no speech to "
+                             f"translate (give --dub-audio and --translation to dub a silent "
+                             f"video)")
+        self.audio_key = make_key(step="audio", input=self.input_key, rate=media.AUDIO_RATE)
+        if not info.has_audio:
+            return None
+
+        def compute(tmp: Path) -> Speech:
+            speech = media.read_audio(self.input_path)
             speech.save(tmp)
             return speech
-        source_audio = run.cached_step("audio", "ffmpeg", audio_key, Speech.load, compute_audio)
-        run.report.media["speech_rms_dbfs"] = round(_rms_dbfs(source_audio), 1)
+        audio = self.run.cached_step("audio", "ffmpeg", self.audio_key, Speech.load, compute)
+        self.run.report.media["speech_rms_dbfs"] = round(_rms_dbfs(audio), 1)
+        return audio
 
-    # ---- ASR
-    transcript: Transcript
-    if config.enabled("asr"):
-        assert source_audio is not None
-        if _rms_dbfs(source_audio) < SILENCE_DBFS:
-            raise NoSpeechError(f"the audio of {input_path} is silent "
-                                f"({_rms_dbfs(source_audio):.0f} dBFS): nothing to translate")
+    # ---- ASR, or the timing of manual subtitles
+    def transcribe(self, audio: Speech | None) -> Transcript:
+        config, run = self.config, self.run
+        if not config.enabled("asr"):
+            manual = config.manual_translation
+            if not manual or Path(manual).suffix.lower() not in (".srt", ".vtt"):
+                raise ConfigError("with --asr none, give the translation as subtitles "
+                                  "(--translation FILE.srt) so the timing is known")
+            self.asr_key = make_key(cues=hash_file(manual))
+            run.skip("asr", "timing from the manual subtitles")
+            return _transcript_from_cues(read_subtitles(manual), config.source_language)
+        assert audio is not None
+        if _rms_dbfs(audio) < SILENCE_DBFS:
+            raise NoSpeechError(f"the audio of {self.input_path} is silent "
+                                f"({_rms_dbfs(audio):.0f} dBFS): nothing to translate")
         asr = run.backend("asr")
-        asr_key = make_key(upstream=audio_key, lang=config.source_language,
-                           **asr.cache_identity())
+        self.asr_key = make_key(upstream=self.audio_key, lang=config.source_language,
+                                **asr.cache_identity())
 
-        def compute_asr(tmp: Path) -> Transcript:
-            assert source_audio is not None
-            transcript = asr.transcribe(source_audio, config.source_language,  # type: ignore[attr-defined]
+        def compute(tmp: Path) -> Transcript:
+            transcript = asr.transcribe(audio, config.source_language,  # type: ignore[attr-defined]
                                         for_stage(run.progress, "asr"))
             if not transcript.segments:
-                raise NoSpeechError(f"no speech detected in {input_path}")
+                raise NoSpeechError(f"no speech detected in {self.input_path}")
             transcript.save(tmp)
             return transcript
-        transcript = run.cached_step("asr", asr.name, asr_key, Transcript.load, compute_asr, asr)
-    else:
-        manual = config.manual_translation
-        if not manual or Path(manual).suffix.lower() not in (".srt", ".vtt"):
-            raise ConfigError("with --asr none, give the translation as subtitles "
-                              "(--translation FILE.srt) so the timing is known")
-        transcript = _transcript_from_cues(read_subtitles(manual), config.source_language)
-        asr_key = make_key(cues=hash_file(manual))
-        run.skip("asr", "timing from the manual subtitles")
-    result.transcript = transcript
+        return run.cached_step("asr", asr.name, self.asr_key, Transcript.load, compute, asr)
 
-    # ---- MT
-    if config.enabled("mt"):
+    # ---- MT (a manual translation is the `manual` MT backend)
+    def translate(self, transcript: Transcript) -> Translation:
+        config, run = self.config, self.run
+        if not config.enabled("mt"):
+            self.mt_key = make_key(upstream=self.asr_key, mt="none")
+            run.skip("mt", "source text passed through")
+            return _untranslated(transcript)
         mt = run.backend("mt")
-        extra = {"manual": hash_file(config.manual_translation)} if config.manual_translation else {}
-        mt_key = make_key(upstream=asr_key, target=config.target_language, **extra,
-                          **mt.cache_identity())
+        manual = ({"manual": hash_file(config.manual_translation)}
+                  if config.manual_translation else {})
+        self.mt_key = make_key(upstream=self.asr_key, target=config.target_language, **manual,
+                               **mt.cache_identity())
 
-        def compute_mt(tmp: Path) -> Translation:
+        def compute(tmp: Path) -> Translation:
             translation = mt.translate(transcript, config.target_language,  # type: ignore[attr-defined]
                                        for_stage(run.progress, "mt"))
             translation.save(tmp)
             return translation
-        translation = run.cached_step("mt", mt.name, mt_key, Translation.load, compute_mt, mt)
-    else:
-        translation = _untranslated(transcript)
-        mt_key = make_key(upstream=asr_key, mt="none")
-        run.skip("mt", "source text passed through")
-    result.translation = translation
+        return run.cached_step("mt", mt.name, self.mt_key, Translation.load, compute, mt)
 
     # ---- subtitles (condition 1 of the paper needs nothing more)
-    for language, segments in ((config.source_language, transcript.segments),
-                               (config.target_language, translation.segments)):
-        cues = [cue for cue in _cues(segments) if cue.text.strip()]
-        for fmt in config.subtitles:
-            if cues:
-                write_subtitles(cues, paths[f"{language}.{fmt}"])
-            else:  # e.g. no source text when the timing came from manual subtitles
-                paths.pop(f"{language}.{fmt}", None)
-                run.report.outputs.pop(f"{language}.{fmt}", None)
+    def write_subtitles(self, transcript: Transcript, translation: Translation) -> None:
+        config = self.config
+        for language, segments in ((config.source_language, transcript.segments),
+                                   (config.target_language, translation.segments)):
+            cues = [cue for cue in _cues(segments) if cue.text.strip()]
+            for fmt in config.subtitles:
+                if cues:
+                    write_subtitles(cues, self.paths[f"{language}.{fmt}"])
+                else:  # e.g. no source text when the timing came from manual subtitles
+                    self.paths.pop(f"{language}.{fmt}", None)
+                    self.run.report.outputs.pop(f"{language}.{fmt}", None)
 
     # ---- dub track: manual audio, or TTS -> VC -> timing fit
-    track: DubTrack | None = None
-    track_key = ""
-    if config.manual_dub_audio:
-        from f2f import timing  # the fit module is only needed when dubbing
-
-        dub_path = Path(config.manual_dub_audio)
-        dub_info = media.probe(dub_path)
-        if not dub_info.has_audio:
-            raise MediaError(f"--dub-audio {dub_path} has no audio track")
-        track_key = make_key(step="fit", manual=hash_file(dub_path),
-                             duration=info.frame_count / info.fps)
-
-        def compute_manual(tmp: Path) -> DubTrack:
-            dub = timing.fit_manual_audio(media.read_audio(dub_path),
-                                          info.frame_count / info.fps, fps=info.fps)
-            dub.save(tmp)
-            return dub
-        run.skip("tts", "manual dub audio")
-        run.skip("vc", "manual dub audio")
-        track = run.cached_step("fit", "manual", track_key, DubTrack.load, compute_manual)
-    elif config.enabled("tts"):
-        from f2f import timing
-
-        tts = run.backend("tts")
-        tts_key = make_key(upstream=mt_key, **tts.cache_identity())
-
-        def compute_tts(tmp: Path) -> SpeechSegments:
-            speech = tts.synthesize(translation, for_stage(run.progress, "tts"))  # type: ignore[attr-defined]
-            speech.save(tmp)
-            return speech
-        tts_out = run.cached_step("tts", tts.name, tts_key, SpeechSegments.load, compute_tts, tts)
-        result.tts = tts_out
-        voiced, voiced_key = tts_out, tts_key
-        if config.enabled("vc"):
-            assert source_audio is not None
-            vc = run.backend("vc")
-            vc_key = make_key(upstream=tts_key, reference=audio_key, **vc.cache_identity())
-
-            def compute_vc(tmp: Path) -> SpeechSegments:
-                assert source_audio is not None
-                converted = vc.convert(tts_out, source_audio, run.cache.scratch("vc"),  # type: ignore[attr-defined]
-                                       for_stage(run.progress, "vc"))
-                converted.save(tmp)
-                return converted
-            voiced = run.cached_step("vc", vc.name, vc_key, SpeechSegments.load, compute_vc, vc)
-            result.vc = voiced
-            voiced_key = vc_key
+    def dub_track(self, audio: Speech | None, translation: Translation) -> DubTrack | None:
+        config, run = self.config, self.run
+        if config.manual_dub_audio:
+            run.skip("tts", "manual dub audio")
+            run.skip("vc", "manual dub audio")
+            track = self.manual_track(Path(config.manual_dub_audio))
+        elif config.enabled("tts"):
+            speech, speech_key = self.synthesize(translation)
+            if config.enabled("vc"):
+                assert audio is not None
+                speech, speech_key = self.convert_voice(speech, speech_key, audio)
+            else:
+                run.skip("vc")
+            track = self.fit(speech, speech_key, translation, audio)
         else:
+            run.skip("tts", "original audio kept")
             run.skip("vc")
-        timing_config = config.timing
-        track_key = make_key(step="fit", upstream=voiced_key, mt=mt_key, audio=audio_key,
-                             timing=dataclasses.asdict(timing_config), version=getattr(timing, "VERSION", "1"),
-                             duration=info.frame_count / info.fps)
-
-        def compute_fit(tmp: Path) -> DubTrack:
-            background = source_audio if timing_config.keep_background else None
-            dub = timing.fit_to_timeline(voiced, translation, info.frame_count / info.fps,
-                                         timing_config, background=background, fps=info.fps)
-            dub.save(tmp)
-            return dub
-        track = run.cached_step("fit", "timing", track_key, DubTrack.load, compute_fit)
-    else:
-        run.skip("tts", "original audio kept")
-        run.skip("vc")
-    result.track = track
-    if track is not None:
+            return None
         run.report.segments = [dataclasses.asdict(t) for t in track.timings]
         if track.extensions:
             run.report.warnings.append(
                 f"video extended by {track.extension_s:.2f} s (freeze frames) so speech fits")
+        return track
+
+    def manual_track(self, dub_path: Path) -> DubTrack:
+        from f2f import timing  # the fit module is only needed when dubbing
+
+        if not media.probe(dub_path).has_audio:
+            raise MediaError(f"--dub-audio {dub_path} has no audio track")
+        self.track_key = make_key(step="fit", manual=hash_file(dub_path),
+                                  duration=self.duration_s)
+
+        def compute(tmp: Path) -> DubTrack:
+            dub = timing.fit_manual_audio(media.read_audio(dub_path), self.duration_s,
+                                          fps=self.info.fps)
+            dub.save(tmp)
+            return dub
+        return self.run.cached_step("fit", "manual", self.track_key, DubTrack.load, compute)
+
+    def synthesize(self, translation: Translation) -> tuple[SpeechSegments, str]:
+        run = self.run
+        tts = run.backend("tts")
+        key = make_key(upstream=self.mt_key, **tts.cache_identity())
+
+        def compute(tmp: Path) -> SpeechSegments:
+            speech = tts.synthesize(translation, for_stage(run.progress, "tts"))  # type: ignore[attr-defined]
+            speech.save(tmp)
+            return speech
+        speech = run.cached_step("tts", tts.name, key, SpeechSegments.load, compute, tts)
+        self.result.tts = speech
+        return speech, key
+
+    def convert_voice(self, speech: SpeechSegments, speech_key: str,
+                      reference: Speech) -> tuple[SpeechSegments, str]:
+        run = self.run
+        vc = run.backend("vc")
+        key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity())
+
+        def compute(tmp: Path) -> SpeechSegments:
+            converted = vc.convert(speech, reference, run.cache.scratch("vc"),  # type: ignore[attr-defined]
+                                   for_stage(run.progress, "vc"))
+            converted.save(tmp)
+            return converted
+        converted = run.cached_step("vc", vc.name, key, SpeechSegments.load, compute, vc)
+        self.result.vc = converted
+        return converted, key
+
+    def fit(self, speech: SpeechSegments, speech_key: str, translation: Translation,
+            audio: Speech | None) -> DubTrack:
+        from f2f import timing
+
+        timing_config = self.config.timing
+        self.track_key = make_key(step="fit", upstream=speech_key, mt=self.mt_key,
+                                  audio=self.audio_key, duration=self.duration_s,
+                                  timing=dataclasses.asdict(timing_config),
+                                  version=getattr(timing, "VERSION", "1"))
+
+        def compute(tmp: Path) -> DubTrack:
+            background = audio if timing_config.keep_background else None
+            dub = timing.fit_to_timeline(speech, translation, self.duration_s, timing_config,
+                                         background=background, fps=self.info.fps)
+            dub.save(tmp)
+            return dub
+        return self.run.cached_step("fit", "timing", self.track_key, DubTrack.load, compute)
 
     # ---- lip sync
-    source_video = VideoRef(str(input_path), info.fps, info.frame_count, info.width, info.height)
-    video: VideoRef = source_video
-    video_key = input_key
-    if config.enabled("lipsync") and track is not None:
+    def lip_sync(self, track: DubTrack | None) -> tuple[VideoRef, str]:
+        run = self.run
+        if not self.config.enabled("lipsync"):
+            run.skip("lipsync")
+            return self.source_video, self.input_key
+        if track is None:
+            run.skip("lipsync", "no dubbed audio to sync to")
+            return self.source_video, self.input_key
         lipsync = run.backend("lipsync")
-        video_key = make_key(upstream=track_key, video=input_key, **lipsync.cache_identity())
+        key = make_key(upstream=self.track_key, video=self.input_key,
+                       **lipsync.cache_identity())
 
-        def compute_lipsync(tmp: Path) -> VideoRef:
-            out = lipsync.sync(source_video, track, tmp / "video.mp4",  # type: ignore[attr-defined]
+        def compute(tmp: Path) -> VideoRef:
+            out = lipsync.sync(self.source_video, track, tmp / "video.mp4",  # type: ignore[attr-defined]
                                for_stage(run.progress, "lipsync"))
             out.save(tmp)
             return out
-        video = run.cached_step("lipsync", lipsync.name, video_key, VideoRef.load,
-                                compute_lipsync, lipsync)
-    elif config.enabled("lipsync"):
-        run.skip("lipsync", "no dubbed audio to sync to")
-    else:
-        run.skip("lipsync")
+        video = run.cached_step("lipsync", lipsync.name, key, VideoRef.load, compute, lipsync)
+        return video, key
 
-    # ---- mux
-    extensions = track.extensions if track is not None and video is source_video else ()
-    mux_key = make_key(step="mux", video=video_key, track=track_key or audio_key,
-                       subtitles=[hash_file(paths[f"{lang}.srt"]) for lang in
-                                  (config.source_language, config.target_language)
-                                  if f"{lang}.srt" in paths],
+    # ---- mux, then the outputs
+    def mux(self, video: VideoRef, video_key: str, track: DubTrack | None) -> None:
+        config, info, paths = self.config, self.info, self.paths
+        from_source = video.path == self.source_video.path
+        extensions = track.extensions if track is not None and from_source else ()
+        srt_languages = [lang for lang in (config.source_language, config.target_language)
+                         if f"{lang}.srt" in paths]
+        key = make_key(step="mux", video=video_key, track=self.track_key or self.audio_key,
+                       subtitles=[hash_file(paths[f"{lang}.srt"]) for lang in srt_languages],
                        extensions=[dataclasses.asdict(e) for e in extensions])
 
-    def compute_mux(tmp: Path) -> Path:
-        target = tmp / "out.mp4"
-        if track is not None:
-            audio = track.speech
-        else:  # subtitles only: the original audio at its own rate
-            audio = media.read_audio(input_path, info.audio_sample_rate or media.AUDIO_RATE)
-        video_file = Path(video.path)
-        reencode = False
-        if extensions:
-            video_file = tmp / "extended.mp4"
-            frames = media.extended_frames(
-                media.iter_frames(input_path, info.fps, info.width, info.height),
-                info.fps, extensions)
-            with media.VideoWriter(video_file, info.fps, info.width, info.height) as writer:
-                for frame in frames:
-                    writer.write(frame)
-        elif video is source_video:
-            reencode = True  # inputs may be any codec; outputs are always H.264
-        subtitle_tracks = [
-            media.SubtitleTrack(paths[f"{lang}.srt"], LANGUAGE_TAGS.get(lang, "und"))
-            for lang in (config.source_language, config.target_language)
-            if f"{lang}.srt" in paths]
-        media.mux(video_file, audio, target, subtitle_tracks, reencode_video=reencode)
-        if extensions:
-            video_file.unlink(missing_ok=True)
-        return target
-    muxed = run.cached_step("mux", "ffmpeg", mux_key, lambda entry: entry / "out.mp4",
-                            compute_mux)
-    with media.atomic_output(paths["video"]) as tmp_out:
-        shutil.copyfile(muxed, tmp_out)
-    with media.atomic_output(paths["config"]) as tmp_cfg:
-        tmp_cfg.write_text(config.to_toml(), encoding="utf-8")
-    return result
+        def compute(tmp: Path) -> Path:
+            target = tmp / "out.mp4"
+            if track is not None:
+                audio = track.speech
+            else:  # subtitles only: the original audio at its own rate
+                audio = media.read_audio(self.input_path,
+                                         info.audio_sample_rate or media.AUDIO_RATE)
+            video_file = Path(video.path)
+            if extensions:  # freeze frames the lip-sync stage did not already add
+                video_file = tmp / "extended.mp4"
+                frames = media.extended_frames(
+                    media.iter_frames(self.input_path, info.fps, info.width, info.height),
+                    info.fps, extensions)
+                with media.VideoWriter(video_file, info.fps, info.width, info.height) as writer:
+                    for frame in frames:
+                        writer.write(frame)
+            subtitle_tracks = [media.SubtitleTrack(paths[f"{lang}.srt"],
+                                                   LANGUAGE_TAGS.get(lang, "und"))
+                               for lang in srt_languages]
+            # inputs may be any codec; outputs are always H.264
+            media.mux(video_file, audio, target, subtitle_tracks,
+                      reencode_video=from_source and not extensions)
+            if extensions:
+                video_file.unlink(missing_ok=True)
+            return target
+        muxed = self.run.cached_step("mux", "ffmpeg", key, lambda entry: entry / "out.mp4",
+                                     compute)
+        with media.atomic_output(paths["video"]) as tmp_out:
+            shutil.copyfile(muxed, tmp_out)
+        with media.atomic_output(paths["config"]) as tmp_cfg:
+            tmp_cfg.write_text(config.to_toml(), encoding="utf-8")
