@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -273,26 +274,28 @@ def reconstruction(generated_path: str | Path, reference_path: str | Path,
 
     info = probe(generated_path)
     predictor = LandmarkPredictor()
-    generated = iter_frames(generated_path, info.fps, info.width, info.height)
     psnrs, ssims, lmds = [], [], []
-    for index, (reference, box) in enumerate(_face_frames(reference_path)):
-        if max_frames is not None and index >= max_frames:
-            break
-        frame = next(generated, None)
-        if frame is None:
-            break
-        if frame.shape != reference.shape:
-            raise MediaError(
-                f"{generated_path} is {frame.shape[1]}x{frame.shape[0]}, the reference "
-                f"{reference_path} {reference.shape[1]}x{reference.shape[0]}")
-        if box is None:
-            continue
-        a, b = _square_crop(frame, box, FACE_SIZE), _square_crop(reference, box, FACE_SIZE)
-        value = psnr(a, b)
-        psnrs.append(min(value, 100.0))  # identical crops: cap instead of infinity
-        ssims.append(ssim(a, b))
-        lmds.append(lmd(predictor.predict(frame, box), predictor.predict(reference, box),
-                        box.width))
+    # closing(): both decoders stop their ffmpeg process on an early break or error, not at GC
+    with closing(iter_frames(generated_path, info.fps, info.width, info.height)) as generated, \
+            closing(_face_frames(reference_path)) as references:
+        for index, (reference, box) in enumerate(references):
+            if max_frames is not None and index >= max_frames:
+                break
+            frame = next(generated, None)
+            if frame is None:
+                break
+            if frame.shape != reference.shape:
+                raise MediaError(
+                    f"{generated_path} is {frame.shape[1]}x{frame.shape[0]}, the reference "
+                    f"{reference_path} {reference.shape[1]}x{reference.shape[0]}")
+            if box is None:
+                continue
+            a, b = _square_crop(frame, box, FACE_SIZE), _square_crop(reference, box, FACE_SIZE)
+            value = psnr(a, b)
+            psnrs.append(min(value, 100.0))  # identical crops: cap instead of infinity
+            ssims.append(ssim(a, b))
+            lmds.append(lmd(predictor.predict(frame, box), predictor.predict(reference, box),
+                            box.width))
     if not psnrs:
         raise NoFaceError(f"reconstruction: no face found in {reference_path}")
     return ReconstructionResult(float(np.mean(psnrs)), float(np.mean(ssims)),

@@ -354,6 +354,13 @@ def rerun_with_translation(previous: RunOutcome, edited_translation: str, option
     if len(lines) != expected:
         raise ConfigError(f"the edited translation has {len(lines)} lines but the video has "
                           f"{expected} segments; keep one line per segment")
+    blank = [str(i + 1) for i, line in enumerate(lines) if not line]
+    if blank:  # the manual MT skips blank lines, which would shift every later segment
+        raise ConfigError(f"line(s) {', '.join(blank)} of the edited translation are empty; "
+                          "write some text for every segment")
+    if not (previous.run_dir / "inputs").is_dir():
+        raise MediaError(f"this run's files were cleaned up (runs are kept "
+                         f"{options.keep_runs_hours:g} h); translate the video again")
     edits = previous.edits + 1
     text_file = previous.run_dir / "inputs" / f"edited-translation-{edits}.txt"
     text_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -377,6 +384,7 @@ def _run_in(request: RunRequest, run_dir: Path, options: AppOptions, pool: Backe
     out_dir.mkdir(exist_ok=True)
     stem = request.video.stem if edits == 0 else f"{request.video.stem}-edit{edits}"
     output = out_dir / f"{stem}.{config.target_language}.mp4"
+    os.utime(run_dir)  # in use: a prune started by another request must not delete it now
     try:
         result = translate_video(request.video, output, config, workdir=run_dir / "cache",
                                  pool=pool, progress=progress)

@@ -139,7 +139,7 @@ class FaceDetector:
         if self._dlib is not None:
             rects, scores, _ = self._dlib.run(np.ascontiguousarray(small), 0, 0.0)
             boxes = [_scaled_box(r.left(), r.top(), r.right() + 1, r.bottom() + 1, float(s), scale)
-                     for r, s in zip(rects, scores)]
+                     for r, s in zip(rects, scores, strict=True)]
         if not boxes and (self._haar is not None or self.backend == "auto"):
             if self._haar is None:
                 self._haar = _load_haar()

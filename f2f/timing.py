@@ -217,13 +217,18 @@ def _background_bed(background: Speech, rate: int, length: int, plans: list[_Pla
                     extensions: tuple[VideoExtension, ...], config: TimingConfig) -> np.ndarray:
     """The source audio, quietened and muted inside speech slots, laid into track time."""
     source = resample(background, rate).samples.copy()
+    if source.size == 0:
+        return np.zeros(length, np.float32)
     gate = np.ones(source.size, np.float32)
     fade = max(int(_FADE_S * rate), 1)
     for plan in plans:
         a = int(plan.segment.start_s * rate)
         b = int(plan.segment.end_s * rate)
         gate[max(a - fade, 0): b + fade] = 0.0
-    gate = np.convolve(gate, np.ones(fade, np.float32) / fade, mode="same")  # soft edges
+    # soft edges; "full" then cut, because mode="same" returns the kernel's length when the
+    # background is shorter than the fade
+    smoothed = np.convolve(gate, np.ones(fade, np.float32) / fade, mode="full")
+    gate = smoothed[(fade - 1) // 2:(fade - 1) // 2 + source.size]
     source *= gate * 10 ** (config.background_gain_db / 20)
     pieces: list[np.ndarray] = []
     cursor = 0

@@ -193,8 +193,15 @@ def mfcc(samples_16k: np.ndarray, config: MfccConfig = MFCC) -> np.ndarray:
 
 def mfcc_window_for_frame(features: np.ndarray, frame_index: int, fps: float = 25.0,
                           window: int = MFCC_WINDOW) -> np.ndarray:
-    """The 350 ms MFCC heat-map centred on video frame `frame_index`: (12, 35), edge-padded."""
+    """The 350 ms MFCC heat-map centred on video frame `frame_index`: (12, 35), edge-padded.
+
+    Indexes with clamped column numbers instead of padding the whole feature matrix: this runs
+    once per video frame, so padding (a copy of all T columns) made a clip's cost grow with T^2,
+    and it also works for frames any distance past the end of the audio (frozen extensions).
+    """
+    if features.ndim != 2 or features.shape[1] == 0:
+        raise ValueError(f"mfcc_window_for_frame needs (12, T>0) features, got {features.shape}")
     centre = int(round(MFCC_FRAMES_PER_SECOND * (frame_index + 0.5) / fps))
     start = centre - window // 2
-    padded = np.pad(features, ((0, 0), (window, window)), mode="edge")
-    return np.ascontiguousarray(padded[:, start + window:start + 2 * window], dtype=np.float32)
+    columns = np.clip(np.arange(start, start + window), 0, features.shape[1] - 1)
+    return np.ascontiguousarray(features[:, columns], dtype=np.float32)

@@ -65,7 +65,7 @@ M = TypeVar("M", bound=nn.Module)
 def unwrap(model: nn.Module) -> nn.Module:
     """The bare model inside DDP/DataParallel/torch.compile wrappers."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
-        model = getattr(model, "module", None) or getattr(model, "_orig_mod")
+        model = getattr(model, "module", None) or model._orig_mod
     return model
 
 
@@ -149,8 +149,15 @@ def load_model(kind: str, path: str | Path, device: str | torch.device = "cpu") 
     if kind not in _KINDS:
         raise ConfigError(f"unknown model kind {kind!r}; choose from {', '.join(_KINDS)}")
     path = Path(path)
+    return model_from_checkpoint(kind, read_checkpoint(path), path, device)
+
+
+def model_from_checkpoint(kind: str, data: Mapping[str, Any], path: Path,
+                          device: str | torch.device = "cpu") -> nn.Module:
+    """`load_model` for a checkpoint already read with `read_checkpoint` (read once, use twice)."""
+    if kind not in _KINDS:
+        raise ConfigError(f"unknown model kind {kind!r}; choose from {', '.join(_KINDS)}")
     model_type, config_type = _KINDS[kind]
-    data = read_checkpoint(path)
     if data.get("format") == "lipgan" and data.get("kind") not in (None, kind):
         raise ConfigError(f"{path} holds a {data.get('kind')} model, not a {kind} model")
     state = state_dict_of(data, path)

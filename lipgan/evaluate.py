@@ -49,7 +49,7 @@ def offset_scores(model: torch.nn.Module, store: ClipStore, clip_id: str, max_of
             audio = torch.from_numpy(np.stack([mel_window_for_frame(mel, s, FPS)
                                                for _, s in valid]))[:, None]
             a, v = model(audio, stacked.expand(len(valid), -1, -1, -1))
-            for (col, _), p in zip(valid, sync_probability(a, v).numpy()):
+            for (col, _), p in zip(valid, sync_probability(a, v).numpy(), strict=True):
                 scores[row, col] = p
     return scores, starts
 

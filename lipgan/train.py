@@ -284,7 +284,7 @@ def ssim(output: torch.Tensor, target: torch.Tensor) -> float:
     out = output.float().movedim(-3, -1).reshape(-1, *output.shape[-2:], 3).cpu().numpy()
     ref = target.float().movedim(-3, -1).reshape(-1, *target.shape[-2:], 3).cpu().numpy()
     return float(sum(structural_similarity(a, b, channel_axis=-1, data_range=1.0)
-                     for a, b in zip(out, ref)) / len(out))
+                     for a, b in zip(out, ref, strict=True)) / len(out))
 
 
 class Phase:

@@ -21,14 +21,17 @@ import pytest
 from f2f import media
 from f2f.app_support import (
     AppOptions,
+    RunOutcome,
+    RunRequest,
     SharedPool,
     inside,
     overall_progress,
+    rerun_with_translation,
     safe_filename,
     stage_upload,
 )
 from f2f.config import StageChoice
-from f2f.errors import MediaError
+from f2f.errors import ConfigError, MediaError
 from f2f.progress import ProgressEvent
 from f2f.registry import register
 from f2f.stage import ASRBackend
@@ -166,6 +169,24 @@ def test_uploads_stay_in_the_run_folder(tmp_path: Path) -> None:
         stage_upload(big, run_dir, "video", max_mb=1)
     assert not inside(run_dir, tmp_path / "run" / ".." / "uploads" / "big.mp4")
 
+
+
+def _finished_run(run_dir: Path, translation: str) -> RunOutcome:
+    return RunOutcome(RunRequest(run_dir / "inputs" / "v.mp4"), run_dir, run_dir / "v.mp4", "",
+                      translation, None, None, (), {}, "")
+
+
+def test_rerun_refuses_a_cleaned_up_run_or_blank_lines_clearly(tmp_path: Path) -> None:
+    options = AppOptions(runs_root=tmp_path)
+    never_called = None  # both refusals come before any stage runs
+    pruned = _finished_run(tmp_path / "run-gone", "एक\nदो")
+    with pytest.raises(MediaError, match="cleaned up"):
+        rerun_with_translation(pruned, "एक\nतीन", options, never_called, print)
+    (tmp_path / "run-kept" / "inputs").mkdir(parents=True)
+    kept = _finished_run(tmp_path / "run-kept", "एक\nदो\nतीन")
+    with pytest.raises(ConfigError, match="line.s. 2 of the edited translation are empty"):
+        rerun_with_translation(kept, "एक\n\nतीन", options, never_called, print)
+    assert not list((tmp_path / "run-kept" / "inputs").iterdir())
 
 class _Entered:
     now = 0

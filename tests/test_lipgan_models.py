@@ -141,3 +141,14 @@ def test_mfcc_heat_map_is_12_by_35_at_100_hz(grid_clip):
     assert abs(features.shape[1] - samples.size / 160) <= 2
     assert mfcc_window_for_frame(features, 0).shape == (12, 35)
     assert mfcc_window_for_frame(features, 74).shape == (12, 35)
+
+
+def test_mfcc_windows_past_the_audio_end_repeat_the_last_column():
+    # A video a few frames longer than its dub audio (frame-count estimate, frozen extension)
+    # used to get a short or empty slice here, which broke np.stack in the lipgan backend.
+    features = np.arange(12 * 100, dtype=np.float32).reshape(12, 100)  # 1 s at 100 Hz
+    for frame in (24, 30, 500):
+        window = mfcc_window_for_frame(features, frame)
+        assert window.shape == (12, 35)
+    assert np.array_equal(mfcc_window_for_frame(features, 500), np.repeat(features[:, -1:], 35, 1))
+    assert np.array_equal(mfcc_window_for_frame(features, 0)[:, 0], features[:, 0])

@@ -65,7 +65,14 @@ def test_without_weights_it_says_why_and_how(grid_clip, tmp_path):
                      _progress)
 
 
-def test_random_wav2lip_runs_the_stage_end_to_end(grid_clip, public_style_checkpoint, tmp_path):
+def test_random_wav2lip_runs_the_stage_end_to_end(grid_clip, public_style_checkpoint, tmp_path,
+                                                  monkeypatch):
+    import lipgan.checkpoint
+
+    reads = []
+    real_read = lipgan.checkpoint.read_checkpoint
+    monkeypatch.setattr(lipgan.checkpoint, "read_checkpoint",
+                        lambda path: reads.append(path) or real_read(path))
     torch.set_num_threads(2)
     clip = write_with_blank_middle(grid_clip, tmp_path / "clip.mp4", range(12, 16), limit=30)
     config = Wav2LipSync.Config(checkpoint=str(public_style_checkpoint), batch_size=8)
@@ -82,6 +89,7 @@ def test_random_wav2lip_runs_the_stage_end_to_end(grid_clip, public_style_checkp
     assert diff[150:260, 110:250].max() > 30  # the random generator repainted the mouth
     assert max(float(after[i].mean()) for i in range(12, 16)) < 3.0  # faceless frames pass
     assert backend.metrics["face_frames"] == 26
+    assert len(reads) == 1  # the ~400 MB public file is read once, not again for its format
 
 
 def test_random_lipgan_runs_the_stage_end_to_end(grid_clip, tmp_path, monkeypatch):
@@ -96,5 +104,22 @@ def test_random_lipgan_runs_the_stage_end_to_end(grid_clip, tmp_path, monkeypatc
     clip = write_with_blank_middle(grid_clip, tmp_path / "clip.mp4", range(0), limit=15)
     backend = LipGANSync(LipGANSync.Config(checkpoint=str(checkpoint), bf16=False))
     out = backend.sync(video_ref(clip), DubTrack(read_audio(grid_clip)), tmp_path / "lg.mp4",
+                       _progress)
+    assert probe(out.path).frame_count == 15
+
+
+def test_lipgan_with_dub_audio_shorter_than_the_video(grid_clip, tmp_path):
+    # Frames past the end of the audio get the last MFCC column repeated, not a crash.
+    from f2f.artifacts import Speech
+    from lipgan.checkpoint import save_model
+    from lipgan.models.lipgan import LipGANConfig, LipGANGenerator
+
+    torch.manual_seed(0)
+    checkpoint = save_model(tmp_path / "lipgan.pt", "lipgan",
+                            LipGANGenerator(LipGANConfig(width=0.25, embedding=64)))
+    clip = write_with_blank_middle(grid_clip, tmp_path / "clip.mp4", range(0), limit=15)
+    short = read_audio(grid_clip).samples[:3200]  # 0.2 s for 0.6 s of video
+    backend = LipGANSync(LipGANSync.Config(checkpoint=str(checkpoint), bf16=False))
+    out = backend.sync(video_ref(clip), DubTrack(Speech(short, 16000)), tmp_path / "lg.mp4",
                        _progress)
     assert probe(out.path).frame_count == 15

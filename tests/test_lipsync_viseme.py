@@ -47,6 +47,13 @@ def test_mouth_closes_in_silences():
     assert from_audio[12, 0] > 0.5
 
 
+
+def test_shapes_for_zero_frames_are_empty_not_an_error():
+    speech = Speech(np.zeros(1600, np.float32), 16000)
+    assert shapes_from_audio(speech, fps=25.0, frames=0).shape == (0, 2)
+    assert shapes_from_phonemes((PhonemeEvent("a", 0.0, 0.1),), fps=25.0, frames=0).shape == (0, 2)
+    assert shapes_from_audio(Speech(np.zeros(0, np.float32), 16000), 25.0, 1).shape == (1, 2)
+
 def test_viseme_end_to_end_moves_the_mouth_with_the_dub(grid_clip, shared_dir, tmp_path):
     # dub the clip with another speaker's speech: the mouth must follow that audio, not its own
     dub = read_audio(shared_dir / "grid" / "lwbsza.mpg")

@@ -115,6 +115,16 @@ def test_background_is_kept_quietly_outside_speech_only() -> None:
     del segments
 
 
+
+@pytest.mark.parametrize("background_samples", [0, 5, 300])
+def test_background_shorter_than_its_fade_or_empty_is_not_a_crash(background_samples) -> None:
+    segments, translation = _case([(0.1, 0.5)], [0.3])
+    background = Speech(np.full(background_samples, 0.5, np.float32), RATE)
+    config = TimingConfig(keep_background=True)
+    track = fit_to_timeline(segments, translation, 1.0, config, background, fps=FPS)
+    assert track.speech.samples.size == RATE
+    assert np.isfinite(track.speech.samples).all()
+
 def test_bad_inputs_fail_clearly() -> None:
     segments, translation = _case([(0.0, 1.0)], [1.0])
     with pytest.raises(ConfigError):

@@ -68,3 +68,20 @@ def test_missing_weights_say_where_and_how(tmp_path: Path) -> None:
     with pytest.raises(WeightsNotFoundError, match="nowhere"):
         tts.synthesize(Translation("en", "hi", (TranslatedSegment(0, "", "क", 0, 1),)),
                        lambda f, m: None)
+
+
+def test_one_backend_loads_the_checkpoint_of_each_target_language(tiny_mms: Path) -> None:
+    # The app shares one backend across requests: a Bengali request after a Hindi one must not
+    # be spoken by the Hindi model that is already loaded.
+    import os
+    import shutil
+
+    weights = Path(os.environ["F2F_HOME"]) / "weights"
+    for name in ("mms-tts-hin", "mms-tts-ben"):
+        shutil.copytree(tiny_mms, weights / name)
+    tts = get_backend_class("tts", "mms")()
+    for language, folder in (("hi", "mms-tts-hin"), ("bn", "mms-tts-ben"), ("hi", "mms-tts-hin")):
+        translation = Translation("en", language, (TranslatedSegment(0, "", "क", 0.0, 1.0),))
+        out = tts.synthesize(translation, lambda f, m: None)
+        assert out.voice == f"mms:{language}"
+        assert tts._loaded is not None and tts._loaded[0].name == folder

@@ -7,8 +7,10 @@ sentence, at a long pause, or when it grows too long (then at the last comma if 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from f2f.artifacts import Segment, Speech, Transcript, Word
 from f2f.errors import NoSpeechError, StageError
@@ -27,17 +29,29 @@ class SegmentRules:
 
 def clean_words(words: Iterable[Word]) -> list[Word]:
     """Strips whitespace, drops empty words and repairs times that run backwards."""
+    return words_from_timings((w.text, w.start_s, w.end_s, w.probability) for w in words)
+
+
+def words_from_timings(raw: Iterable[tuple[str, float, float, float]]) -> list[Word]:
+    """Builds Words from a decoder's (text, start, end, probability), repairing bad timings.
+
+    The repair has to happen before `Word` is built: Word rejects an end before its start or a
+    non-finite time, and a decoder does emit those now and then (a word that straddles a VAD
+    chunk boundary). Words without finite times are dropped rather than failing the whole run.
+    """
     cleaned: list[Word] = []
     last_end = 0.0
-    for word in words:
-        text = word.text.strip()
-        if not text:
+    for text, start_s, end_s, probability in raw:
+        text = text.strip()
+        start, end = float(start_s), float(end_s)
+        if not text or not (math.isfinite(start) and math.isfinite(end)):
             continue
-        start = max(float(word.start_s), 0.0)
-        end = max(float(word.end_s), start)
+        start = max(start, 0.0)
+        end = max(end, start)
         if cleaned and start < last_end:  # overlapping timings from the aligner
             start = min(last_end, end)
-        cleaned.append(Word(text, start, end, float(word.probability)))
+        probability = float(probability)
+        cleaned.append(Word(text, start, end, probability if math.isfinite(probability) else 0.0))
         last_end = end
     return cleaned
 
@@ -119,3 +133,17 @@ def build_transcript(words: Iterable[Word], language: str, backend: str, duratio
         raise NoSpeechError(f"no speech detected in {duration_s:.2f} s of audio by asr backend "
                             f"'{backend}'; is the speech English and audible?")
     return Transcript(language=language, segments=segments, backend=backend)
+
+
+def decoding_metrics(words: Sequence[Word], transcript: Transcript, logprobs: Sequence[float],
+                     no_speech_probs: Sequence[float]) -> dict[str, Any]:
+    """The report figures both Whisper backends give; call after build_transcript (words exist)."""
+    mean_logprob = sum(logprobs) / max(len(logprobs), 1)
+    return {
+        "words": len(words),
+        "segments": len(transcript.segments),
+        "mean_word_probability": round(sum(w.probability for w in words) / max(len(words), 1), 4),
+        "avg_logprob": round(mean_logprob, 4),
+        "mean_confidence": round(math.exp(mean_logprob), 4),
+        "max_no_speech_prob": round(max(no_speech_probs, default=0.0), 4),
+    }

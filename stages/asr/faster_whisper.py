@@ -8,19 +8,19 @@ Hugging Face cache (`Systran/faster-whisper-<size>`) or an explicit folder (`mod
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from f2f import weights
-from f2f.artifacts import Speech, Transcript, Word
+from f2f.artifacts import Speech, Transcript
 from f2f.errors import ConfigError, StageError, WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import ASRBackend
 from f2f.weights import WeightsSpec
-from stages.asr._segmenting import SegmentRules, build_transcript, check_input_audio
+from stages.asr._segmenting import (SegmentRules, build_transcript, check_input_audio,
+                                    decoding_metrics, words_from_timings)
 
 log = logging.getLogger(__name__)
 
@@ -146,25 +146,20 @@ class FasterWhisperASR(ASRBackend):
                 vad_filter=self.config.vad_filter, word_timestamps=True,
                 condition_on_previous_text=False,  # avoids repetition loops on long inputs
                 initial_prompt=self.config.initial_prompt or None)
-            words: list[Word] = []
+            timings: list[tuple[str, float, float, float]] = []
             logprobs, no_speech = [], []
             for piece in pieces:  # a generator: decoding happens while iterating
                 logprobs.append(float(piece.avg_logprob))
                 no_speech.append(float(piece.no_speech_prob))
-                words += [Word(w.word, float(w.start), float(w.end), float(w.probability))
-                          for w in piece.words or ()]
+                timings += [(w.word, w.start, w.end, w.probability) for w in piece.words or ()]
                 progress(min(piece.end / max(audio.duration_s, 1e-6), 1.0), "transcribing")
         except (RuntimeError, ValueError) as exc:
             raise StageError(f"faster-whisper failed: {exc}") from exc
         rules = SegmentRules(self.config.pause_split_s, self.config.max_segment_s)
+        words = words_from_timings(timings)
         transcript = build_transcript(words, language, self.name, audio.duration_s, rules)
         self.metrics = {
-            "words": len(words),
-            "segments": len(transcript.segments),
-            "mean_word_probability": round(sum(w.probability for w in words) / len(words), 4),
-            "avg_logprob": round(sum(logprobs) / len(logprobs), 4),
-            "mean_confidence": round(math.exp(sum(logprobs) / len(logprobs)), 4),
-            "max_no_speech_prob": round(max(no_speech), 4),
+            **decoding_metrics(words, transcript, logprobs, no_speech),
             "speech_after_vad_s": round(float(getattr(info, "duration_after_vad", 0.0)), 2),
         }
         progress(1.0, f"{len(words)} words")

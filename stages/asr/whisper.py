@@ -10,20 +10,20 @@ openai-whisper itself pins. Install with `pip install openai-whisper` (CPU use d
 from __future__ import annotations
 
 import logging
-import math
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from f2f import weights
-from f2f.artifacts import Speech, Transcript, Word
+from f2f.artifacts import Speech, Transcript
 from f2f.errors import ConfigError, StageError, WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import ASRBackend
 from f2f.weights import WeightsSpec
-from stages.asr._segmenting import SegmentRules, build_transcript, check_input_audio
+from stages.asr._segmenting import (SegmentRules, build_transcript, check_input_audio,
+                                    decoding_metrics, words_from_timings)
 
 log = logging.getLogger(__name__)
 
@@ -144,19 +144,13 @@ class WhisperASR(ASRBackend):
         except (RuntimeError, ValueError, IndexError) as exc:
             raise StageError(f"openai-whisper failed on {self.checkpoint_path()}: {exc}") from exc
         pieces = result.get("segments", [])
-        words = [Word(w["word"], float(w["start"]), float(w["end"]), float(w["probability"]))
-                 for piece in pieces for w in piece.get("words", ())]
+        words = words_from_timings((w["word"], w["start"], w["end"], w["probability"])
+                                   for piece in pieces for w in piece.get("words", ()))
         rules = SegmentRules(self.config.pause_split_s, self.config.max_segment_s)
         transcript = build_transcript(words, language, self.name, audio.duration_s, rules)
-        logprobs = [float(p["avg_logprob"]) for p in pieces]
-        self.metrics = {
-            "words": len(words),
-            "segments": len(transcript.segments),
-            "mean_word_probability": round(sum(w.probability for w in words) / len(words), 4),
-            "avg_logprob": round(sum(logprobs) / len(logprobs), 4),
-            "mean_confidence": round(math.exp(sum(logprobs) / len(logprobs)), 4),
-            "max_no_speech_prob": round(max(float(p["no_speech_prob"]) for p in pieces), 4),
-        }
+        self.metrics = decoding_metrics(words, transcript,
+                                        [float(p["avg_logprob"]) for p in pieces],
+                                        [float(p["no_speech_prob"]) for p in pieces])
         progress(1.0, f"{len(words)} words")
         log.info("asr whisper: %d words in %d segments", len(words), len(transcript.segments))
         return transcript

@@ -213,7 +213,7 @@ class CropModelRenderer:
             generated = self.model(audio, inputs)  # (B, 3, S, S) in [0, 1]
         images = (generated.float().clamp(0, 1) * 255.0 + 0.5).byte()
         images = images.permute(0, 2, 3, 1).cpu().numpy()
-        for (position, box), image in zip(jobs, images):
+        for (position, box), image in zip(jobs, images, strict=True):
             rgb = image[:, :, ::-1] if self.settings.bgr else image
             out[position] = paste_back(out[position], np.ascontiguousarray(rgb), box,
                                        feather=self.settings.feather,

@@ -91,7 +91,7 @@ _TIMELINE_HZ = 200  # resolution of the shape timeline before sampling at frame 
 
 
 def _smooth(values: np.ndarray, sigma_samples: float) -> np.ndarray:
-    if sigma_samples <= 0:
+    if sigma_samples <= 0 or values.shape[0] == 0:  # edge padding cannot extend an empty axis
         return values
     radius = int(3 * sigma_samples) + 1
     kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_samples) ** 2)
@@ -350,7 +350,8 @@ class VisemeLipSync(LipSyncBackend):
         cfg = self.config
         if cfg.driver not in ("auto", "phonemes", "audio"):
             raise ConfigError(f"lipsync.driver must be auto, phonemes or audio, not {cfg.driver!r}")
-        frames = output_frame_count(video, track)
+        # at least one row: the renderer indexes shapes[-1] for frames past a low estimate
+        frames = max(output_frame_count(video, track), 1)
         shapes = shapes_from_audio(track.speech, video.fps, frames)
         source = "audio"
         if track.phonemes and cfg.driver != "audio":
@@ -372,5 +373,5 @@ class VisemeLipSync(LipSyncBackend):
         result, metrics = run_lipsync(video, track, out_path, progress, renderer, options,
                                       self.name)
         self.metrics = {**metrics, "driver": source,
-                        "mean_opening": round(float(shapes[:, 0].mean()), 4) if frames else 0.0}
+                        "mean_opening": round(float(shapes[:, 0].mean()), 4)}
         return result

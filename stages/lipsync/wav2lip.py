@@ -10,6 +10,7 @@ public files were trained on BGR frames, ours on RGB: `channels = "auto"` picks 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,9 @@ def mel_window_batch(mel: np.ndarray, fps: float) -> Any:
     return windows
 
 
-def public_format(path: Path) -> bool:
+def public_format(checkpoint: Mapping[str, Any]) -> bool:
     """True for the authors' files (trained on BGR), False for checkpoints written by lipgan."""
-    from lipgan.checkpoint import read_checkpoint
-
-    return read_checkpoint(path).get("format") != "lipgan"
+    return checkpoint.get("format") != "lipgan"
 
 
 @register
@@ -98,11 +97,12 @@ class Wav2LipSync(LipSyncBackend):
             raise ConfigError(f"lipsync.channels must be auto, bgr or rgb, not {cfg.channels!r}")
         path = self.weights_path()
         from lipgan.audio import melspectrogram
-        from lipgan.checkpoint import load_wav2lip
+        from lipgan.checkpoint import model_from_checkpoint, read_checkpoint
 
         device = resolve_device(self.device)
-        model = load_wav2lip(path, device)
-        bgr = public_format(path) if cfg.channels == "auto" else cfg.channels == "bgr"
+        checkpoint = read_checkpoint(path)  # once: the public files are ~400 MB
+        model = model_from_checkpoint("wav2lip", checkpoint, path, device)
+        bgr = public_format(checkpoint) if cfg.channels == "auto" else cfg.channels == "bgr"
         log.info("wav2lip: %s on %s (%s frames, bf16=%s)", path, device,
                  "BGR" if bgr else "RGB", cfg.bf16)
         mel = melspectrogram(samples_16k(track.speech))  # (80, T)

@@ -84,7 +84,7 @@ class MmsTTS(TTSBackend):
 
     def __init__(self, config: Any | None = None, device: str = "cpu") -> None:
         super().__init__(config, device)
-        self._loaded: tuple[Any, Any] | None = None
+        self._loaded: tuple[Path, Any, Any] | None = None  # (folder, model, tokenizer)
         self._language = "hi"
 
     @classmethod
@@ -120,11 +120,11 @@ class MmsTTS(TTSBackend):
                 f"{', '.join(sorted(MMS_REPOS))} (or pass --set tts.model_path=DIR)")
         self._language = translation.target_language if translation.target_language in \
             MMS_REPOS else "hi"
-        if self._loaded is None:
-            path = self._path()
+        path = self._path()
+        if self._loaded is None or self._loaded[0] != path:  # one backend, many languages (app)
             log.info("tts mms: loading VITS from %s", path)
-            self._loaded = _load(path)
-        model, tokenizer = self._loaded
+            self._loaded = (path, *_load(path))
+        _, model, tokenizer = self._loaded
         rate = int(model.config.sampling_rate)
         out = []
         total = max(len(translation.segments), 1)
