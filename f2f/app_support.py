@@ -243,9 +243,9 @@ class SharedPool(BackendPool):
         self._pool_lock = threading.Lock()
         self._locks: dict[int, threading.Lock] = {}
 
-    def get(self, kind: str, choice: StageChoice, device: str) -> Backend:
+    def get(self, kind: str, choice: StageChoice, device: str, language: str = "") -> Backend:
         with self._pool_lock:  # two first requests must not build the same model twice
-            shared = super().get(kind, choice, device)
+            shared = super().get(kind, choice, device, language)
             lock = self._locks.setdefault(id(shared), threading.Lock())
         return _SerialBackend(shared, lock)  # type: ignore[return-value]
 

@@ -72,13 +72,13 @@ class BackendPool:
     def __init__(self) -> None:
         self._backends: dict[str, Backend] = {}
 
-    def get(self, kind: str, choice: StageChoice, device: str) -> Backend:
+    def get(self, kind: str, choice: StageChoice, device: str, language: str = "") -> Backend:
         config = backend_config(kind, choice)
         cls = get_backend_class(kind, choice.backend)
         ident = make_key(kind=kind, name=choice.backend, config=dataclasses.asdict(config),
-                         device=device)
+                         device=device, language=language)
         if ident not in self._backends:
-            self._backends[ident] = cls(config, device=device)
+            self._backends[ident] = cls(config, device=device, language=language)
         return self._backends[ident]
 
 
@@ -141,7 +141,8 @@ class _Run:
         self._refreshing = False
 
     def backend(self, kind: str) -> Backend:
-        return self.pool.get(kind, self.config.stage(kind), self.device)
+        return self.pool.get(kind, self.config.stage(kind), self.device,
+                             _stage_language(self.config, kind))
 
     def cached_step(self, stage: str, backend_name: str, key: str,
                     load: Callable[[Path], A], compute: Callable[[Path], A],
@@ -228,12 +229,16 @@ def _check_languages(config: PipelineConfig) -> None:
                 f"choose another --{kind} backend or --to language")
 
 
+def _stage_language(config: PipelineConfig, kind: str) -> str:
+    return config.source_language if kind == "asr" else config.target_language
+
+
 def _check_available(config: PipelineConfig, pool: BackendPool, device: str) -> None:
     """Fails before any work when a chosen backend cannot run here."""
     for kind in ("asr", "mt", "tts", "vc", "lipsync"):
         if not config.enabled(kind):
             continue
-        backend = pool.get(kind, config.stage(kind), device)
+        backend = pool.get(kind, config.stage(kind), device, _stage_language(config, kind))
         backend.ensure_dependencies()  # MissingDependencyError names the package to install
         backend.weights_path()  # WeightsNotFoundError names the file, where and how to get it
         status = backend.availability()

@@ -51,9 +51,14 @@ class Backend(ABC):
     quality_note: ClassVar[str] = ""  # e.g. "low quality: lexicon MT" (logged and reported)
     languages: ClassVar[frozenset[str] | None] = None  # target languages; None = any
 
-    def __init__(self, config: Any | None = None, device: str = "cpu") -> None:
+    def __init__(self, config: Any | None = None, device: str = "cpu",
+                 language: str = "") -> None:
         self.config = config if config is not None else self.Config()
         self.device = device
+        # The language this backend produces (the target; the source for ASR): backends whose
+        # weights depend on it (MMS-TTS) must know it before running, for availability and
+        # cache fingerprints.
+        self.language = language
         self.metrics: dict[str, Any] = {}  # quality figures of the last run, for the report
 
     # ---- what the graph asks of every backend

@@ -85,3 +85,15 @@ def test_one_backend_loads_the_checkpoint_of_each_target_language(tiny_mms: Path
         out = tts.synthesize(translation, lambda f, m: None)
         assert out.voice == f"mms:{language}"
         assert tts._loaded is not None and tts._loaded[0].name == folder
+
+
+def test_the_target_language_picks_the_weights_before_any_run() -> None:
+    """Availability and cache fingerprints must look for the run's language, not Hindi."""
+    from f2f.config import load_config
+    from f2f.pipeline import BackendPool
+
+    pool = BackendPool()
+    config = load_config(target_language="bn", tts="mms")
+    bengali = pool.get("tts", config.tts, "cpu", "bn")
+    assert "mms-tts-ben" in bengali.availability().reason
+    assert "mms-tts-hin" in pool.get("tts", config.tts, "cpu", "hi").availability().reason

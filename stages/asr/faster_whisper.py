@@ -69,8 +69,9 @@ class FasterWhisperASR(ASRBackend):
         pause_split_s: float = 1.0
         max_segment_s: float = 12.0
 
-    def __init__(self, config: Any | None = None, device: str = "cpu") -> None:
-        super().__init__(config, device)
+    def __init__(self, config: Any | None = None, device: str = "cpu",
+                 language: str = "") -> None:
+        super().__init__(config, device, language)
         self._model: Any = None
         self._model_dir: Path | None = None
 

@@ -43,8 +43,9 @@ class Seq2SeqMT(MTBackend):
     default_repo: ClassVar[str] = ""
     Config: ClassVar[type] = Seq2SeqConfig
 
-    def __init__(self, config: Any | None = None, device: str = "cpu") -> None:
-        super().__init__(config, device)
+    def __init__(self, config: Any | None = None, device: str = "cpu",
+                 language: str = "") -> None:
+        super().__init__(config, device, language)
         self._model: Any = None
         self._tokenizer: Any = None
         self._dir: Path | None = None

@@ -82,10 +82,11 @@ class MmsTTS(TTSBackend):
         max_clause_chars: int = 200
         clause_pause_s: float = 0.12
 
-    def __init__(self, config: Any | None = None, device: str = "cpu") -> None:
-        super().__init__(config, device)
+    def __init__(self, config: Any | None = None, device: str = "cpu",
+                 language: str = "") -> None:
+        super().__init__(config, device, language)
         self._loaded: tuple[Path, Any, Any] | None = None  # (folder, model, tokenizer)
-        self._language = "hi"
+        self._language = self.language if self.language in MMS_REPOS else "hi"
 
     @classmethod
     def weights_specs(cls) -> tuple[WeightsSpec, ...]:
