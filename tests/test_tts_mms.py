@@ -94,6 +94,9 @@ def test_the_target_language_picks_the_weights_before_any_run() -> None:
 
     pool = BackendPool()
     config = load_config(target_language="bn", tts="mms")
-    bengali = pool.get("tts", config.tts, "cpu", "bn")
-    assert "mms-tts-ben" in bengali.availability().reason
-    assert "mms-tts-hin" in pool.get("tts", config.tts, "cpu", "hi").availability().reason
+    def looked_for(language: str) -> str:
+        status = pool.get("tts", config.tts, "cpu", language).availability()
+        return status.weights if status.ok else status.reason
+
+    assert "mms-tts-ben" in looked_for("bn") and "mms-tts-hin" not in looked_for("bn")
+    assert "mms-tts-hin" in looked_for("hi")
