@@ -531,6 +531,11 @@ class _Graph:
             out.save(tmp)
             return out
         video = run.cached_step("lipsync", lipsync.name, key, VideoRef.load, compute, lipsync)
+        coverage = run.report.steps[-1].metrics.get("face_coverage")
+        if coverage is not None and coverage < 0.5:
+            run.report.warnings.append(
+                f"a face was found in only {coverage:.0%} of the frames; frames without one "
+                f"pass through unchanged (try --face N or lipsync.face_detector=haar)")
         return video, key
 
     # ---- mux, then the outputs

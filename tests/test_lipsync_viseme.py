@@ -99,3 +99,18 @@ def test_bad_driver_is_a_config_error(grid_clip, tmp_path):
     with pytest.raises(ConfigError, match="driver"):
         backend.sync(video_ref(grid_clip), DubTrack(read_audio(grid_clip)), tmp_path / "x.mp4",
                      _silent_progress)
+
+
+def test_per_frame_face_boxes_are_kept_beside_the_output(grid_clip, tmp_path):
+    import json
+
+    blanked = write_with_blank_middle(grid_clip, tmp_path / "gap.mp4", range(20, 32), limit=50)
+    (tmp_path / "entry").mkdir()
+    VisemeLipSync().sync(video_ref(blanked), DubTrack(read_audio(grid_clip)),
+                         tmp_path / "entry" / "out.mp4", _silent_progress)
+    boxes = json.loads((tmp_path / "entry" / "face_boxes.json").read_text())["boxes"]
+    assert len(boxes) == 50
+    assert all(boxes[i] is None for i in range(21, 32))  # the blank frames have no face
+    assert boxes[5] is not None and boxes[45] is not None
+    x0, y0, x1, y1 = boxes[5]
+    assert 0 <= x0 < x1 <= 360 and 0 <= y0 < y1 <= 288

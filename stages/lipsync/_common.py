@@ -7,6 +7,7 @@ output frames; frames without a face are handed over with `box=None` and must pa
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from f2f.faces import FaceBox, FaceDetector, FaceTracker, LandmarkPredictor
 from f2f.progress import StageProgress
 
 log = logging.getLogger(__name__)
+
+FACE_BOXES = "face_boxes.json"  # per-frame [x0, y0, x1, y1] or null, beside the output video
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
                              video.fps, track.extensions)
     started = time.perf_counter()
     face_frames = 0
+    boxes: list[list[int] | None] = []  # per output frame, kept in the cache entry
     previous_landmarks: np.ndarray | None = None
     batch: list[FaceFrame] = []
     with VideoWriter(out_path, video.fps, video.width, video.height) as writer:
@@ -114,6 +118,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
 
         for index, frame in enumerate(frames):
             box = tracker.update(frame)
+            boxes.append(None if box is None else [box.x0, box.y0, box.x1, box.y1])
             landmarks = None
             if box is not None:
                 face_frames += 1
@@ -130,6 +135,10 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
             flush()
         written = writer.frames_written
     seconds = time.perf_counter() - started
+    (out_path.parent / FACE_BOXES).write_text(json.dumps({"fps": video.fps, "boxes": boxes}))
+    if face_frames == 0:
+        log.warning("lipsync %s: no face found in any frame; the video passes through unchanged",
+                    backend_name)
     if written != expected:
         log.warning("lipsync %s: wrote %d frames, expected %d (source frame count estimate?)",
                     backend_name, written, expected)
