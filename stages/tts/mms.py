@@ -124,7 +124,8 @@ class MmsTTS(TTSBackend):
         path = self._path()
         if self._loaded is None or self._loaded[0] != path:  # one backend, many languages (app)
             log.info("tts mms: loading VITS from %s", path)
-            self._loaded = (path, *_load(path))
+            model, tokenizer = _load(path)
+            self._loaded = (path, model.to(self.device), tokenizer)
         _, model, tokenizer = self._loaded
         rate = int(model.config.sampling_rate)
         out = []
@@ -167,6 +168,7 @@ class MmsTTS(TTSBackend):
             text = _uromanize(text)
         inputs = tokenizer(text, return_tensors="pt")
         ids = inputs["input_ids"]
+        inputs = {name: tensor.to(self.device) for name, tensor in inputs.items()}
         if ids.shape[1] == 0:
             return np.zeros(0, np.float32), []
         captured: dict[str, torch.Tensor] = {}
@@ -182,10 +184,10 @@ class MmsTTS(TTSBackend):
                 result = model(**inputs, speaking_rate=self.config.speaking_rate)
         finally:
             hook.remove()
-        waveform = result.waveform[0].float().numpy()
+        waveform = result.waveform[0].float().cpu().numpy()
         # same arithmetic as VitsModel.forward: frames per input token, then samples per frame
         frames = torch.ceil(torch.exp(captured["log_duration"]) / self.config.speaking_rate)
-        frames = frames.reshape(-1).long().numpy()
+        frames = frames.reshape(-1).long().cpu().numpy()
         hop = int(np.prod(model.config.upsample_rates))
         tokens = tokenizer.convert_ids_to_tokens(ids[0].tolist())
         pad = getattr(tokenizer, "pad_token", None)
