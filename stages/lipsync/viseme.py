@@ -270,24 +270,43 @@ def _paint_interior(frame: np.ndarray, target: np.ndarray, scale: float) -> None
     cavity = np.zeros(region.shape[:2], np.float32)
     cv2.fillPoly(cavity, [np.round(local * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA,
                  shift=2)
-    # teeth: the upper part of the opening, hidden again as the lips come together
-    teeth_depth = min(0.35 * gap, 0.09 * scale)
-    upper = local[[0, 1, 2, 3, 4]]
-    teeth_poly = np.concatenate([upper, upper[::-1] + teeth_depth * down.astype(np.float32)])
+    # Upper teeth: a band under the middle of the upper lip whose lower edge is an arc (no
+    # teeth show at the corners), hidden again as the lips come together.
+    teeth_depth = min(0.4 * gap, 0.08 * scale)
+    down32 = down.astype(np.float32)
+    left, right = local[0], local[4]
+    width = float(np.linalg.norm(right - left))
+    centre = (left + right) / 2
+    along = (right - left) / max(width, 1e-6)
+    upper = local[[0, 1, 2, 3, 4]]  # the inner upper lip, corner to corner
+    upper_t = (upper - centre) @ along
+    upper_d = (upper - centre) @ down32
+    order = np.argsort(upper_t)
+    offsets = np.linspace(-0.36, 0.36, 9) * width
+    lip_d = np.interp(offsets, upper_t[order], upper_d[order])
+    edge = [centre + o * along + (d + teeth_depth * (1 - (o / (0.4 * width)) ** 2)) * down32
+            for o, d in zip(offsets, lip_d, strict=True)]
+    root = [centre + o * along + (d - 0.3 * gap) * down32  # under the lip: cut by the cavity
+            for o, d in zip(offsets[::-1], lip_d[::-1], strict=True)]
     teeth = np.zeros_like(cavity)
-    cv2.fillPoly(teeth, [np.round(teeth_poly * 4).astype(np.int32)], 1.0,
-                 lineType=cv2.LINE_AA, shift=2)
+    cv2.fillPoly(teeth, [np.round(np.array(edge + root, np.float32) * 4).astype(np.int32)],
+                 1.0, lineType=cv2.LINE_AA, shift=2)
     teeth *= cavity
-    blur = max(1, int(round(0.02 * scale))) * 2 + 1
+    blur = max(1, int(round(0.03 * scale))) * 2 + 1
     cavity = cv2.GaussianBlur(cavity, (blur, blur), 0)[..., None]
     teeth = cv2.GaussianBlur(teeth, (blur, blur), 0)[..., None]
     lip_colour = region.reshape(-1, 3).mean(axis=0)
-    dark = 0.22 * lip_colour + np.array([12.0, 2.0, 2.0], np.float32)
-    brightness = float(lip_colour.mean()) / 128.0
-    tooth = np.clip(np.array([205.0, 198.0, 185.0]) * min(brightness, 1.2), 0, 255)
+    # a warm, dark cavity (not grey-black) and slightly warm teeth dimmed with the face's light
+    dark = 0.3 * lip_colour * np.array([1.0, 0.55, 0.55], np.float32) + np.array(
+        [18.0, 4.0, 4.0], np.float32)
+    brightness = float(np.clip(np.sqrt(float(lip_colour.mean()) / 128.0), 0.7, 1.05))
+    tooth = np.array([222.0, 214.0, 198.0], np.float32) * brightness
+    # teeth fade into shadow towards their lower edge and the back of the mouth
+    rows = np.linspace(0.0, 1.0, region.shape[0], dtype=np.float32)[:, None, None]
+    shade = 1.0 - 0.25 * rows
     depth = min(1.0, gap / (0.12 * scale))  # a barely parted mouth is not pitch black
-    painted = region * (1 - cavity * 0.9 * depth) + dark * cavity * 0.9 * depth
-    painted = painted * (1 - teeth * 0.8) + tooth * teeth * 0.8
+    painted = region * (1 - cavity * 0.92 * depth) + dark * cavity * 0.92 * depth
+    painted = painted * (1 - teeth * 0.8) + tooth * shade * teeth * 0.8
     frame[y0:y1, x0:x1] = np.clip(painted + 0.5, 0, 255).astype(np.uint8)
 
 
