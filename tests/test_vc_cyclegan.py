@@ -1,5 +1,6 @@
-"""CycleGAN-VC: a few training steps lower the losses, checkpoints reload and resume, the
-backend caches per speaker and falls back to world with too little speech."""
+"""CycleGAN-VC: a few training steps lower the losses, checkpoints reload and resume, a residual
+model starts as the identity (so the backend's untrained result is `world`'s) and stops early,
+the backend caches per speaker and falls back to world with too little speech."""
 
 from __future__ import annotations
 
@@ -48,6 +49,46 @@ def test_a_few_steps_lower_the_losses_and_the_checkpoint_reloads(tmp_path: Path)
     assert resumed.step == 70 and CycleGAN.load(path).step == 70
 
 
+def test_residual_model_starts_as_identity_and_stops_early(tmp_path: Path) -> None:
+    from stages.vc._cyclegan_model import CycleGAN, CycleGANConfig, train
+
+    torch.set_num_threads(1)
+    config = CycleGANConfig(**TINY, steps=400, residual=True, stay_weight=1.0, patience=10,
+                            min_steps=20)
+    source, target = _pools()
+    model = CycleGAN.create(config)
+    assert np.allclose(model.convert(source[:40]), source[:40], atol=1e-6)
+    path = tmp_path / "model.pt"
+    train(model, source, target, 400, path)
+    assert model.stopped_early and 20 <= model.step < 400
+    assert not np.allclose(model.convert(source[:40]), source[:40], atol=1e-6)  # it learned
+    reloaded = CycleGAN.load(path)
+    assert reloaded.stopped_early and reloaded.step == model.step
+    assert train(reloaded, source, target, 500, path).step == model.step  # converged: no more
+
+
+def test_untrained_correction_reproduces_world(grid_clip: Path) -> None:
+    from f2f.media import read_audio
+    from stages.vc import _world_features as wf
+    from stages.vc._cyclegan_model import CycleGAN
+    from stages.vc.cyclegan import VoiceMapping, _model_config, convert_clip
+    from stages.vc.world import map_voice
+
+    pytest.importorskip("espeakng_loader")
+    cls = get_backend_class("vc", "cyclegan")
+    config = cls.Config(channels=8, residual_blocks=1, spectral_strength=0.5)
+    tts = _speech_segments(grid_clip).segments[0].speech
+    source = wf.analyze(tts, config.mapping_mcep_dims)
+    target = wf.analyze(read_audio(grid_clip), config.mapping_mcep_dims)
+    mapping = VoiceMapping.fit([source], [target], config)
+    model = CycleGAN.create(_model_config(config))
+    model.extra = {"mapping": mapping.to_dict()}
+    ours = convert_clip(model, source, tts.samples)
+    world = map_voice(wf.warp_features(source, mapping.formant_warp), mapping.source,
+                      mapping.target, 0.5, tts.samples)
+    assert np.allclose(ours, world, atol=1e-4)
+
+
 def _speech_segments(clip: Path) -> SpeechSegments:
     from f2f.artifacts import TranslatedSegment, Translation
 
@@ -68,6 +109,7 @@ def test_backend_trains_caches_and_converts(grid_clip: Path, tmp_path: Path) -> 
     vc = cls(config)
     out = vc.convert(tts, reference, tmp_path, lambda f, m: events.append(m))
     assert vc.metrics["trained_steps"] == 6 and "fallback" not in vc.metrics
+    assert vc.metrics["target_clips"] == 1
     assert any("training CycleGAN-VC" in e for e in events)
     assert [s.id for s in out.segments] == [0, 1]
     assert out.segments[0].phonemes == tts.segments[0].phonemes
@@ -76,6 +118,25 @@ def test_backend_trains_caches_and_converts(grid_clip: Path, tmp_path: Path) -> 
     events.clear()
     cls(config).convert(tts, reference, tmp_path, lambda f, m: events.append(m))
     assert not any("training" in e for e in events)  # cached: no training the second time
+
+
+def test_extra_target_clips_add_speaker_speech(shared_dir: Path, tmp_path: Path) -> None:
+    from f2f.media import read_audio
+
+    pytest.importorskip("espeakng_loader")
+    clips = sorted((shared_dir / "grid" / "s1").glob("*.mpg"))[:2]
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / clips[1].name).symlink_to(clips[1])
+    cls = get_backend_class("vc", "cyclegan")
+    tts, reference = _speech_segments(clips[0]), read_audio(clips[0])
+    speech_s = []
+    for folder in ("", str(extra)):
+        vc = cls(cls.Config(steps=2, channels=8, residual_blocks=1, metrics=False,
+                            extra_target_dir=folder))
+        vc.convert(tts, reference, tmp_path / "cache", lambda f, m: None)
+        speech_s.append(vc.metrics["reference_speech_s"])
+    assert vc.metrics["target_clips"] == 2 and speech_s[1] > speech_s[0]
 
 
 def test_too_little_speaker_speech_falls_back_to_world(grid_clip: Path, tmp_path: Path) -> None:

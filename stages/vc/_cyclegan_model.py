@@ -5,6 +5,13 @@ Non-parallel voice conversion on normalised mel-cepstra: two 1D gated-CNN genera
 least-squares adversarial loss, cycle-consistency and identity-mapping losses. The default
 config is small enough to train in about a minute on two CPU cores; raise `channels`,
 `residual_blocks` and `steps` on a GPU.
+
+`residual=True` makes each generator `x + net(x)` with the last layer zero-initialised, so an
+untrained model is the identity: with seconds of data (the per-speaker case) the networks only
+refine an input that is already mapped (by statistics), and `stay_weight` keeps that refinement
+small. `patience` stops training early once the (smoothed) generator loss has stopped
+improving: on seconds of data, the discriminator then starts to memorise the speaker's frames
+and further steps only chase it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from torch import nn
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: residual generators, early stopping state
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,12 @@ class CycleGANConfig:
     cycle_weight: float = 10.0
     identity_weight: float = 5.0
     identity_until_step: int = 10_000  # the paper drops identity loss after 10k iterations
+    adversarial_weight: float = 1.0
+    residual: bool = False  # generators learn a correction on top of their input
+    stay_weight: float = 0.0  # L1 between a generator's output and its input (real data)
+    patience: int = 0  # > 0: stop when the smoothed `early_stop_loss` has not improved so long
+    early_stop_loss: str = "generator"  # the residual model's cycle loss starts at 0: no signal
+    min_steps: int = 0  # no early stop before this step
     checkpoint_every: int = 50
     seed: int = 0
 
@@ -77,17 +90,22 @@ class Generator(nn.Module):
     def __init__(self, config: CycleGANConfig):
         super().__init__()
         c, d = config.channels, config.mcep_dims
+        self.residual = config.residual
+        last = nn.Conv1d(c, d, 15, padding=7)
+        if self.residual:  # start as the identity: the correction grows only where it pays
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
         self.net = nn.Sequential(
             _GatedConv1d(d, c, 15, norm=False),
             _GatedConv1d(c, 2 * c, 5, stride=2),  # (B, 2C, T/2)
             *[_Residual1d(2 * c) for _ in range(config.residual_blocks)],
             nn.Upsample(scale_factor=2, mode="nearest"),
             _GatedConv1d(2 * c, c, 5),  # (B, C, T)
-            nn.Conv1d(c, d, 15, padding=7),
+            last,
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return x + self.net(x) if self.residual else self.net(x)
 
 
 class _GatedConv2d(nn.Module):
@@ -132,6 +150,7 @@ class CycleGAN:
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
     step: int = 0
+    stopped_early: bool = False  # training converged before `steps`: do not train on
     history: list[dict[str, float]] = dataclasses.field(default_factory=list)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. voice statistics
 
@@ -153,7 +172,8 @@ class CycleGAN:
         """Atomic: written beside `path`, then renamed, so an interrupted run can resume."""
         payload = {
             "format_version": FORMAT_VERSION, "config": dataclasses.asdict(self.config),
-            "step": self.step, "history": self.history, "extra": self.extra,
+            "step": self.step, "stopped_early": self.stopped_early,
+            "history": self.history, "extra": self.extra,
             "models": {k: m.state_dict() for k, m in self.modules().items()},
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
         }
@@ -177,6 +197,7 @@ class CycleGAN:
         model.opt_g.load_state_dict(payload["opt_g"])
         model.opt_d.load_state_dict(payload["opt_d"])
         model.step, model.history = int(payload["step"]), list(payload["history"])
+        model.stopped_early = bool(payload["stopped_early"])
         model.extra = dict(payload["extra"])
         return model
 
@@ -204,14 +225,15 @@ def _crops(pool: np.ndarray, count: int, frames: int, rng: np.random.Generator,
 def train(model: CycleGAN, source: np.ndarray, target: np.ndarray, steps: int,
           checkpoint: Path | None = None,
           on_step: Callable[[int, dict[str, float]], None] | None = None) -> CycleGAN:
-    """Trains until `model.step == steps` on (T, D) normalised pools of each voice; saves a
-    checkpoint every `checkpoint_every` steps and at the end (so it resumes where it stopped)."""
+    """Trains until `model.step == steps` (or an early stop) on (T, D) normalised pools of each
+    voice; saves a checkpoint every `checkpoint_every` steps and at the end (so it resumes where
+    it stopped)."""
     config = model.config
     rng = np.random.default_rng(config.seed + model.step)  # resumed runs draw new crops
     mse, l1 = nn.functional.mse_loss, nn.functional.l1_loss
     for module in model.modules().values():
         module.train()
-    while model.step < steps:
+    while model.step < steps and not model.stopped_early:
         real_s = _crops(source, config.batch_size, config.segment_frames, rng, model.device)
         real_t = _crops(target, config.batch_size, config.segment_frames, rng, model.device)
         # generators: fool the discriminators, survive the round trip, leave own voice alone
@@ -223,7 +245,11 @@ def train(model: CycleGAN, source: np.ndarray, target: np.ndarray, steps: int,
         identity_weight = config.identity_weight if model.step < config.identity_until_step \
             else 0.0
         identity = l1(model.g_st(real_t), real_t) + l1(model.g_ts(real_s), real_s)
-        g_loss = adversarial + config.cycle_weight * cycle + identity_weight * identity
+        g_loss = config.adversarial_weight * adversarial + config.cycle_weight * cycle \
+            + identity_weight * identity
+        stay = l1(fake_t, real_s) + l1(fake_s, real_t)  # how far conversion moves its input
+        if config.stay_weight:
+            g_loss = g_loss + config.stay_weight * stay
         model.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         model.opt_g.step()
@@ -239,10 +265,30 @@ def train(model: CycleGAN, source: np.ndarray, target: np.ndarray, steps: int,
         model.step += 1
         losses = {"step": model.step, "generator": g_loss.item(), "adversarial":
                   adversarial.item(), "cycle": cycle.item(), "identity": identity.item(),
-                  "discriminator": d_loss.item()}
+                  "stay": stay.item(), "discriminator": d_loss.item()}
         model.history.append(losses)
+        model.stopped_early = _converged(model.history, config)
         if on_step:
             on_step(model.step, losses)
-        if checkpoint and (model.step % config.checkpoint_every == 0 or model.step == steps):
+        if checkpoint and (model.step % config.checkpoint_every == 0 or model.step == steps
+                           or model.stopped_early):
             model.save(checkpoint)
+    if model.stopped_early:
+        log.info("cyclegan: stopped early at step %d (%s loss flat for %d steps)",
+                 model.step, config.early_stop_loss, config.patience)
     return model
+
+
+def _converged(history: list[dict[str, float]], config: CycleGANConfig,
+               smoothing: float = 0.9, min_gain: float = 0.01) -> bool:
+    """True when the smoothed `early_stop_loss` has not beaten its best by `min_gain` (relative)
+    for `patience` steps: more steps on seconds of data would only memorise them."""
+    if config.patience <= 0 or len(history) < max(config.min_steps, config.patience):
+        return False
+    key = config.early_stop_loss
+    smooth, best, best_step = history[0][key], float("inf"), 0
+    for index, losses in enumerate(history):
+        smooth = smoothing * smooth + (1 - smoothing) * losses[key]
+        if smooth < best * (1 - min_gain):
+            best, best_step = smooth, index
+    return len(history) - 1 - best_step >= config.patience

@@ -86,12 +86,29 @@ def synthesize(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_samples: int) -
 def envelope_with_mcep(features: WorldFeatures, new_mcep: np.ndarray) -> np.ndarray:
     """Applies a mel-cepstral change as a smooth filter on the full envelope, so the fine
     spectral detail the low-order cepstrum drops is kept."""
+    return filter_envelope(features.sp, features.mcep, new_mcep, features.fft_size)
+
+
+def filter_envelope(sp: np.ndarray, old_mcep: np.ndarray, new_mcep: np.ndarray,
+                    fft_size: int) -> np.ndarray:
+    """`sp` times the (T, F) gain that turns the envelope coded as `old_mcep` into `new_mcep`."""
     pw = pyworld()
-    old = pw.decode_spectral_envelope(np.ascontiguousarray(features.mcep, np.float64), RATE,
-                                      features.fft_size)
-    new = pw.decode_spectral_envelope(np.ascontiguousarray(new_mcep, np.float64), RATE,
-                                      features.fft_size)
-    return features.sp * (new / np.maximum(old, 1e-16))
+    old = pw.decode_spectral_envelope(np.ascontiguousarray(old_mcep, np.float64), RATE, fft_size)
+    new = pw.decode_spectral_envelope(np.ascontiguousarray(new_mcep, np.float64), RATE, fft_size)
+    return sp * (new / np.maximum(old, 1e-16))
+
+
+def code_mcep(sp: np.ndarray, dims: int) -> np.ndarray:
+    """(T, F) envelope -> (T, dims) mel-cepstrum (WORLD's coding)."""
+    return pyworld().code_spectral_envelope(np.ascontiguousarray(sp, np.float64), RATE, dims)
+
+
+def with_mcep_dims(features: WorldFeatures, dims: int) -> WorldFeatures:
+    """The same analysis with the envelope coded to another cepstral order (no re-analysis)."""
+    if features.mcep.shape[1] == dims:
+        return features
+    return WorldFeatures(features.f0, features.sp, features.ap, code_mcep(features.sp, dims),
+                         features.fft_size, features.n_samples)
 
 
 def warp_features(features: WorldFeatures, alpha: float) -> WorldFeatures:
@@ -102,7 +119,7 @@ def warp_features(features: WorldFeatures, alpha: float) -> WorldFeatures:
     bins = np.arange(features.sp.shape[1], dtype=np.float64)
     source_bins = np.clip(bins / alpha, 0, bins[-1])
     sp = np.stack([np.interp(source_bins, bins, frame) for frame in features.sp])
-    mcep = pyworld().code_spectral_envelope(sp, RATE, features.mcep.shape[1])
+    mcep = code_mcep(sp, features.mcep.shape[1])
     return WorldFeatures(features.f0, sp, features.ap, mcep, features.fft_size,
                          features.n_samples)
 
@@ -138,8 +155,13 @@ class VoiceStats:
                    float(data["voiced_s"]), float(data["speech_s"]))  # type: ignore[arg-type]
 
 
-def voice_stats(clips: list[WorldFeatures]) -> VoiceStats:
+def voice_stats(clips: list[WorldFeatures], f0_outlier_octaves: float = 0.0) -> VoiceStats:
+    """`f0_outlier_octaves` > 0: log-F0 statistics leave out voiced frames further than this from
+    the median (DIO's octave errors on noisy clips inflate the spread; 0 keeps all, as `world`)."""
     voiced_f0 = np.concatenate([c.f0[c.voiced] for c in clips]) if clips else np.zeros(0)
+    if f0_outlier_octaves > 0 and voiced_f0.size:
+        distance = np.abs(np.log2(voiced_f0) - np.median(np.log2(voiced_f0)))
+        voiced_f0 = voiced_f0[distance <= f0_outlier_octaves]
     frames = [c.mcep[c.speech_frames] for c in clips]
     mcep = np.concatenate(frames) if frames else np.zeros((0, 1))
     frame_s = FRAME_PERIOD_MS / 1000

@@ -2,10 +2,17 @@
 
 Source domain: the TTS voice (this run's synthesised segments); target domain: the speaker's
 speech in the input (plus, optionally, more clips of that speaker in `extra_target_dir`).
-Each domain's 24-d mel-cepstra are normalised by its own statistics, so even a short training
-run starts from statistics mapping and learns the remaining spectral mapping. F0 uses the
-log-Gaussian transform; aperiodicity is kept. The trained model is cached in `cache_dir` under a
-hash of the reference audio and the TTS voice, saved every few steps, and resumed.
+The conversion builds on `world`: the TTS voice is first formant-warped and statistics-mapped
+with `world`'s code (log-F0 Gaussian transform, 40-d mel-cepstral mean/std mapping applied as
+a filter on the envelope; aperiodicity and timing kept), with two defaults chosen on held-out
+GRID clips (docs/speech.md): the full mapping (`spectral_strength` 1.0; `world` uses 0.5) and
+log-F0 statistics without DIO's octave errors. CycleGAN-VC then learns only a residual
+correction of that result's 24-d mel-cepstra towards the speaker's (generators start as the
+identity; identity, cycle and "stay" losses keep the correction small on seconds of data;
+training stops early once the generator loss is flat). An untrained model with `world`'s
+settings reproduces `world` exactly.
+The trained model is cached in `cache_dir` under a hash of the reference audio, the TTS voice
+and the config, saved every few steps, and resumed.
 
     python -m f2f vc train SOURCE_DIR TARGET_DIR --out DIR [--steps N]
 
@@ -34,6 +41,7 @@ from f2f.registry import register
 from f2f.stage import VCBackend
 from f2f.timing import resample
 from stages.vc import _world_features as wf
+from stages.vc.world import map_features
 
 log = logging.getLogger(__name__)
 
@@ -46,33 +54,94 @@ def _model_config(config: CycleGANVC.Config):  # noqa: ANN202 - torch imported l
     from stages.vc._cyclegan_model import CycleGANConfig
 
     return CycleGANConfig(mcep_dims=config.mcep_dims, channels=config.channels,
-                          residual_blocks=config.residual_blocks, steps=config.steps,
+                          residual_blocks=config.residual_blocks,
+                          disc_channels=config.disc_channels, steps=config.steps,
                           batch_size=config.batch_size, segment_frames=config.segment_frames,
-                          seed=config.seed)
+                          identity_weight=config.identity_weight,
+                          adversarial_weight=config.adversarial_weight, residual=True,
+                          stay_weight=config.stay_weight, patience=config.patience,
+                          min_steps=config.min_steps, seed=config.seed)
 
 
-def _pool(clips: list[wf.WorldFeatures], stats: wf.VoiceStats) -> np.ndarray:
-    """All speech frames of a voice, normalised by its own statistics: (T, D)."""
-    frames = [c.mcep[c.speech_frames] for c in clips]
-    pool = np.concatenate(frames) if frames else np.zeros((0, stats.mcep_mean.size))
-    return (pool - stats.mcep_mean) / stats.mcep_std
+@dataclass(frozen=True, eq=False)
+class VoiceMapping:
+    """The `world` part of the conversion, fixed when a model is trained (and saved with it):
+    formant warp, statistics of the warped TTS voice and of the speaker at `mapping` order, and
+    the speaker's statistics at the model's order, which normalise both domains (one common
+    scale, so a zero correction leaves the statistics-mapped cepstra as they are)."""
+
+    formant_warp: float
+    strength: float
+    source: wf.VoiceStats
+    target: wf.VoiceStats
+    scale: wf.VoiceStats
+
+    def to_dict(self) -> dict[str, object]:
+        return {"formant_warp": self.formant_warp, "strength": self.strength,
+                "source": self.source.to_dict(), "target": self.target.to_dict(),
+                "scale": self.scale.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VoiceMapping:
+        return cls(float(data["formant_warp"]), float(data["strength"]),
+                   wf.VoiceStats.from_dict(data["source"]),
+                   wf.VoiceStats.from_dict(data["target"]),
+                   wf.VoiceStats.from_dict(data["scale"]))
+
+    @classmethod
+    def fit(cls, source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
+            config: CycleGANVC.Config) -> VoiceMapping:
+        """From analyses at `config.mapping_mcep_dims` (as `world`: warp, then re-measure)."""
+        outliers = config.f0_outlier_octaves
+        target_stats = wf.voice_stats(target, outliers)
+        alpha = wf.formant_warp(wf.voice_stats(source, outliers), target_stats,
+                                config.formant_warp_power)
+        warped = [wf.warp_features(f, alpha) for f in source]
+        scale = wf.voice_stats([wf.with_mcep_dims(f, config.mcep_dims) for f in target])
+        return cls(alpha, config.spectral_strength, wf.voice_stats(warped, outliers),
+                   target_stats, scale)
+
+    def apply(self, features: wf.WorldFeatures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One TTS clip through the statistics mapping: (T,) F0, (T, F) envelope and its
+        (T, D) mel-cepstrum at the model's order."""
+        f0, sp = map_features(wf.warp_features(features, self.formant_warp), self.source,
+                              self.target, self.strength)
+        return f0, sp, wf.code_mcep(sp, self.scale.mcep_mean.size)
+
+    def normalise(self, mcep: np.ndarray) -> np.ndarray:
+        return (mcep - self.scale.mcep_mean) / self.scale.mcep_std
+
+    def denormalise(self, normalised: np.ndarray) -> np.ndarray:
+        return normalised * self.scale.mcep_std + self.scale.mcep_mean
+
+
+def _pools(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
+           mapping: VoiceMapping) -> tuple[np.ndarray, np.ndarray]:
+    """Speech frames of the statistics-mapped TTS voice and of the speaker, both normalised by
+    the speaker's statistics: (T_s, D), (T_t, D)."""
+    dims = mapping.scale.mcep_mean.size
+    mapped = [mapping.apply(f)[2][f.speech_frames] for f in source]
+    speaker = [wf.with_mcep_dims(f, dims).mcep[f.speech_frames] for f in target]
+    return (mapping.normalise(np.concatenate(mapped)),
+            mapping.normalise(np.concatenate(speaker)))
 
 
 def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
                  config: CycleGANVC.Config, checkpoint: Path,
                  progress: StageProgress | None = None, device: str = "cpu"):  # noqa: ANN201
-    """Trains (or resumes, or just loads) a CycleGAN-VC model between two analysed voices."""
+    """Trains (or resumes, or just loads) a residual CycleGAN-VC model between two analysed
+    voices (analyses at `config.mapping_mcep_dims`)."""
     import torch
 
     from stages.vc._cyclegan_model import CycleGAN, train
 
-    source_stats, target_stats = wf.voice_stats(source), wf.voice_stats(target)
     model_config = _model_config(config)
     model = None
     if checkpoint.is_file():
         try:
             model = CycleGAN.load(checkpoint, device)
-            if dataclasses.replace(model.config, steps=model_config.steps) != model_config:
+            if dataclasses.replace(model.config, steps=model_config.steps) != model_config \
+                    or "mapping" not in model.extra:
                 log.info("vc cyclegan: cached model has another config; training anew")
                 model = None
             else:
@@ -82,7 +151,11 @@ def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
             log.warning("vc cyclegan: ignoring unreadable checkpoint %s (%s)", checkpoint, exc)
     if model is None:
         model = CycleGAN.create(model_config, device)
-    model.extra = {"source_stats": source_stats.to_dict(), "target_stats": target_stats.to_dict()}
+        model.extra = {"mapping": VoiceMapping.fit(source, target, config).to_dict()}
+    if model.step >= config.steps or model.stopped_early:
+        return model  # cached and finished: nothing to analyse or train
+    mapping = VoiceMapping.from_dict(model.extra["mapping"])  # resumed: the mapping it began with
+    source_pool, target_pool = _pools(source, target, mapping)
     started = time.perf_counter()
     first = model.step
 
@@ -95,27 +168,26 @@ def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
     threads = torch.get_num_threads()
     torch.set_num_threads(max(config.threads, 1))  # only while training: other stages differ
     try:
-        train(model, _pool(source, source_stats), _pool(target, target_stats), config.steps,
-              checkpoint, on_step)
+        train(model, source_pool, target_pool, config.steps, checkpoint, on_step)
     finally:
         torch.set_num_threads(threads)
     elapsed = time.perf_counter() - started
     if model.step > first:
-        log.info("vc cyclegan: trained steps %d..%d in %.1f s (%.2f steps/s)", first,
-                 model.step, elapsed, (model.step - first) / max(elapsed, 1e-9))
+        log.info("vc cyclegan: trained steps %d..%d in %.1f s (%.2f steps/s)%s", first,
+                 model.step, elapsed, (model.step - first) / max(elapsed, 1e-9),
+                 " (stopped early: generator loss flat)" if model.stopped_early else "")
     return model
 
 
 def convert_clip(model: Any, features: wf.WorldFeatures, original: np.ndarray) -> np.ndarray:
-    """Converts one analysed TTS clip with a trained model; samples at wf.RATE."""
-    source = wf.VoiceStats.from_dict(model.extra["source_stats"])
-    target = wf.VoiceStats.from_dict(model.extra["target_stats"])
-    normalised = (features.mcep - source.mcep_mean) / source.mcep_std
-    mcep = model.convert(normalised) * target.mcep_std + target.mcep_mean
-    mcep[:, 0] = features.mcep[:, 0]  # c0 is loudness: keep the clip's own
-    sp = wf.envelope_with_mcep(features, mcep)
-    wave = wf.synthesize(wf.convert_f0(features.f0, source, target), sp, features.ap,
-                         features.n_samples)
+    """Converts one analysed TTS clip (at the mapping order) with a trained model: the `world`
+    statistics mapping, then the model's cepstral correction; samples at wf.RATE."""
+    mapping = VoiceMapping.from_dict(model.extra["mapping"])
+    f0, sp, mcep = mapping.apply(features)
+    corrected = mapping.denormalise(model.convert(mapping.normalise(mcep)))
+    corrected[:, 0] = mcep[:, 0]  # c0 is loudness: keep the clip's own
+    sp = wf.filter_envelope(sp, mcep, corrected, features.fft_size)
+    wave = wf.synthesize(f0, sp, features.ap, features.n_samples)
     return wf.match_peak(wave, original)
 
 
@@ -145,20 +217,30 @@ class CycleGANVC(VCBackend):
     """CycleGAN-VC (gated 1D-CNN generators, 2D discriminators) trained per speaker."""
 
     name = "cyclegan"
-    version = "1"
+    version = "2"  # 2: residual on top of the `world` statistics mapping
     requires = ("pyworld", "torch")
     install_hint = "pip install torch pyworld 'setuptools<81'"
-    quality_note = "trained per speaker from the input's own speech: little data, short training"
+    quality_note = ("`world` statistics mapping plus a CycleGAN-VC correction trained per "
+                    "speaker on the input's own speech (little data: a small correction)")
 
     @dataclass(frozen=True)
     class Config:
-        steps: int = 300  # ~1 min on 2 CPU cores with the default size
-        channels: int = 64
-        residual_blocks: int = 3
+        steps: int = 300  # at most; training usually stops early (generator loss flat)
+        patience: int = 60  # steps without a 1 % gain in the smoothed generator loss: stop
+        min_steps: int = 100
+        channels: int = 32
+        residual_blocks: int = 2
+        disc_channels: int = 16
         batch_size: int = 4
         segment_frames: int = 64
-        mcep_dims: int = 24
+        identity_weight: float = 5.0
+        stay_weight: float = 5.0  # keeps the correction of the `world` result small
+        adversarial_weight: float = 1.0
+        mcep_dims: int = 24  # what the networks map
+        mapping_mcep_dims: int = 40  # the `world` statistics mapping, as in `world`
+        spectral_strength: float = 1.0  # full statistics mapping (`world` uses 0.5; see docs)
         formant_warp_power: float = 0.3  # as in `world`; 0 = no formant shift
+        f0_outlier_octaves: float = 0.8  # F0 statistics without octave errors (`world`: all)
         min_target_speech_s: float = 1.0  # less speaker speech than this: fall back to world
         extra_target_dir: str = ""  # more clips of the same speaker (any audio/video files)
         model_path: str = ""  # a model from `f2f vc train` instead of per-speaker training
@@ -181,7 +263,8 @@ class CycleGANVC(VCBackend):
         self.ensure_dependencies()
         limit = int(self.config.max_reference_s * reference.sample_rate)
         reference = Speech(reference.samples[:limit], reference.sample_rate)
-        dims = self.config.mcep_dims
+        dims = self.config.mapping_mcep_dims
+        progress(0.0, "analysing the speaker's voice")
         ref_features = wf.analyze(reference, dims)
         targets = [ref_features]
         if self.config.extra_target_dir:
@@ -197,10 +280,6 @@ class CycleGANVC(VCBackend):
         if not features:
             self.metrics = {"note": "no speech to convert"}
             return speech
-        # formants first (as in `world`): the short training cannot learn a large warp
-        alpha = wf.formant_warp(wf.voice_stats(list(features.values())), target_stats,
-                                self.config.formant_warp_power)
-        features = {k: wf.warp_features(f, alpha) for k, f in features.items()}
         model = self._model(list(features.values()), targets, reference, speech.voice,
                             cache_dir, progress)
         out = []
@@ -214,13 +293,17 @@ class CycleGANVC(VCBackend):
                                         resample(segment.speech, wf.RATE), segment.phonemes)
             out.append(segment)
         last = model.history[-1] if model.history else {}
-        self.metrics = {"trained_steps": model.step, "formant_warp": round(alpha, 3),
+        mapping = VoiceMapping.from_dict(model.extra["mapping"])
+        self.metrics = {"trained_steps": model.step, "stopped_early": model.stopped_early,
+                        "formant_warp": round(mapping.formant_warp, 3),
                         "final_cycle_loss": round(float(last.get("cycle", float("nan"))), 4),
-                        "reference_speech_s": round(target_stats.speech_s, 2)}
+                        "final_correction": round(float(last.get("stay", float("nan"))), 4),
+                        "reference_speech_s": round(target_stats.speech_s, 2),
+                        "target_clips": len(targets)}
         if self.config.metrics:
             self.metrics |= wf.conversion_metrics(
                 [s.speech for s in clips], [s.speech for s in out if s.id in features],
-                reference, ref_features)
+                reference, wf.with_mcep_dims(ref_features, wf.METRIC_MCEP_DIMS))
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
     def _model(self, source: list[wf.WorldFeatures], targets: list[wf.WorldFeatures],
@@ -234,7 +317,14 @@ class CycleGANVC(VCBackend):
                 raise ConfigError(f"vc.model_path: no CycleGAN-VC checkpoint at {path}; "
                                   "train one with `python -m f2f vc train SRC TGT --out DIR`")
             log.info("vc cyclegan: using trained model %s", path)
-            return CycleGAN.load(path, self.device)
+            try:
+                model = CycleGAN.load(path, self.device)
+                VoiceMapping.from_dict(model.extra["mapping"])
+            except (ValueError, KeyError, RuntimeError, OSError) as exc:
+                raise ConfigError(f"vc.model_path: {path} is not a usable CycleGAN-VC "
+                                  f"checkpoint of this version ({exc}); train it again with "
+                                  "`python -m f2f vc train SRC TGT --out DIR`") from exc
+            return model
         digest = hashlib.sha256(reference.samples.tobytes())
         digest.update(json.dumps([reference.sample_rate, voice, self.config_dict()],
                                  sort_keys=True).encode())
@@ -251,7 +341,10 @@ class CycleGANVC(VCBackend):
         from stages.vc.world import WorldVC
 
         log.warning("vc cyclegan: %s; falling back to 'world'", reason)
-        world = WorldVC(WorldVC.Config(mcep_dims=40, metrics=self.config.metrics))
+        world = WorldVC(WorldVC.Config(
+            mcep_dims=self.config.mapping_mcep_dims,
+            spectral_strength=self.config.spectral_strength,
+            formant_warp_power=self.config.formant_warp_power, metrics=self.config.metrics))
         converted = world.convert(speech, reference, cache_dir, progress)
         self.metrics = {**world.metrics, "fallback": f"world: {reason}"}
         return converted
@@ -284,8 +377,8 @@ def train_cli(argv: list[str]) -> int:
     try:
         if args.steps <= 0:
             raise ConfigError("--steps must be positive")
-        source = _analyze_files(_audio_files(args.source_dir), config.mcep_dims)
-        target = _analyze_files(_audio_files(args.target_dir), config.mcep_dims)
+        source = _analyze_files(_audio_files(args.source_dir), config.mapping_mcep_dims)
+        target = _analyze_files(_audio_files(args.target_dir), config.mapping_mcep_dims)
         if not source or not target:
             raise ConfigError("no readable audio in the source or target folder")
         args.out.mkdir(parents=True, exist_ok=True)

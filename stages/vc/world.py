@@ -30,14 +30,21 @@ MIN_REFERENCE_VOICED_S = 0.3  # below this the speaker's F0/envelope statistics 
 def map_voice(features: wf.WorldFeatures, source: wf.VoiceStats, target: wf.VoiceStats,
               strength: float, original: np.ndarray) -> np.ndarray:
     """Converts one analysed clip with statistics mapping; returns samples at wf.RATE."""
+    f0, sp = map_features(features, source, target, strength)
+    wave = wf.synthesize(f0, sp, features.ap, features.n_samples)
+    return wf.match_peak(wave, original)
+
+
+def map_features(features: wf.WorldFeatures, source: wf.VoiceStats, target: wf.VoiceStats,
+                 strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """Statistics mapping of one analysed clip: (T,) converted F0 and (T, F) envelope
+    (aperiodicity and timing are kept; `cyclegan` refines this result)."""
     f0 = wf.convert_f0(features.f0, source, target)
     mcep = features.mcep.copy()
     mapped = (mcep - source.mcep_mean) / source.mcep_std * target.mcep_std + target.mcep_mean
     mapped[:, 0] = mcep[:, 0]  # c0 is loudness: keep the clip's own
     mcep = mcep + strength * (mapped - mcep)
-    sp = wf.envelope_with_mcep(features, mcep)
-    wave = wf.synthesize(f0, sp, features.ap, features.n_samples)
-    return wf.match_peak(wave, original)
+    return f0, wf.envelope_with_mcep(features, mcep)
 
 
 @register
