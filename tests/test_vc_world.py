@@ -83,3 +83,24 @@ def test_segments_keep_ids_and_phonemes_types() -> None:
     segment = SegmentSpeech(3, "x", Speech(np.zeros(10, np.float32), 16_000),
                             (PhonemeEvent("a", 0.0, 0.001),))
     assert segment.phonemes[0].phoneme == "a"
+
+
+def test_long_dubs_take_statistics_from_a_sample_and_convert_every_segment(
+        grid_clip: Path, hindi_tts: SpeechSegments, tmp_path: Path, monkeypatch) -> None:
+    """Segments beyond the statistics sample are analysed one at a time, and converted alike."""
+    from f2f.media import read_audio
+
+    spoken = hindi_tts.segments[0]
+    many = SpeechSegments(tuple(SegmentSpeech(i, spoken.text, spoken.speech, spoken.phonemes)
+                                for i in range(4)), backend="espeak")
+    from stages.vc import _world_features
+
+    world = get_backend_class("vc", "world")(get_backend_class("vc", "world").Config(
+        metrics=False))
+    reference = read_audio(grid_clip)
+    b = world.convert(many, reference, tmp_path, lambda f, m: None)
+    monkeypatch.setattr(_world_features, "STATISTICS_SAMPLE_S", 1.0)  # samples 1 segment
+    a = world.convert(many, reference, tmp_path, lambda f, m: None)
+    assert [s.id for s in a.segments] == [0, 1, 2, 3]
+    for x, y in zip(a.segments, b.segments, strict=True):  # identical clips: same statistics
+        assert np.allclose(x.speech.samples, y.speech.samples, atol=1e-3)

@@ -8,12 +8,13 @@ spectral envelope and aperiodicity; the envelope is also coded to a low-order me
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 
-from f2f.artifacts import Speech
+from f2f.artifacts import SegmentSpeech, Speech
 from f2f.errors import MissingDependencyError
 from f2f.timing import resample
 
@@ -155,6 +156,28 @@ class VoiceStats:
                    float(data["voiced_s"]), float(data["speech_s"]))  # type: ignore[arg-type]
 
 
+STATISTICS_SAMPLE_S = 120.0  # seconds of TTS speech the voice statistics are taken from
+
+
+def sample_features(segments: Sequence[SegmentSpeech], mcep_dims: int,
+                    max_s: float | None = None) -> dict[int, WorldFeatures]:
+    """WORLD features of the first segments, up to `max_s` seconds of speech.
+
+    Voice statistics need only a sample; the rest is analysed one segment at a time during
+    conversion, so memory does not grow with the dub's length (a 513-bin envelope and
+    aperiodicity every 5 ms would take gigabytes for a long video).
+    """
+    max_s = STATISTICS_SAMPLE_S if max_s is None else max_s
+    features: dict[int, WorldFeatures] = {}
+    total_s = 0.0
+    for segment in segments:
+        if total_s >= max_s:
+            break
+        features[segment.id] = analyze(segment.speech, mcep_dims)
+        total_s += segment.speech.duration_s
+    return features
+
+
 def voice_stats(clips: list[WorldFeatures], f0_outlier_octaves: float = 0.0) -> VoiceStats:
     """`f0_outlier_octaves` > 0: log-F0 statistics leave out voiced frames further than this from
     the median (DIO's octave errors on noisy clips inflate the spread; 0 keeps all, as `world`)."""
@@ -198,6 +221,7 @@ def match_peak(converted: np.ndarray, original: np.ndarray) -> np.ndarray:
     return np.clip(converted * (reference / peak), -1.0, 1.0).astype(np.float32)
 
 
+METRIC_MAX_S = 60.0  # seconds of speech the before/after figures are measured on
 METRIC_MCEP_DIMS = 24  # MCD is always measured on 24-d mel-cepstra, whatever a backend maps
 
 
@@ -214,8 +238,15 @@ def conversion_metrics(before: list[Speech], after: list[Speech], reference: Spe
     )
 
     def joined(clips: list[Speech]) -> Speech:
-        parts = [resample(c, RATE).samples for c in clips if c.samples.size]
-        return Speech(np.concatenate(parts) if parts else np.zeros(RATE, np.float32), RATE)
+        # Statistics of the first minute are enough, and WORLD features of a whole long dub
+        # would take gigabytes (a 513-bin envelope every 5 ms).
+        parts, total = [], 0
+        for clip in clips:
+            if clip.samples.size and total < METRIC_MAX_S * RATE:
+                parts.append(resample(clip, RATE).samples)
+                total += parts[-1].size
+        samples = np.concatenate(parts)[: int(METRIC_MAX_S * RATE)] if parts else None
+        return Speech(samples if samples is not None else np.zeros(RATE, np.float32), RATE)
 
     reference_mcep = reference_features.mcep[reference_features.speech_frames]
     if reference_features.mcep.shape[1] != mcep_dims:

@@ -270,7 +270,8 @@ class CycleGANVC(VCBackend):
         if self.config.extra_target_dir:
             targets += _analyze_files(_audio_files(Path(self.config.extra_target_dir)), dims)
         clips = [s for s in speech.segments if wf.has_sound(s.speech)]
-        features = {s.id: wf.analyze(s.speech, dims) for s in clips}
+        voiced_ids = {s.id for s in clips}
+        features = wf.sample_features(clips, dims)
         target_stats = wf.voice_stats(targets)
         if not self.config.model_path and target_stats.speech_s < self.config.min_target_speech_s:
             return self._fall_back(
@@ -284,8 +285,11 @@ class CycleGANVC(VCBackend):
                             cache_dir, progress)
         out = []
         for segment in speech.segments:
-            if segment.id in features:
-                wave = convert_clip(model, features[segment.id], segment.speech.samples)
+            if segment.id in voiced_ids:
+                clip_features = features.pop(segment.id, None)
+                if clip_features is None:  # beyond the training sample: analysed now
+                    clip_features = wf.analyze(segment.speech, dims)
+                wave = convert_clip(model, clip_features, segment.speech.samples)
                 segment = SegmentSpeech(segment.id, segment.text, Speech(wave, wf.RATE),
                                         segment.phonemes)
             else:  # silence: only brought to the common sample rate
@@ -302,7 +306,7 @@ class CycleGANVC(VCBackend):
                         "target_clips": len(targets)}
         if self.config.metrics:
             self.metrics |= wf.conversion_metrics(
-                [s.speech for s in clips], [s.speech for s in out if s.id in features],
+                [s.speech for s in clips], [s.speech for s in out if s.id in voiced_ids],
                 reference, wf.with_mcep_dims(ref_features, wf.METRIC_MCEP_DIMS))
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 

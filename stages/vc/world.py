@@ -80,20 +80,26 @@ class WorldVC(VCBackend):
                             "reference_voiced_s": round(target.voiced_s, 2)}
             return speech
         clips = [s for s in speech.segments if wf.has_sound(s.speech)]
-        features = {s.id: wf.analyze(s.speech, self.config.mcep_dims) for s in clips}
-        source = wf.voice_stats(list(features.values()))
+        voiced_ids = {s.id for s in clips}
+        sample = wf.sample_features(clips, self.config.mcep_dims)
+        source = wf.voice_stats(list(sample.values()))
         alpha = wf.formant_warp(source, target, self.config.formant_warp_power)
         if alpha != 1.0:
-            features = {k: wf.warp_features(f, alpha) for k, f in features.items()}
-            source = wf.voice_stats(list(features.values()))
+            sample = {k: wf.warp_features(f, alpha) for k, f in sample.items()}
+            source = wf.voice_stats(list(sample.values()))
         log.info("vc world: TTS F0 %.0f Hz -> speaker %.0f Hz (%.1f s voiced reference), "
                  "formant warp %.2f", np.exp(source.lf0_mean), np.exp(target.lf0_mean),
                  target.voiced_s, alpha)
         out: list[SegmentSpeech] = []
         for index, segment in enumerate(speech.segments):
-            if segment.id in features and source.voiced_s > 0:
-                wave = map_voice(features[segment.id], source, target,
-                                 self.config.spectral_strength, segment.speech.samples)
+            if segment.id in voiced_ids and source.voiced_s > 0:
+                features = sample.pop(segment.id, None)
+                if features is None:  # beyond the statistics sample: analysed now
+                    features = wf.analyze(segment.speech, self.config.mcep_dims)
+                    if alpha != 1.0:
+                        features = wf.warp_features(features, alpha)
+                wave = map_voice(features, source, target, self.config.spectral_strength,
+                                 segment.speech.samples)
                 converted = Speech(wave, wf.RATE)
             else:
                 # silence or nothing voiced: nothing to convert, only the common sample rate
@@ -106,7 +112,7 @@ class WorldVC(VCBackend):
                         "source_f0_hz": round(float(np.exp(source.lf0_mean)), 1)}
         if self.config.metrics:
             self.metrics |= wf.conversion_metrics(
-                [s.speech for s in clips], [s.speech for s in out if s.id in features],
+                [s.speech for s in clips], [s.speech for s in out if s.id in voiced_ids],
                 reference, ref_features)
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
