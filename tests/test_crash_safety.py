@@ -33,10 +33,10 @@ from f2f.artifacts import (
     Transcript,
     TranslatedSegment,
     Translation,
-    VideoRef,
 )
 from f2f.registry import register
 from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
+from fakes import rewrite_frames, scaled
 
 THIS = Path(__file__).resolve()
 REPO = THIS.parent.parent
@@ -101,9 +101,7 @@ class CrashVC(VCBackend):
 
     def convert(self, speech, reference, cache_dir, progress):
         stall("vc")
-        return SpeechSegments(tuple(
-            SegmentSpeech(s.id, s.text, Speech(s.speech.samples * 0.5, s.speech.sample_rate),
-                          s.phonemes) for s in speech.segments), backend=self.name)
+        return scaled(speech, 0.5, self.name)
 
 
 @register
@@ -113,16 +111,11 @@ class CrashLipSync(LipSyncBackend):
     name = "crash-lipsync"
 
     def sync(self, video, track, out_path, progress):
-        frames = media.extended_frames(
-            media.iter_frames(video.path, video.fps, video.width, video.height),
-            video.fps, track.extensions)
-        with media.VideoWriter(out_path, video.fps, video.width, video.height) as writer:
-            for index, frame in enumerate(frames):
-                if index == video.frame_count // 2:
-                    stall("lipsync")
-                writer.write(255 - frame)
-        return VideoRef(str(out_path), video.fps, writer.frames_written, video.width,
-                        video.height)
+        def stall_half_way(index: int) -> None:
+            if index == video.frame_count // 2:
+                stall("lipsync")
+
+        return rewrite_frames(video, track, out_path, lambda frame: 255 - frame, stall_half_way)
 
 
 def install_stall_points() -> None:

@@ -28,11 +28,11 @@ from f2f.artifacts import (
     Transcript,
     TranslatedSegment,
     Translation,
-    VideoRef,
 )
 from f2f.errors import ConfigError
 from f2f.registry import register
 from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
+from fakes import rewrite_frames, scaled
 from mediafactory import make_audio, make_video
 
 
@@ -74,9 +74,7 @@ class EvalVC(VCBackend):
     name = "evaltest-vc"
 
     def convert(self, speech, reference, cache_dir, progress):
-        return SpeechSegments(tuple(
-            SegmentSpeech(s.id, s.text, Speech(s.speech.samples * 0.8, s.speech.sample_rate),
-                          s.phonemes) for s in speech.segments), backend=self.name)
+        return scaled(speech, 0.8, self.name)
 
 
 @register
@@ -84,14 +82,7 @@ class EvalLipSync(LipSyncBackend):
     name = "evaltest-lipsync"
 
     def sync(self, video, track, out_path, progress):
-        frames = media.extended_frames(
-            media.iter_frames(video.path, video.fps, video.width, video.height),
-            video.fps, track.extensions)
-        with media.VideoWriter(out_path, video.fps, video.width, video.height) as writer:
-            for frame in frames:
-                writer.write(frame)
-        return VideoRef(str(out_path), video.fps, writer.frames_written, video.width,
-                        video.height)
+        return rewrite_frames(video, track, out_path, lambda frame: frame)
 
 
 STAGES = ["--set=asr=evaltest-asr", "--set=mt=evaltest-mt", "--set=tts=evaltest-tts",

@@ -24,7 +24,6 @@ from f2f.artifacts import (
     Transcript,
     TranslatedSegment,
     Translation,
-    VideoRef,
     Word,
 )
 from f2f.config import load_config
@@ -32,6 +31,7 @@ from f2f.errors import ConfigError, MediaError, UnsupportedLanguageError
 from f2f.pipeline import BackendPool, translate_video
 from f2f.registry import register
 from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
+from fakes import rewrite_frames, scaled
 from mediafactory import make_video
 
 CALLS: Counter[str] = Counter()
@@ -89,9 +89,7 @@ class HalfVC(VCBackend):
     def convert(self, speech, reference, cache_dir, progress):
         CALLS["vc"] += 1
         self.metrics = {"speaker_similarity": 0.5}
-        return SpeechSegments(tuple(
-            SegmentSpeech(s.id, s.text, Speech(s.speech.samples * 0.5, s.speech.sample_rate),
-                          s.phonemes) for s in speech.segments), backend=self.name)
+        return scaled(speech, 0.5, self.name)
 
 
 @register
@@ -100,14 +98,7 @@ class InvertLipSync(LipSyncBackend):
 
     def sync(self, video, track, out_path, progress):
         CALLS["lipsync"] += 1
-        frames = media.extended_frames(
-            media.iter_frames(video.path, video.fps, video.width, video.height),
-            video.fps, track.extensions)
-        with media.VideoWriter(out_path, video.fps, video.width, video.height) as writer:
-            for frame in frames:
-                writer.write(255 - frame)
-        return VideoRef(str(out_path), video.fps, writer.frames_written, video.width,
-                        video.height)
+        return rewrite_frames(video, track, out_path, lambda frame: 255 - frame)
 
 
 TEST_STAGES = ["asr=test-asr", "mt=test-mt", "tts=test-tts", "vc=test-vc",

@@ -1,0 +1,33 @@
+"""Shared pieces of the small in-test backends (graph, crash-safety and evaluation tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from f2f import media
+from f2f.artifacts import DubTrack, SegmentSpeech, Speech, SpeechSegments, VideoRef
+
+
+def scaled(speech: SpeechSegments, gain: float, backend: str) -> SpeechSegments:
+    """A stand-in voice conversion: every clip times `gain`, timing and phonemes kept."""
+    return SpeechSegments(tuple(
+        SegmentSpeech(s.id, s.text, Speech(s.speech.samples * gain, s.speech.sample_rate),
+                      s.phonemes) for s in speech.segments), backend=backend)
+
+
+def rewrite_frames(video: VideoRef, track: DubTrack, out_path: Path,
+                   transform: Callable[[np.ndarray], np.ndarray],
+                   before_frame: Callable[[int], None] | None = None) -> VideoRef:
+    """A stand-in lip sync: `transform` on every frame, the track's freeze frames included."""
+    frames = media.extended_frames(
+        media.iter_frames(video.path, video.fps, video.width, video.height),
+        video.fps, track.extensions)
+    with media.VideoWriter(out_path, video.fps, video.width, video.height) as writer:
+        for index, frame in enumerate(frames):
+            if before_frame is not None:
+                before_frame(index)
+            writer.write(transform(frame))
+    return VideoRef(str(out_path), video.fps, writer.frames_written, video.width, video.height)
