@@ -24,24 +24,11 @@ from lipgan.models.discriminator import QualityDiscriminator, QualityDiscriminat
 from lipgan.models.lipgan import LipGANConfig, LipGANDiscriminator, LipGANGenerator
 from lipgan.models.syncnet import SyncNetColor, SyncNetConfig
 from lipgan.models.wav2lip import Wav2Lip, Wav2LipConfig
+from lipgan.weights import LIPGAN_SPEC, SYNCNET_SPEC, WAV2LIP_GAN_SPEC, WAV2LIP_SPEC
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-
-_PUBLIC = ("the public files come from the Wav2Lip authors (github.com/Rudrabha/Wav2Lip, "
-           "'Getting the weights'); put {file} into $F2F_HOME/weights/ or pass its path")
-
-WAV2LIP_SPEC = WeightsSpec(name="wav2lip", filenames=("wav2lip.pth",),
-                           how_to_get=_PUBLIC.format(file="wav2lip.pth"))
-WAV2LIP_GAN_SPEC = WeightsSpec(name="wav2lip_gan", filenames=("wav2lip_gan.pth",),
-                               how_to_get=_PUBLIC.format(file="wav2lip_gan.pth"))
-SYNCNET_SPEC = WeightsSpec(name="lipsync_expert", filenames=("lipsync_expert.pth",),
-                           how_to_get=_PUBLIC.format(file="lipsync_expert.pth"))
-LIPGAN_SPEC = WeightsSpec(
-    name="lipgan", filenames=("lipgan.pt",),
-    how_to_get="train one with `python -m lipgan.train lipgan --data DATA --out RUN` and put "
-               "RUN/best.pt into $F2F_HOME/weights/lipgan.pt (no public PyTorch LipGAN weights)")
 
 # A key unique to each model, to say what a wrong file is.
 _SIGNATURES = {

@@ -19,16 +19,19 @@ from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import LipSyncBackend
 from f2f.weights import WeightsSpec, resolve
-from stages.lipsync._common import (CropModelRenderer, CropSettings, LoopOptions,
-                                    resolve_device, run_lipsync, samples_16k)
+from lipgan.weights import LIPGAN_SPEC
+from stages.lipsync._common import (
+    CropModelRenderer,
+    CropSettings,
+    LoopOptions,
+    resolve_device,
+    run_lipsync,
+    samples_16k,
+)
 
 log = logging.getLogger(__name__)
 
-LIPGAN = WeightsSpec(
-    name="lipgan", filenames=("lipgan.pt",),
-    how_to_get="train one with `python -m lipgan.train` and place best.pt as "
-               "$F2F_HOME/weights/lipgan.pt, or pass --set lipsync.checkpoint=PATH "
-               "(no public PyTorch LipGAN weights exist)")
+LIPGAN = LIPGAN_SPEC
 
 
 def mfcc_window_batch(features: np.ndarray, fps: float) -> Any:

@@ -23,18 +23,20 @@ from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import LipSyncBackend
 from f2f.weights import WeightsSpec, find, missing_message, resolve
-from stages.lipsync._common import (CropModelRenderer, CropSettings, LoopOptions,
-                                    output_frame_count, resolve_device, run_lipsync, samples_16k)
+from lipgan.weights import WAV2LIP_GAN_SPEC, WAV2LIP_SPEC
+from stages.lipsync._common import (
+    CropModelRenderer,
+    CropSettings,
+    LoopOptions,
+    output_frame_count,
+    resolve_device,
+    run_lipsync,
+    samples_16k,
+)
 
 log = logging.getLogger(__name__)
 
-_HOW_TO_GET = ("download {file} from the official Wav2Lip release (github.com/Rudrabha/Wav2Lip, "
-               "'Getting the weights') and place it in $F2F_HOME/weights/, or pass "
-               "--set lipsync.checkpoint=PATH")
-WAV2LIP_GAN = WeightsSpec(name="wav2lip_gan", filenames=("wav2lip_gan.pth",),
-                          how_to_get=_HOW_TO_GET.format(file="wav2lip_gan.pth"))
-WAV2LIP = WeightsSpec(name="wav2lip", filenames=("wav2lip.pth",),
-                      how_to_get=_HOW_TO_GET.format(file="wav2lip.pth"))
+WAV2LIP_GAN, WAV2LIP = WAV2LIP_GAN_SPEC, WAV2LIP_SPEC
 
 
 def mel_window_batch(mel: np.ndarray, fps: float) -> Any:
