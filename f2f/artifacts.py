@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import wave
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -396,10 +396,3 @@ class DubTrack:
             extensions=tuple(VideoExtension(**e) for e in data["extensions"]),
             source=data.get("source", ""),
         )
-
-
-@dataclass(frozen=True)
-class StageMetrics:
-    """Quality figures a stage knows about its own output (goes into the run report)."""
-
-    values: dict[str, Any] = field(default_factory=dict)

@@ -144,17 +144,13 @@ def read_audio(path: str | Path, sample_rate: int = AUDIO_RATE) -> Speech:
     return Speech(samples, sample_rate)
 
 
-def iter_frames(path: str | Path, fps: float, width: int, height: int,
-                start_frame: int = 0) -> Iterator[np.ndarray]:
+def iter_frames(path: str | Path, fps: float, width: int, height: int) -> Iterator[np.ndarray]:
     """Streams RGB frames (H, W, 3) uint8 at a constant `fps` (variable-rate input is resampled).
 
     `width`/`height` must be the decoded size that `probe` reports.
     """
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error"]
-    if start_frame:
-        args += ["-ss", f"{start_frame / fps:.6f}"]
-    args += ["-i", str(path), "-map", "0:v:0", "-vf", f"fps={fps:.6f}",
-             "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+            "-map", "0:v:0", "-vf", f"fps={fps:.6f}", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
     frame_bytes = width * height * 3
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             bufsize=frame_bytes * 2)
