@@ -124,7 +124,8 @@ def _translate(args: argparse.Namespace) -> int:
         sets.append(f"lipsync.face_index={args.face}")
     config = load_config(args.config, sets=sets, **overrides)
     source = Path(args.input)
-    output = Path(args.output) if args.output else Path(f"{source.stem}.{config.target_language}.mp4")
+    output = (Path(args.output) if args.output
+              else Path(f"{source.stem}.{config.target_language}.mp4"))
     progress = _TqdmProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         result = translate_video(source, output, config, workdir=args.workdir,

@@ -43,7 +43,8 @@ def run_ffmpeg(args: Sequence[str], what: str, input_bytes: bytes | None = None
     result = subprocess.run(cmd, input=input_bytes, capture_output=True, check=False)
     if result.returncode != 0:
         tail = result.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise MediaError(f"{what} failed: {' | '.join(tail) or 'ffmpeg exited ' + str(result.returncode)}")
+        detail = " | ".join(tail) or f"ffmpeg exited {result.returncode}"
+        raise MediaError(f"{what} failed: {detail}")
     return result
 
 

@@ -135,7 +135,8 @@ def find(spec: WeightsSpec, explicit: str | Path | None = None) -> Path | None:
 def missing_message(spec: WeightsSpec) -> str:
     looked = ", ".join(str(p) for p in _candidates(spec))
     how = spec.how_to_get or f"run `python -m f2f download {spec.name}`"
-    return (f"weights '{spec.name}' not found (file: {' or '.join(spec.filenames or (spec.name,))});"
+    files = " or ".join(spec.filenames or (spec.name,))
+    return (f"weights '{spec.name}' not found (file: {files});"
             f" looked in: {looked}. To get them: {how}")
 
 
