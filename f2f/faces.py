@@ -11,16 +11,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from f2f.errors import ConfigError, MissingDependencyError
+from f2f.errors import ConfigError, MissingDependencyError, WeightsNotFoundError
 from f2f.weights import WeightsSpec, resolve
 
 log = logging.getLogger(__name__)
 
-DETECTOR_BACKENDS = ("auto", "dlib", "haar")
+DETECTOR_BACKENDS = ("auto", "dlib", "haar", "face-alignment")
+S3FD_FILE = "s3fd-619a316812.pth"  # the file name face-alignment caches in torch hub
 
 LANDMARKS_68 = WeightsSpec(
     name="dlib-68-landmarks",
@@ -100,9 +102,11 @@ class FaceBox:
 class FaceDetector:
     """Finds frontal faces; `.detect(frame)` returns boxes sorted largest first.
 
-    `backend`: "dlib" (HOG), "haar" (OpenCV cascade) or "auto" (dlib, and the cascade when dlib
-    is missing or finds nothing). Frames are shrunk to at most `max_side` pixels before detection
-    (HOG cost grows with area; faces in talking-head video are large).
+    `backend`: "dlib" (HOG), "haar" (OpenCV cascade), "auto" (dlib, and the cascade when dlib
+    is missing or finds nothing) or "face-alignment" (its S3FD detector: better on small and
+    turned faces; needs the `face-alignment` package and its weights in the torch hub cache).
+    Frames are shrunk to at most `max_side` pixels before detection (HOG cost grows with area;
+    faces in talking-head video are large).
     """
 
     def __init__(self, backend: str = "auto", max_side: int = 640, min_face_px: int = 40) -> None:
@@ -114,6 +118,11 @@ class FaceDetector:
         self.min_face_px = min_face_px
         self._dlib: Any = None
         self._haar: Any = None
+        self._s3fd: Any = None
+        if backend == "face-alignment":
+            self._s3fd = _load_s3fd()
+            log.info("face detector: face-alignment S3FD")
+            return
         if backend in ("auto", "dlib"):
             try:
                 import dlib
@@ -136,6 +145,10 @@ class FaceDetector:
         small = frame_rgb if scale == 1.0 else cv2.resize(
             frame_rgb, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
         boxes: list[FaceBox] = []
+        if self._s3fd is not None:
+            found = self._s3fd.detect_from_image(np.ascontiguousarray(small)) or []
+            boxes = [_scaled_box(*d[:4], float(d[4]) if len(d) > 4 else 1.0, scale)
+                     for d in found]
         if self._dlib is not None:
             rects, scores, _ = self._dlib.run(np.ascontiguousarray(small), 0, 0.0)
             boxes = [_scaled_box(r.left(), r.top(), r.right() + 1, r.bottom() + 1, float(s), scale)
@@ -157,6 +170,32 @@ def _scaled_box(x0: float, y0: float, x1: float, y1: float, score: float,
                 scale: float) -> FaceBox:
     return FaceBox(int(round(x0 / scale)), int(round(y0 / scale)),
                    int(round(x1 / scale)), int(round(y1 / scale)), score)
+
+
+def _load_s3fd() -> Any:
+    """face-alignment's S3FD detector from the torch hub cache; never downloads."""
+    import importlib.util
+
+    if importlib.util.find_spec("face_alignment") is None:
+        raise MissingDependencyError(
+            "face detector 'face-alignment' needs its package: pip install face-alignment "
+            "(or use lipsync.face_detector=auto)")
+    import torch
+
+    path = Path(torch.hub.get_dir()) / "checkpoints" / S3FD_FILE
+    if not path.is_file():
+        raise WeightsNotFoundError(
+            f"face detector 'face-alignment' needs its S3FD weights {S3FD_FILE}, looked for at "
+            f"{path}; run face-alignment once on a machine with internet (it caches them there) "
+            "and copy the file, or use lipsync.face_detector=auto")
+    try:
+        from face_alignment.detection.sfd.sfd_detector import SFDDetector
+
+        return SFDDetector(device="cpu", path_to_detector=str(path))
+    except (ImportError, TypeError, RuntimeError) as exc:
+        raise MissingDependencyError(
+            f"this face-alignment version's S3FD detector could not be loaded from {path}: "
+            f"{exc}; use lipsync.face_detector=auto") from exc
 
 
 def _load_haar() -> Any:

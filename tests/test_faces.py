@@ -72,3 +72,22 @@ def test_facebox_helpers():
     assert box.iou(box) == pytest.approx(1.0)
     with pytest.raises(ValueError):
         FaceBox(5, 5, 5, 9)
+
+
+def test_face_alignment_detector_says_what_is_missing(monkeypatch, tmp_path) -> None:
+    """Not installed here (its weights are a download): a clear error, never a traceback."""
+    import importlib.util
+
+    from f2f.errors import MissingDependencyError, WeightsNotFoundError
+    from f2f.faces import FaceDetector
+
+    if importlib.util.find_spec("face_alignment") is None:
+        with pytest.raises(MissingDependencyError, match="pip install face-alignment"):
+            FaceDetector("face-alignment")
+        real_find_spec = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: object() if name == "face_alignment"
+                            else real_find_spec(name, *a))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty torch hub cache
+    with pytest.raises(WeightsNotFoundError, match="s3fd-619a316812.pth"):
+        FaceDetector("face-alignment")
