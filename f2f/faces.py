@@ -288,12 +288,14 @@ class FaceTracker:
         self._since_detect = 0
         self._thumb: np.ndarray | None = None
         self.detections = 0  # how many frames ran the detector (for reports)
+        self.restarted = True  # the last update began a new track (cut or face re-found)
 
     def update(self, frame_rgb: np.ndarray) -> FaceBox | None:
         height, width = frame_rgb.shape[:2]
         thumb = _thumbnail(frame_rgb)
         cut = is_scene_cut(self._thumb, thumb)
         self._thumb = thumb
+        self.restarted = cut or self._box is None
         due = self._box is None or cut or self._since_detect >= self.detect_every - 1
         if not due:
             self._since_detect += 1

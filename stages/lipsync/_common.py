@@ -124,7 +124,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
                 face_frames += 1
                 if predictor is not None:
                     landmarks = predictor.predict(frame, box)
-                    if previous_landmarks is not None:
+                    if previous_landmarks is not None and not tracker.restarted:
                         weight = options.landmark_smoothing
                         landmarks = weight * landmarks + (1.0 - weight) * previous_landmarks
             previous_landmarks = landmarks
