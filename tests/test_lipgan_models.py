@@ -152,3 +152,23 @@ def test_mfcc_windows_past_the_audio_end_repeat_the_last_column():
         assert window.shape == (12, 35)
     assert np.array_equal(mfcc_window_for_frame(features, 500), np.repeat(features[:, -1:], 35, 1))
     assert np.array_equal(mfcc_window_for_frame(features, 0)[:, 0], features[:, 0])
+
+
+def test_bce_losses_run_outside_autocast(monkeypatch):
+    """CUDA autocast refuses binary_cross_entropy (seen on an H100 in the wav2lip phase); the
+    losses must switch autocast off themselves. Checked here with CPU autocast."""
+    import torch.nn.functional as F
+
+    from lipgan.models.discriminator import realness_loss
+    from lipgan.models.syncnet import sync_loss
+
+    real_bce = F.binary_cross_entropy
+
+    def strict_bce(*args, **kwargs):
+        assert not torch.is_autocast_enabled("cpu"), "BCE called under autocast"
+        return real_bce(*args, **kwargs)
+
+    monkeypatch.setattr(F, "binary_cross_entropy", strict_bce)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        realness_loss(torch.sigmoid(torch.randn(4, 1)), is_real=True)
+        sync_loss(torch.randn(4, 8), torch.randn(4, 8), torch.ones(4))

@@ -53,4 +53,7 @@ class QualityDiscriminator(nn.Module):
 
 def realness_loss(probability: torch.Tensor, is_real: bool) -> torch.Tensor:
     target = torch.ones_like(probability) if is_real else torch.zeros_like(probability)
-    return F.binary_cross_entropy(probability.float().clamp(1e-7, 1 - 1e-7), target.float())
+    # CUDA autocast refuses binary_cross_entropy on sigmoid outputs: compute it in fp32 outside
+    with torch.autocast(probability.device.type, enabled=False):
+        return F.binary_cross_entropy(probability.float().clamp(1e-7, 1 - 1e-7),
+                                      target.float())

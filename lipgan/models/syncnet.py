@@ -65,8 +65,10 @@ def sync_probability(audio_embedding: torch.Tensor, face_embedding: torch.Tensor
 def sync_loss(audio_embedding: torch.Tensor, face_embedding: torch.Tensor,
               is_synced: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of the sync probability against 1 (synced) / 0 (off-sync)."""
-    probability = sync_probability(audio_embedding.float(), face_embedding.float())
-    return F.binary_cross_entropy(probability, is_synced.float())
+    # CUDA autocast refuses binary_cross_entropy: always fp32, whoever calls this
+    with torch.autocast(audio_embedding.device.type, enabled=False):
+        probability = sync_probability(audio_embedding.float(), face_embedding.float())
+        return F.binary_cross_entropy(probability, is_synced.float())
 
 
 def expert_input(frames: torch.Tensor) -> torch.Tensor:
