@@ -531,7 +531,7 @@ class Wav2LipPhase(Phase):
         if disc_weight:
             bare_disc = unwrap(self.models["discriminator"]).requires_grad_(False)
             with self.autocast():
-                adversarial = realness_loss(bare_disc(fake), is_real=True)
+                adversarial = realness_loss(bare_disc(fake, logits=True), is_real=True)
             bare_disc.requires_grad_(True)
         loss = (1 - sync_weight - disc_weight) * l1 + sync_weight * sync \
             + disc_weight * adversarial
@@ -542,7 +542,7 @@ class Wav2LipPhase(Phase):
             frames = fake.shape[0] * fake.shape[2]
             with self.autocast():
                 realness = self.models["discriminator"](
-                    torch.cat((batch["target"], fake.detach())))
+                    torch.cat((batch["target"], fake.detach())), logits=True)
             disc_loss = (realness_loss(realness[:frames], True)
                          + realness_loss(realness[frames:], False)) / 2
             self._update("discriminator", disc_loss)

@@ -170,5 +170,14 @@ def test_bce_losses_run_outside_autocast(monkeypatch):
 
     monkeypatch.setattr(F, "binary_cross_entropy", strict_bce)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        realness_loss(torch.sigmoid(torch.randn(4, 1)), is_real=True)
+        realness_loss(torch.randn(4, 1), is_real=True)  # logits: BCE-with-logits, autocast-safe
         sync_loss(torch.randn(4, 8), torch.randn(4, 8), torch.ones(4))
+
+
+def test_discriminator_logits_are_its_probabilities_before_the_sigmoid():
+    from lipgan.models.discriminator import QualityDiscriminator, QualityDiscriminatorConfig
+
+    disc = QualityDiscriminator(QualityDiscriminatorConfig(width=0.125)).eval()
+    faces = torch.rand(2, 3, 96, 96)
+    with torch.no_grad():
+        assert torch.allclose(torch.sigmoid(disc(faces, logits=True)), disc(faces), atol=1e-6)

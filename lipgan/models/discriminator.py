@@ -41,19 +41,23 @@ class QualityDiscriminator(nn.Module):
         ])
         self.binary_pred = nn.Sequential(nn.Conv2d(c512, 1, 1, 1, 0), nn.Sigmoid())
 
-    def forward(self, faces: torch.Tensor) -> torch.Tensor:
-        """faces (B, 3, 96, 96) or (B, 3, T, 96, 96) -> probability of being real (B*T, 1)."""
+    def forward(self, faces: torch.Tensor, logits: bool = False) -> torch.Tensor:
+        """faces (B, 3, 96, 96) or (B, 3, T, 96, 96) -> probability of being real (B*T, 1).
+
+        `logits=True` returns the value before the sigmoid: what training's loss takes, since a
+        saturated bf16 sigmoid has no gradient left.
+        """
         if faces.dim() == 5:
             faces = faces.transpose(1, 2).flatten(0, 1)
         x = faces[:, :, faces.shape[2] // 2:]  # lower half: (B, 3, 48, 96)
         for block in self.face_encoder_blocks:
             x = block(x)
-        return self.binary_pred(x).flatten(1)
+        head = self.binary_pred[0] if logits else self.binary_pred
+        return head(x).flatten(1)
 
 
-def realness_loss(probability: torch.Tensor, is_real: bool) -> torch.Tensor:
-    target = torch.ones_like(probability) if is_real else torch.zeros_like(probability)
-    # CUDA autocast refuses binary_cross_entropy on sigmoid outputs: compute it in fp32 outside
-    with torch.autocast(probability.device.type, enabled=False):
-        return F.binary_cross_entropy(probability.float().clamp(1e-7, 1 - 1e-7),
-                                      target.float())
+def realness_loss(logits: torch.Tensor, is_real: bool) -> torch.Tensor:
+    """Binary cross-entropy on the discriminator's logits (stable, and safe under autocast)."""
+    target = torch.ones_like(logits) if is_real else torch.zeros_like(logits)
+    with torch.autocast(logits.device.type, enabled=False):
+        return F.binary_cross_entropy_with_logits(logits.float(), target.float())
