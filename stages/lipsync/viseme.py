@@ -344,7 +344,7 @@ class _VisemeRenderer:
 @register
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
-    version = "1"
+    version = "2"  # 2: teeth hang from the upper lip, warm cavity
     quality_note = ("weights-free: mouth opening from the dub's loudness, shape from its phonemes, "
                     "warped on dlib landmarks; use --lipsync wav2lip for learned mouths")
     requires = ("dlib", "cv2")
