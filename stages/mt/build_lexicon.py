@@ -339,6 +339,128 @@ thank you|धन्यवाद|ADV
 thanks|धन्यवाद|ADV
 hello|नमस्ते|ADV
 good morning|सुप्रभात|ADV
+ask|पूछना|VERB
+watch|देखना|VERB
+learn|सीखना|VERB
+understand|समझना|VERB
+lead|नेतृत्व करना|VERB
+spend|खर्च करना|VERB
+win|जीतना|VERB
+love|प्यार करना|VERB
+wait|इंतज़ार करना|VERB
+serve|सेवा करना|VERB
+sell|बेचना|VERB
+pull|खींचना|VERB
+buy|खरीदना|VERB
+pay|भुगतान करना|VERB
+build|बनाना|VERB
+grow|बढ़ना|VERB
+begin|शुरू करना|VERB
+finish|खत्म करना|VERB
+listen|सुनना|VERB
+hear|सुनना|VERB
+sleep|सोना|VERB
+meet|मिलना|VERB
+believe|विश्वास करना|VERB
+remember|याद करना|VERB
+forget|भूलना|VERB
+choose|चुनना|VERB
+fight|लड़ना|VERB
+protect|रक्षा करना|VERB
+save|बचाना|VERB
+teach|पढ़ाना|VERB
+travel|यात्रा करना|VERB
+garden|बगीचा|NOUN
+money|पैसा|NOUN
+story|कहानी|NOUN
+issue|मुद्दा|NOUN
+job|नौकरी|NOUN
+jobs|नौकरियाँ|NOUN
+climate|जलवायु|NOUN
+car|कार|NOUN
+idea|विचार|NOUN
+ideas|विचार|NOUN
+parent|माता-पिता|NOUN
+parents|माता-पिता|NOUN
+nation|राष्ट्र|NOUN
+freedom|आज़ादी|NOUN
+tax|कर|NOUN
+taxes|कर|NOUN
+river|नदी|NOUN
+tree|पेड़|NOUN
+trees|पेड़|NOUN
+sky|आसमान|NOUN
+sun|सूरज|NOUN
+moon|चाँद|NOUN
+road|सड़क|NOUN
+village|गाँव|NOUN
+market|बाज़ार|NOUN
+price|कीमत|NOUN
+war|युद्ध|NOUN
+peace|शांति|NOUN
+army|सेना|NOUN
+law|कानून|NOUN
+court|अदालत|NOUN
+police|पुलिस|NOUN
+friends|दोस्त|NOUN
+boy|लड़का|NOUN
+girl|लड़की|NOUN
+men|आदमी|NOUN
+women|औरतें|NOUN
+student|छात्र|NOUN
+students|छात्र|NOUN
+teacher|शिक्षक|NOUN
+teachers|शिक्षक|NOUN
+worker|कर्मचारी|NOUN
+workers|कर्मचारी|NOUN
+farmer|किसान|NOUN
+farmers|किसान|NOUN
+business|व्यापार|NOUN
+office|कार्यालय|NOUN
+room|कमरा|NOUN
+door|दरवाज़ा|NOUN
+window|खिड़की|NOUN
+night|रात|NOUN
+morning|सुबह|NOUN
+evening|शाम|NOUN
+month|महीना|NOUN
+months|महीने|NOUN
+hour|घंटा|NOUN
+hours|घंटे|NOUN
+future|भविष्य|NOUN
+history|इतिहास|NOUN
+energy|ऊर्जा|NOUN
+power|शक्ति|NOUN
+game|खेल|NOUN
+music|संगीत|NOUN
+language|भाषा|NOUN
+problem|समस्या|NOUN
+problems|समस्याएँ|NOUN
+reason|कारण|NOUN
+truth|सच|NOUN
+life|जीवन|NOUN
+body|शरीर|NOUN
+mind|मन|NOUN
+voice|आवाज़|NOUN
+face|चेहरा|NOUN
+great|महान|ADJ
+little|छोटा|ADJ
+beautiful|सुंदर|ADJ
+happy|खुश|ADJ
+sad|दुखी|ADJ
+strong|मज़बूत|ADJ
+weak|कमज़ोर|ADJ
+easy|आसान|ADJ
+difficult|कठिन|ADJ
+safe|सुरक्षित|ADJ
+clean|साफ़|ADJ
+rich|अमीर|ADJ
+poor|गरीब|ADJ
+hot|गर्म|ADJ
+cold|ठंडा|ADJ
+simple|सरल|ADJ
+possible|संभव|ADJ
+together|एक साथ|ADV
 """
 
 # GRID letters are read by their English names.
