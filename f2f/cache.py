@@ -60,11 +60,16 @@ class Cache:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
     @contextmanager
-    def writing(self, kind: str, key: str) -> Iterator[Path]:
-        """Yields a temporary folder; on success it becomes the entry, on error it vanishes."""
+    def writing(self, kind: str, key: str, replace: bool = False) -> Iterator[Path]:
+        """Yields a temporary folder; on success it becomes the entry, on error it vanishes.
+
+        `replace=True` (a refresh) swaps out an existing entry. Otherwise an entry that another
+        process completed meanwhile is kept, since it may be being read: deciding this from
+        whether an entry exists when writing starts would race with that other process.
+        """
         final = self.entry(kind, key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        replacing = (final / _COMPLETE).is_file()  # a refresh: the caller wants a new entry
+        replacing = replace
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         try:
             yield tmp

@@ -172,7 +172,7 @@ class _Run:
                 log.warning("%s: %s", stage, record.note)
             if backend is not None:
                 backend.metrics = {}
-            with self.cache.writing(stage, key) as tmp:
+            with self.cache.writing(stage, key, replace=self._refreshing) as tmp:
                 try:
                     artifact = compute(tmp)
                 except F2FError:

@@ -42,3 +42,19 @@ def test_file_hash_follows_content(tmp_path: Path) -> None:
     first = hash_file(path)
     path.write_bytes(b"abcd")
     assert hash_file(path) != first
+
+
+def test_an_entry_finished_by_another_process_meanwhile_is_kept(tmp_path: Path) -> None:
+    """Same key, same content: the first finisher's entry stays (others may be reading it),
+    unless the caller asked for a refresh."""
+    cache = Cache(tmp_path)
+    with cache.writing("tts", "k") as ours:
+        with cache.writing("tts", "k") as theirs:  # another process, finishing first
+            (theirs / "who").write_text("theirs")
+        (ours / "who").write_text("ours")
+    entry = cache.lookup("tts", "k")
+    assert entry is not None and (entry / "who").read_text() == "theirs"
+    with cache.writing("tts", "k", replace=True) as refreshed:
+        (refreshed / "who").write_text("refreshed")
+    assert (cache.lookup("tts", "k") / "who").read_text() == "refreshed"
+    assert sorted(p.name for p in (tmp_path / "tts").iterdir()) == ["k"]  # nothing left over
