@@ -8,7 +8,25 @@ from pathlib import Path
 import numpy as np
 
 from f2f import media
-from f2f.artifacts import DubTrack, SegmentSpeech, Speech, SpeechSegments, VideoRef
+from f2f.artifacts import (
+    DubTrack,
+    Segment,
+    SegmentSpeech,
+    Speech,
+    SpeechSegments,
+    Transcript,
+    TranslatedSegment,
+    Translation,
+    VideoRef,
+)
+
+
+def translated(transcript: Transcript, target_language: str,
+               text_of: Callable[[Segment], str], backend: str) -> Translation:
+    """A stand-in translation: `text_of(segment)` for each segment, same ids and time slots."""
+    return Translation(transcript.language, target_language, tuple(
+        TranslatedSegment(s.id, s.text, text_of(s), s.start_s, s.end_s)
+        for s in transcript.segments), backend=backend)
 
 
 def scaled(speech: SpeechSegments, gain: float, backend: str) -> SpeechSegments:

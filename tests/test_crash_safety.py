@@ -31,12 +31,10 @@ from f2f.artifacts import (
     Speech,
     SpeechSegments,
     Transcript,
-    TranslatedSegment,
-    Translation,
 )
 from f2f.registry import register
 from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
-from fakes import rewrite_frames, scaled
+from fakes import rewrite_frames, scaled, translated
 
 THIS = Path(__file__).resolve()
 REPO = THIS.parent.parent
@@ -75,9 +73,7 @@ class CrashMT(MTBackend):
 
     def translate(self, transcript, target_language, progress):
         stall("mt")
-        return Translation(transcript.language, target_language, tuple(
-            TranslatedSegment(s.id, s.text, f"नमस्ते {s.id}", s.start_s, s.end_s)
-            for s in transcript.segments), backend=self.name)
+        return translated(transcript, target_language, lambda s: f"नमस्ते {s.id}", self.name)
 
 
 @register

@@ -26,13 +26,11 @@ from f2f.artifacts import (
     Speech,
     SpeechSegments,
     Transcript,
-    TranslatedSegment,
-    Translation,
 )
 from f2f.errors import ConfigError
 from f2f.registry import register
 from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
-from fakes import rewrite_frames, scaled
+from fakes import rewrite_frames, scaled, translated
 from mediafactory import make_audio, make_video
 
 
@@ -50,9 +48,7 @@ class EvalMT(MTBackend):
     name = "evaltest-mt"
 
     def translate(self, transcript, target_language, progress):
-        return Translation(transcript.language, target_language, tuple(
-            TranslatedSegment(s.id, s.text, "नीला अभी", s.start_s, s.end_s)
-            for s in transcript.segments), backend=self.name)
+        return translated(transcript, target_language, lambda s: "नीला अभी", self.name)
 
 
 @register

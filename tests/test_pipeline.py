@@ -22,8 +22,6 @@ from f2f.artifacts import (
     Speech,
     SpeechSegments,
     Transcript,
-    TranslatedSegment,
-    Translation,
     Word,
 )
 from f2f.config import load_config
@@ -31,7 +29,7 @@ from f2f.errors import ConfigError, MediaError, UnsupportedLanguageError
 from f2f.pipeline import BackendPool, translate_video
 from f2f.registry import register
 from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
-from fakes import rewrite_frames, scaled
+from fakes import rewrite_frames, scaled, translated
 from mediafactory import make_video
 
 CALLS: Counter[str] = Counter()
@@ -62,9 +60,8 @@ class CountingMT(MTBackend):
 
     def translate(self, transcript, target_language, progress):
         CALLS["mt"] += 1
-        return Translation(transcript.language, target_language, tuple(
-            TranslatedSegment(s.id, s.text, f"{self.config.prefix} {s.text}", s.start_s, s.end_s)
-            for s in transcript.segments), backend=self.name)
+        return translated(transcript, target_language,
+                          lambda s: f"{self.config.prefix} {s.text}", self.name)
 
 
 @register
