@@ -7,6 +7,8 @@ here. Resizing is bilinear, as the reference Wav2Lip `inference.py` does with `c
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from f2f.faces import FaceBox
@@ -30,3 +32,13 @@ def crop_face(frame: np.ndarray, region: FaceBox, size: int = FACE_SIZE) -> np.n
 
     crop = np.ascontiguousarray(region.crop(frame))
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def mask_lower_half(faces: Any) -> Any:
+    """A copy of channel-first faces (..., C, H, W), numpy or torch, with each lower half zeroed.
+
+    Wav2Lip and LipGAN see the target frame this way: the mouth region is what they must draw.
+    """
+    masked = faces.clone() if hasattr(faces, "clone") else faces.copy()
+    masked[..., faces.shape[-2] // 2:, :] = 0
+    return masked
