@@ -20,11 +20,16 @@ def _translate_parser(sub: Any) -> None:
     p = sub.add_parser("translate", help="translate a talking-head video",
                        description="English video in; dubbed, lip-synced video out.")
     p.add_argument("input", help="input video file")
+    p.add_argument("-o", "--output", help="output .mp4 (default: INPUT_STEM.LANG.mp4 here)")
+    add_config_flags(p)
+
+
+def add_config_flags(p: Any) -> None:
+    """The flags that build a config (translate and batch share them)."""
     p.add_argument("--to", dest="target_language", default=None, metavar="LANG",
                    help="target language code (default: hi)")
     p.add_argument("--from", dest="source_language", default=None, metavar="LANG",
                    help="source language code (default: en)")
-    p.add_argument("-o", "--output", help="output .mp4 (default: INPUT_STEM.LANG.mp4 here)")
     for kind in STAGE_FLAGS:
         p.add_argument(f"--{kind}", metavar="BACKEND",
                        help=f"{kind} backend name, or 'none' to switch the stage off")
@@ -53,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _translate_parser(sub)
+    from f2f.batch_cli import add_batch_parser  # light: argparse only
+
+    add_batch_parser(sub)
     b = sub.add_parser("backends", help="list every backend and whether it can run here")
     b.add_argument("--json", action="store_true")
     d = sub.add_parser("download", help="download weights by name (needs network access)")
@@ -105,9 +113,9 @@ class _TqdmProgress:
             self._bar = None
 
 
-def _translate(args: argparse.Namespace) -> int:
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The PipelineConfig that the flags of `add_config_flags` describe."""
     from f2f.config import load_config
-    from f2f.pipeline import translate_video
 
     overrides: dict[str, Any] = {
         "target_language": args.target_language, "source_language": args.source_language,
@@ -122,7 +130,13 @@ def _translate(args: argparse.Namespace) -> int:
         sets.append("timing.keep_background=true")
     if args.face is not None:
         sets.append(f"lipsync.face_index={args.face}")
-    config = load_config(args.config, sets=sets, **overrides)
+    return load_config(args.config, sets=sets, **overrides)
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from f2f.pipeline import translate_video
+
+    config = config_from_args(args)
     source = Path(args.input)
     output = (Path(args.output) if args.output
               else Path(f"{source.stem}.{config.target_language}.mp4"))
@@ -206,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "translate":
             return _translate(args)
+        if args.command == "batch":
+            from f2f.batch_cli import run_batch_command
+
+            return run_batch_command(args)
         if args.command == "backends":
             return _backends(args)
         if args.command == "download":
