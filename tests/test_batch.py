@@ -1,0 +1,232 @@
+"""`f2f batch`: four real GRID clips on the local pool and on a local Ray instance.
+
+Each engine's first run has one worker killed mid-run (it must be retried), its outputs must
+equal single `translate_video` runs frame for frame, and a rerun must do no work. Light settings
+(no voice conversion) keep it cheap; lip sync stays on because the frames are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from f2f import media
+from f2f.batch_inputs import collect_items
+from f2f.config import load_config
+from f2f.errors import ConfigError
+from f2f.pipeline import BackendPool, translate_video
+
+REPO = Path(__file__).resolve().parent.parent
+LIGHT = ["--vc", "none"]
+
+
+@pytest.fixture(scope="module")
+def clips(shared_dir: Path) -> list[Path]:
+    found = sorted((shared_dir / "grid").glob("*.mpg"))[:4]
+    assert len(found) == 4, f"need four GRID clips in {shared_dir / 'grid'}"
+    return found
+
+
+@pytest.fixture(scope="module")
+def singles(clips: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The reference: one translate_video call per clip, same light config."""
+    tmp = tmp_path_factory.mktemp("singles")
+    config, pool = load_config(target_language="hi", vc="none"), BackendPool()
+    outputs = {}
+    for clip in clips:
+        out = tmp / f"{clip.stem}.hi.mp4"
+        translate_video(clip, out, config, workdir=tmp / "work", pool=pool)
+        outputs[clip.stem] = out
+    return outputs
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # never a real cluster
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+def batch_cli(*args: str | Path, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "f2f", "batch", *map(str, args)],
+                          capture_output=True, text=True, cwd=REPO, env=_env(), timeout=timeout)
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return False
+
+
+def batch_cli_killing_a_worker(*args: str | Path, out: Path, workdir: Path,
+                               timeout: float = 400) -> tuple[subprocess.CompletedProcess[str],
+                                                              str]:
+    """Runs `f2f batch` and SIGKILLs the worker of the first video once its work has begun."""
+    proc = subprocess.Popen([sys.executable, "-m", "f2f", "batch", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env=_env(), start_new_session=True)
+    victim = ""
+    try:
+        deadline = time.monotonic() + timeout
+        while not victim and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            started = list((workdir / "audio").glob("*/.complete")) if workdir.is_dir() else []
+            for attempts in sorted(out.glob("*/.batch_attempts")) if started else []:
+                if (attempts.parent / ".batch_done.json").exists():
+                    continue
+                worker = attempts.read_text().split()[0]
+                pid = int(worker.rsplit(":", 1)[1])
+                if _descends_from(pid, proc.pid) and pid != proc.pid:  # only our own workers
+                    os.kill(pid, signal.SIGKILL)
+                    victim = attempts.parent.name
+                    break
+        stdout, stderr = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert victim, f"no worker was found to kill; stderr: {stderr[-2000:]}"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), victim
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    return {r["name"]: r for r in
+            json.loads((out / "batch_report.json").read_text(encoding="utf-8"))["videos"]}
+
+
+def _frames(path: Path) -> np.ndarray:
+    info = media.probe(path)
+    return np.stack(list(media.iter_frames(path, info.fps, info.width, info.height)))
+
+
+def _assert_same_as_singles(out: Path, singles: dict[str, Path]) -> None:
+    for stem, single in singles.items():
+        batch = out / stem / f"{stem}.hi.mp4"
+        assert np.array_equal(_frames(batch), _frames(single)), stem
+        assert media.read_audio(batch).samples.size == media.read_audio(single).samples.size
+        for language in ("en", "hi"):
+            assert (batch.with_name(f"{stem}.{language}.srt").read_text(encoding="utf-8")
+                    == single.with_name(f"{stem}.{language}.srt").read_text(encoding="utf-8"))
+
+
+def _snapshot(*folders: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for folder in folders for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_batch_matches_single_runs_survives_a_killed_worker_and_resumes(
+        engine: str, clips: list[Path], singles: dict[str, Path], tmp_path: Path) -> None:
+    if engine == "ray":
+        pytest.importorskip("ray", reason="pip install 'f2f[ray]'")
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = [*clips, "--to", "hi", "--out", out, "--workdir", work, "--engine", engine,
+            "--workers", "2", *LIGHT]
+    result, victim = batch_cli_killing_a_worker(*args, out=out, workdir=work)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = _rows(out)
+    assert [rows[c.stem]["status"] for c in clips] == ["done"] * 4
+    assert rows[victim]["attempts"] >= 2, rows[victim]  # the killed attempt was retried
+    _assert_same_as_singles(out, singles)
+
+    before = _snapshot(out, work)
+    again = batch_cli(*args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [r["status"] for r in _rows(out).values()] == ["skipped"] * 4
+    after = _snapshot(out, work)
+    for name in ("batch_report.json", "batch_report.csv"):  # the only files a rerun rewrites
+        before.pop(str(out / name)), after.pop(str(out / name))
+    assert after == before  # no cache entry, output or marker was written again
+
+
+def test_manifest_with_a_corrupt_file_finishes_the_others(clips: list[Path],
+                                                          tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(np.random.default_rng(0).bytes(4000))
+    (tmp_path / "manual.txt").write_text("नमस्ते दोस्तों\n", encoding="utf-8")
+    manifest = tmp_path / "videos.csv"
+    manifest.write_text("input,translation,face\n"
+                        f"{clips[0]},manual.txt,\n"
+                        "corrupt.mp4,,\n"
+                        f"{clips[1]},,0\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = batch_cli(manifest, "--out", out, "--workdir", tmp_path / "work", "--workers", "2",
+                       "--lipsync", "none", *LIGHT)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    rows = _rows(out)
+    assert rows["corrupt"]["status"] == "failed" and rows["corrupt"]["error_type"] == "MediaError"
+    assert str(corrupt) in rows["corrupt"]["error"] and "\n" not in rows["corrupt"]["error"]
+    assert rows[clips[0].stem]["status"] == rows[clips[1].stem]["status"] == "done"
+    hindi = (out / clips[0].stem / f"{clips[0].stem}.hi.srt").read_text(encoding="utf-8")
+    assert "नमस्ते दोस्तों" in hindi  # the manifest's own translation was used
+    csv_lines = (out / "batch_report.csv").read_text(encoding="utf-8").splitlines()
+    assert len(csv_lines) == 4 and "corrupt" in csv_lines[2] and "failed" in csv_lines[2]
+
+
+def test_two_batches_share_one_cache_at_the_same_time(clips: list[Path],
+                                                      tmp_path: Path) -> None:
+    """Two processes computing the same stages into one workdir: first writer wins, no mess."""
+    work = tmp_path / "work"
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "f2f", "batch", str(clips[2]), str(clips[3]), "--out",
+         str(tmp_path / f"out{i}"), "--workdir", str(work), "--workers", "1", "--lipsync",
+         "none", *LIGHT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env=_env()) for i in range(2)]
+    results = [p.communicate(timeout=400) for p in procs]
+    for proc, (_, stderr) in zip(procs, results):
+        assert proc.returncode == 0, stderr[-3000:]
+    for clip in clips[2:]:
+        first, second = (tmp_path / f"out{i}" / clip.stem / f"{clip.stem}.hi.srt"
+                         for i in range(2))
+        assert first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
+    for stage in ("audio", "asr", "mt", "tts", "fit", "mux"):
+        entries = list((work / stage).iterdir())
+        assert len(entries) == 2, (stage, entries)  # one per clip, no leftover temp folders
+        assert all((e / ".complete").is_file() for e in entries)
+
+
+# ------------------------------------------------------------------------------ inputs
+
+
+def test_inputs_from_folders_and_txt_manifests(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "talk.mp4").write_bytes(b"")
+    (tmp_path / "a" / "notes.md").write_text("not a video")
+    (tmp_path / "list.txt").write_text(
+        "# lectures\n\n'a/week 1.mp4' translation=w1.srt face=1\nb/talk.mp4 name=other\n")
+    items = collect_items([tmp_path / "a", tmp_path / "b", tmp_path / "list.txt"])
+    names = [item.name for item in items]
+    assert len(names) == 4 and len(set(names)) == 4  # same stem twice -> distinct folders
+    assert names[0].startswith("talk-") and names[1].startswith("talk-")
+    week = items[2]
+    assert (week.name, week.input, week.translation, week.face) == (
+        "week 1", tmp_path / "a" / "week 1.mp4", tmp_path / "w1.srt", 1)
+    assert items[3].name == "other"
+    assert [i.name for i in collect_items([tmp_path / "a"])] == ["talk"]  # no clash, no suffix
+
+
+def test_manifest_errors_name_the_row(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("input,speaker\nx.mp4,bob\n")
+    with pytest.raises(ConfigError, match=r"bad\.csv:2: unknown option.*speaker"):
+        collect_items([bad])
+    faces = tmp_path / "faces.txt"
+    faces.write_text("x.mp4 face=left\n")
+    with pytest.raises(ConfigError, match=r"faces\.txt:1: face must be"):
+        collect_items([faces])
