@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="whisper,train"
 if [ "${1:-}" = "--test" ]; then
-    extras="whisper,train,test"
+    extras="whisper,train,test,ray"  # ray: the batch tests run a local Ray instance
     missing=()
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     dpkg -s fonts-lohit-deva >/dev/null 2>&1 || missing+=(fonts-lohit-deva)

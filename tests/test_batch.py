@@ -3,6 +3,11 @@
 Each engine's first run has one worker killed mid-run (it must be retried), its outputs must
 equal single `translate_video` runs frame for frame, and a rerun must do no work. Light settings
 (no voice conversion) keep it cheap; lip sync stays on because the frames are compared.
+
+The comparison dubs each clip with its own audio (a manifest's `dub_audio` column): eSpeak NG's
+output depends on what the same process synthesised before (one sentence six times in one
+process: six lengths; a fresh process repeats the same sequence), so a worker that speaks two
+videos would not match two fresh single runs.
 """
 
 from __future__ import annotations
@@ -39,10 +44,10 @@ def clips(shared_dir: Path) -> list[Path]:
 def singles(clips: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The reference: one translate_video call per clip, same light config."""
     tmp = tmp_path_factory.mktemp("singles")
-    config, pool = load_config(target_language="hi", vc="none"), BackendPool()
-    outputs = {}
+    pool, outputs = BackendPool(), {}
     for clip in clips:
         out = tmp / f"{clip.stem}.hi.mp4"
+        config = load_config(target_language="hi", vc="none", manual_dub_audio=str(clip))
         translate_video(clip, out, config, workdir=tmp / "work", pool=pool)
         outputs[clip.stem] = out
     return outputs
@@ -133,7 +138,9 @@ def test_batch_matches_single_runs_survives_a_killed_worker_and_resumes(
     if engine == "ray":
         pytest.importorskip("ray", reason="pip install 'f2f[ray]'")
     out, work = tmp_path / "out", tmp_path / "work"
-    args = [*clips, "--to", "hi", "--out", out, "--workdir", work, "--engine", engine,
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("input,dub_audio\n" + "".join(f"{c},{c}\n" for c in clips))
+    args = [manifest, "--to", "hi", "--out", out, "--workdir", work, "--engine", engine,
             "--workers", "2", *LIGHT]
     result, victim = batch_cli_killing_a_worker(*args, out=out, workdir=work)
     assert result.returncode == 0, result.stderr[-3000:]
