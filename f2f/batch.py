@@ -194,7 +194,7 @@ def run_job(job: BatchJob) -> ItemResult:
         missing = job.folder if not job.folder.is_dir() else job.workdir
         return replace(row, error_type="ConfigError", worker=socket.gethostname(), error=(
             f"{missing} is not visible on worker {socket.gethostname()}: --out and --workdir "
-            f"must be on storage every worker mounts at the same path"))
+            f"must be on shared storage that every worker mounts at the same path"))
     attempt, worker = _record_attempt(job.folder)
     row = replace(row, attempts=attempt, worker=worker)
     started = time.perf_counter()

@@ -237,3 +237,60 @@ def test_manifest_errors_name_the_row(tmp_path: Path) -> None:
     faces.write_text("x.mp4 face=left\n")
     with pytest.raises(ConfigError, match=r"faces\.txt:1: face must be"):
         collect_items([faces])
+
+
+# ------------------------------------------------------------------------------ small parts
+
+
+def _job(tmp_path: Path, **config: str):
+    from f2f.batch import plan_jobs
+    from f2f.batch_inputs import BatchItem
+
+    video = tmp_path / "talk.mp4"
+    if not video.exists():
+        video.write_bytes(b"not really a video")
+    item = BatchItem("talk", video)
+    return plan_jobs([item], tmp_path / "out", load_config(**config), tmp_path / "work")[0]
+
+
+def test_a_finished_video_is_skipped_only_while_input_and_config_are_the_same(
+        tmp_path: Path) -> None:
+    from f2f.batch import DONE_MARKER, ItemResult, finished_earlier
+
+    job = _job(tmp_path, target_language="hi")
+    job.folder.mkdir(parents=True)
+    job.output.write_bytes(b"")
+    row = ItemResult("talk", str(job.item.input), "done", str(job.output), wall_s=3.0)
+    (job.folder / DONE_MARKER).write_text(json.dumps(
+        {"fingerprint": job.fingerprint, "row": row.__dict__ | {"warnings": []}}))
+    earlier = finished_earlier(job)
+    assert earlier is not None and earlier.status == "skipped" and earlier.wall_s == 3.0
+    assert finished_earlier(_job(tmp_path, target_language="hi", vc="none")) is None
+    job.item.input.write_bytes(b"another video")
+    assert finished_earlier(_job(tmp_path, target_language="hi")) is None
+
+
+def test_a_worker_that_cannot_see_the_shared_folders_says_so(tmp_path: Path) -> None:
+    from f2f.batch import run_job
+
+    row = run_job(_job(tmp_path))  # neither OUT/talk nor the workdir exist "on this worker"
+    assert row.status == "failed" and row.error_type == "ConfigError"
+    assert "shared" in row.error and "not visible" in row.error
+
+
+def test_ray_tasks_ask_for_a_gpu_only_where_the_cluster_has_one(tmp_path: Path) -> None:
+    from f2f.batch_engines import RayEngine
+
+    class FakeRay:
+        def __init__(self, gpus: float) -> None:
+            self.gpus = gpus
+
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": 8.0, "GPU": self.gpus}
+
+    cpu_jobs, gpu_jobs = [_job(tmp_path, device="cpu")], [_job(tmp_path, device="auto")]
+    engine = RayEngine()
+    assert engine._gpus(FakeRay(2), cpu_jobs) == 0.0
+    assert engine._gpus(FakeRay(2), gpu_jobs) == 1.0
+    assert engine._gpus(FakeRay(0), gpu_jobs) == 0.0
+    assert RayEngine(gpus_per_video=0.5)._gpus(FakeRay(2), gpu_jobs) == 0.5
