@@ -51,6 +51,8 @@ class BatchJob:
     use_cache: bool = True
     refresh: tuple[str, ...] = ()
     quiet_workers: bool = True
+    span: tuple[int, int] | None = None  # a chunk: frames [start, end) of item.input
+    parent: str = ""  # a chunk: the name of the video it belongs to
 
     @property
     def folder(self) -> Path:
@@ -125,12 +127,14 @@ def _fingerprint(item: BatchItem, config: PipelineConfig) -> str:
 
 def plan_jobs(items: list[BatchItem], out_dir: Path, config: PipelineConfig,
               workdir: Path | None, use_cache: bool = True, refresh: tuple[str, ...] = (),
-              quiet_workers: bool = True) -> list[BatchJob]:
+              quiet_workers: bool = True, chunk_s: float | None = None) -> list[BatchJob]:
     jobs = []
     for item in items:
         own = item_config(config, item)
         try:
             fingerprint = _fingerprint(item, own)
+            if chunk_s:  # a chunked output is another output
+                fingerprint = make_key(whole=fingerprint, chunk_s=chunk_s)
         except OSError:  # unreadable input: it fails alone when it runs
             fingerprint = ""
         output = out_dir / item.name / f"{item.name}.{own.target_language}.mp4"
@@ -199,7 +203,13 @@ def run_job(job: BatchJob) -> ItemResult:
     row = replace(row, attempts=attempt, worker=worker)
     started = time.perf_counter()
     try:
-        result = translate_video(job.item.input, job.output, job.config, workdir=job.workdir,
+        source = job.item.input
+        if job.span is not None:
+            from f2f.batch_chunks import cut_chunk
+            from f2f.media import probe
+
+            source = cut_chunk(source, job.span, probe(source).fps, job.folder / "source.mkv")
+        result = translate_video(source, job.output, job.config, workdir=job.workdir,
                                  use_cache=job.use_cache, refresh=job.refresh,
                                  pool=_worker_pool())
     except Exception as exc:  # one bad video fails alone; a bug keeps its traceback in the log
@@ -213,11 +223,15 @@ def run_job(job: BatchJob) -> ItemResult:
     row = replace(row, status="done", wall_s=wall_s, duration_s=duration_s,
                   realtime_factor=round(wall_s / duration_s, 3) if duration_s else None,
                   warnings=tuple(result.report.warnings))
+    _mark_done(job, row)
+    return row
+
+
+def _mark_done(job: BatchJob, row: ItemResult) -> None:
     if job.use_cache and job.fingerprint:
         with atomic_output(job.folder / DONE_MARKER) as tmp:
             tmp.write_text(json.dumps({"fingerprint": job.fingerprint, "row": asdict(row)},
                                       ensure_ascii=False, indent=1), encoding="utf-8")
-    return row
 
 
 # ------------------------------------------------------------------------------ the batch
@@ -226,8 +240,12 @@ def run_job(job: BatchJob) -> ItemResult:
 def run_batch(inputs: list[str | Path], out_dir: str | Path, config: PipelineConfig,
               engine: Engine, *, workdir: str | Path | None = None, use_cache: bool = True,
               refresh: tuple[str, ...] = (), progress: ProgressFn = silent,
-              quiet_workers: bool = True) -> BatchSummary:
-    """Translates every input into OUT/<name>/ and writes OUT/batch_report.json and .csv."""
+              quiet_workers: bool = True, chunk_s: float | None = None) -> BatchSummary:
+    """Translates every input into OUT/<name>/ and writes OUT/batch_report.json and .csv.
+
+    With `chunk_s`, videos longer than 1.5 chunks are cut at silences about every `chunk_s`
+    seconds; the chunks run as separate jobs and are joined when the last one finishes.
+    """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     if not out_dir.parent.exists():
@@ -241,7 +259,7 @@ def run_batch(inputs: list[str | Path], out_dir: str | Path, config: PipelineCon
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
     jobs = plan_jobs(items, out_dir.resolve(), config, workdir, use_cache, refresh,
-                     quiet_workers)
+                     quiet_workers, chunk_s)
     rows: dict[str, ItemResult] = {}
 
     def finish(row: ItemResult) -> None:
@@ -259,16 +277,71 @@ def run_batch(inputs: list[str | Path], out_dir: str | Path, config: PipelineCon
         else:
             (job.folder / ATTEMPTS_LOG).unlink(missing_ok=True)  # attempts count per batch run
             to_run.append(job)
+    if chunk_s:
+        to_run, on_row = _chunked(to_run, chunk_s, finish)
+    else:
+        on_row = finish
     workers = engine.workers_for(to_run) if to_run else 0
     if to_run:
-        log.info("batch: %d video(s) to run, %d done earlier; engine %s, %d worker(s)",
-                 len(to_run), len(jobs) - len(to_run), engine.name, workers)
-        engine.run(to_run, finish)
+        log.info("batch: %d job(s) to run, %d video(s) done earlier; engine %s, %d worker(s)",
+                 len(to_run), len(rows), engine.name, workers)
+        engine.run(to_run, on_row)
     ordered = [rows[job.item.name] for job in jobs]
     summary = BatchSummary(ordered, engine.name, workers,
                            round(time.perf_counter() - started, 3))
     summary.report_paths = write_report(summary, out_dir)
     return summary
+
+
+def _chunked(jobs: list[BatchJob], chunk_s: float, finish: Callable[[ItemResult], None]
+             ) -> tuple[list[BatchJob], Callable[[ItemResult], None]]:
+    """Long videos' jobs replaced by their chunks; rows of chunks are joined into one row."""
+    from f2f.batch_chunks import join_chunks, plan_chunks
+
+    expanded: list[BatchJob] = []
+    chunked: dict[str, tuple[BatchJob, list[BatchJob]]] = {}
+    for job in jobs:
+        chunks = plan_chunks(job, chunk_s)
+        if chunks:
+            chunked[job.item.name] = (job, chunks)
+        expanded += chunks or [job]
+    arrived: dict[str, dict[str, ItemResult]] = {name: {} for name in chunked}
+
+    def on_row(row: ItemResult) -> None:
+        parent_name = row.name.rpartition("#")[0]
+        if parent_name not in chunked:
+            finish(row)
+            return
+        arrived[parent_name][row.name] = row
+        parent, chunks = chunked[parent_name]
+        if len(arrived[parent_name]) < len(chunks):
+            return
+        finish(_joined(parent, chunks, arrived[parent_name], join_chunks))
+
+    return expanded, on_row
+
+
+def _joined(parent: BatchJob, chunks: list[BatchJob], rows: dict[str, ItemResult],
+            join: Callable[[BatchJob, list[BatchJob]], None]) -> ItemResult:
+    ordered = [rows[c.item.name] for c in chunks]
+    base = ItemResult(parent.item.name, str(parent.item.input), "failed", str(parent.output),
+                      wall_s=round(sum(r.wall_s for r in ordered), 3),
+                      attempts=max(r.attempts for r in ordered),
+                      worker=" ".join(sorted({r.worker for r in ordered})),
+                      warnings=tuple(w for r in ordered for w in r.warnings))
+    failed = next((r for r in ordered if r.status == "failed"), None)
+    if failed is not None:
+        return replace(base, error=f"chunk {failed.name}: {failed.error}",
+                       error_type=failed.error_type)
+    try:
+        join(parent, chunks)
+    except F2FError as exc:
+        return replace(base, error=f"joining its chunks: {exc}", error_type=type(exc).__name__)
+    duration_s = sum(r.duration_s or 0.0 for r in ordered) or None
+    row = replace(base, status="done", duration_s=duration_s, realtime_factor=round(
+        base.wall_s / duration_s, 3) if duration_s else None)
+    _mark_done(parent, row)
+    return row
 
 
 def write_report(summary: BatchSummary, out_dir: Path) -> dict[str, Path]:

@@ -35,6 +35,9 @@ def add_batch_parser(sub: Any) -> None:
     p.add_argument("--gpus-per-video", type=float, metavar="N",
                    help="ray: GPUs each task asks for (default: 1 when --device is not cpu "
                         "and the cluster has GPUs, else 0)")
+    p.add_argument("--chunk-s", type=float, metavar="SECONDS",
+                   help="cut videos longer than 1.5x this at silences about every SECONDS, "
+                        "translate the chunks on different workers, join them")
     add_config_flags(p)
 
 
@@ -85,7 +88,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     try:
         summary = run_batch(args.inputs, args.out, config, engine, workdir=args.workdir,
                             use_cache=not args.no_cache, refresh=tuple(args.refresh),
-                            progress=bar, quiet_workers=not args.verbose)
+                            progress=bar, quiet_workers=not args.verbose,
+                            chunk_s=args.chunk_s)
     finally:
         bar.close()
     if not args.quiet:

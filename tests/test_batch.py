@@ -294,3 +294,44 @@ def test_ray_tasks_ask_for_a_gpu_only_where_the_cluster_has_one(tmp_path: Path) 
     assert engine._gpus(FakeRay(2), gpu_jobs) == 1.0
     assert engine._gpus(FakeRay(0), gpu_jobs) == 0.0
     assert RayEngine(gpus_per_video=0.5)._gpus(FakeRay(2), gpu_jobs) == 0.5
+
+
+def test_a_long_video_is_cut_at_silences_and_joined_without_a_seam(clips: list[Path],
+                                                                    tmp_path: Path) -> None:
+    from f2f.subtitles import read_subtitles
+
+    listing = tmp_path / "clips.txt"
+    listing.write_text("".join(f"file '{c}'\n" for c in clips))
+    long = tmp_path / "long.mp4"  # four 3 s clips: silences between the sentences
+    media.run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c:v", "libx264",
+                      "-pix_fmt", "yuv420p", "-c:a", "aac", str(long)], "joining test clips")
+    out = tmp_path / "out"
+    args = [long, "--out", out, "--workdir", tmp_path / "work", "--workers", "2",
+            "--chunk-s", "5", "--lipsync", "none", *LIGHT]
+    result = batch_cli(*args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _rows(out)["long"]["status"] == "done"
+    chunks = sorted((out / "long" / ".chunks").iterdir())
+    assert len(chunks) == 2
+    cut = media.probe(chunks[0] / "part.hi.mp4").frame_count
+    source, joined = media.probe(long), media.probe(out / "long" / "long.hi.mp4")
+    assert joined.frame_count == source.frame_count and joined.fps == source.fps
+    audio = media.read_audio(out / "long" / "long.hi.mp4")
+    assert abs(audio.duration_s - source.frame_count / source.fps) < 0.03
+
+    # frame i of the output is frame i of the source, on both sides of the cut
+    ours, theirs = _frames(out / "long" / "long.hi.mp4"), _frames(long)
+    aligned = np.abs(ours[cut:].astype(int) - theirs[cut:]).mean()
+    shifted = np.abs(ours[cut + 1:].astype(int) - theirs[cut:-1]).mean()
+    assert aligned < 3.0 and aligned < shifted, (aligned, shifted)
+    # the second chunk's subtitles and speech sit after the cut, where its speech is
+    cues = read_subtitles(out / "long" / "long.hi.srt")
+    later = [c for c in cues if c.start_s >= cut / source.fps]
+    assert later and len(later) < len(cues)
+    rate = audio.sample_rate
+    for cue in cues:
+        spoken = audio.samples[int(cue.start_s * rate): int(cue.end_s * rate)]
+        assert np.sqrt(np.mean(spoken ** 2)) > 0.01, cue  # the dub is under its subtitle
+
+    again = batch_cli(*args)
+    assert again.returncode == 0 and _rows(out)["long"]["status"] == "skipped"
