@@ -335,3 +335,19 @@ def test_a_long_video_is_cut_at_silences_and_joined_without_a_seam(clips: list[P
 
     again = batch_cli(*args)
     assert again.returncode == 0 and _rows(out)["long"]["status"] == "skipped"
+
+
+def test_cuts_fall_mid_silence_near_each_chunk_length() -> None:
+    from f2f.artifacts import Speech
+    from f2f.batch_chunks import silence_cuts
+
+    rate, fps = 16000, 25.0
+    tone = 0.3 * np.sin(np.linspace(0, 2000 * np.pi, 4 * rate)).astype(np.float32)  # 4 s
+    pause = np.zeros(rate, np.float32)  # 1 s
+    samples = np.concatenate([tone, pause, tone, pause, tone, pause, tone])  # 19 s
+    frames = round(samples.size / rate * fps)
+    cuts = silence_cuts(Speech(samples, rate), fps, frames, chunk_s=9.0)
+    assert cuts == [round(9.5 * fps)]  # the pause around 9 s; the next would leave < 4.5 s
+    assert silence_cuts(Speech(samples, rate), fps, frames, chunk_s=4.0) == [
+        round(t * fps) for t in (4.5, 9.5, 14.5)]
+    assert silence_cuts(Speech(tone, rate), fps, 100, chunk_s=1.0) == []  # no pause: no cut
