@@ -300,12 +300,7 @@ def _chunked(jobs: list[BatchJob], chunk_s: float, finish: Callable[[ItemResult]
 
     expanded: list[BatchJob] = []
     chunked: dict[str, tuple[BatchJob, list[BatchJob]]] = {}
-    for job in jobs:
-        chunks = plan_chunks(job, chunk_s)
-        if chunks:
-            chunked[job.item.name] = (job, chunks)
-        expanded += chunks or [job]
-    arrived: dict[str, dict[str, ItemResult]] = {name: {} for name in chunked}
+    arrived: dict[str, dict[str, ItemResult]] = {}
 
     def on_row(row: ItemResult) -> None:
         parent_name = row.name.rpartition("#")[0]
@@ -314,10 +309,22 @@ def _chunked(jobs: list[BatchJob], chunk_s: float, finish: Callable[[ItemResult]
             return
         arrived[parent_name][row.name] = row
         parent, chunks = chunked[parent_name]
-        if len(arrived[parent_name]) < len(chunks):
-            return
-        finish(_joined(parent, chunks, arrived[parent_name], join_chunks))
+        if len(arrived[parent_name]) == len(chunks):
+            finish(_joined(parent, chunks, arrived[parent_name], join_chunks))
 
+    for job in jobs:
+        chunks = plan_chunks(job, chunk_s)
+        if not chunks:
+            expanded.append(job)
+            continue
+        chunked[job.item.name], arrived[job.item.name] = (job, chunks), {}
+        for chunk in chunks:  # an interrupted video resumes from its finished chunks
+            earlier = finished_earlier(chunk)
+            if earlier is None:
+                (chunk.folder / ATTEMPTS_LOG).unlink(missing_ok=True)
+                expanded.append(chunk)
+            else:
+                on_row(earlier)
     return expanded, on_row
 
 

@@ -335,6 +335,14 @@ def test_a_long_video_is_cut_at_silences_and_joined_without_a_seam(clips: list[P
 
     again = batch_cli(*args)
     assert again.returncode == 0 and _rows(out)["long"]["status"] == "skipped"
+    # interrupted after the chunks, before the join: the rerun only joins
+    (out / "long" / ".batch_done.json").unlink()
+    (out / "long" / "long.hi.mp4").unlink()
+    before = _snapshot(out / "long" / ".chunks")
+    joined_again = batch_cli(*args)
+    assert joined_again.returncode == 0 and _rows(out)["long"]["status"] == "done"
+    assert _snapshot(out / "long" / ".chunks") == before
+    assert media.probe(out / "long" / "long.hi.mp4").frame_count == source.frame_count
 
 
 def test_cuts_fall_mid_silence_near_each_chunk_length() -> None:
