@@ -483,11 +483,19 @@ class _Graph:
                       reference: Speech) -> tuple[SpeechSegments, str]:
         run = self.run
         vc = run.backend("vc")
-        key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity())
+        asked = {"voice_metrics": True} if self.config.voice_metrics else {}
+        key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity(),
+                       **asked)
 
         def compute(tmp: Path) -> SpeechSegments:
             converted = vc.convert(speech, reference, run.cache.scratch("vc"),  # type: ignore[attr-defined]
                                    for_stage(run.progress, "vc"))
+            if asked:  # quality figures are eval's, computed in the run only when asked
+                from eval.speech import conversion_metrics
+
+                vc.metrics |= conversion_metrics([s.speech for s in speech.segments],
+                                                 [s.speech for s in converted.segments],
+                                                 reference)
             converted.save(tmp)
             return converted
         converted = run.cached_step("vc", vc.name, key, SpeechSegments.load, compute, vc)
