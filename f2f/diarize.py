@@ -157,7 +157,8 @@ def diarize(speech: Speech, words: Sequence[Word] = (), step_s: float = 0.25,
                        for c in centre_frames])
     if not voiced.any():
         voiced[:] = True
-    labels = cluster(embeddings[voiced], threshold)
+    # a cluster shorter than a second of windows is a turn boundary's mixture, not a speaker
+    labels = cluster(embeddings[voiced], threshold, min_size=max(2, int(round(1.0 / step_s))))
     kept = centres[voiced]
     speech_index = np.flatnonzero(frames)
     times = (speech_index + 0.5) * FRAME_S
@@ -172,7 +173,10 @@ def diarize(speech: Speech, words: Sequence[Word] = (), step_s: float = 0.25,
         turns = _runs(word_labels, [w.start_s for w in words], [w.end_s for w in words])
     else:  # frame runs, split at pauses longer than a frame gap of 0.3 s
         turns = _frame_turns(frame_labels, speech_index)
-    log.info("diarization: %d speakers, %d turns", len({t.speaker for t in turns}), len(turns))
+    names: dict[str, str] = {}  # S1, S2, ... in order of first appearance
+    turns = [Turn(names.setdefault(t.speaker, f"S{len(names) + 1}"), t.start_s, t.end_s)
+             for t in turns]
+    log.info("diarization: %d speakers, %d turns", len(names), len(turns))
     return Diarization(tuple(turns))
 
 
