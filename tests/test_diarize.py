@@ -153,3 +153,86 @@ def test_only_the_speaking_face_is_repainted(two: TwoSpeakers, tracks: list[Any]
             outside[box.y0:box.y1, box.x0:box.x1] = before[box.y0:box.y1, box.x0:box.x1]
             assert np.array_equal(outside, before), index  # nothing changed beyond the box
             assert not np.array_equal(after, before)  # and the mouth was repainted
+
+
+def test_pipeline_with_speakers_writes_rttm_converts_and_syncs_per_speaker(
+        two: TwoSpeakers, tmp_path: Path) -> None:
+    """`speakers = true`: an RTTM beside the output, one VC call per speaker with that speaker's
+    own audio, and the report names a different face for each speaker."""
+    import json
+
+    from f2f.artifacts import (
+        PhonemeEvent,
+        Segment,
+        SegmentSpeech,
+        Speech,
+        SpeechSegments,
+        Transcript,
+        Word,
+    )
+    from f2f.config import load_config
+    from f2f.pipeline import BackendPool, translate_video
+    from f2f.registry import register
+    from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
+    from fakes import scaled, translated
+    from stages.lipsync._common import LoopOptions, run_lipsync
+
+    references: list[float] = []
+
+    @register
+    class TurnsASR(ASRBackend):
+        name = "spk-asr"
+
+        def transcribe(self, audio, language, progress):
+            return Transcript(language, tuple(
+                Segment(i, f"turn {i}", a, b, (Word(f"w{i}", a, b),))
+                for i, (_, a, b) in enumerate(two.turns)), backend=self.name)
+
+    @register
+    class SameMT(MTBackend):
+        name = "spk-mt"
+        languages = frozenset({"hi"})
+
+        def translate(self, transcript, target_language, progress):
+            return translated(transcript, target_language, lambda s: s.text, self.name)
+
+    @register
+    class BeepTTS(TTSBackend):
+        name = "spk-tts"
+
+        def synthesize(self, translation, progress):
+            tone = 0.3 * np.sin(np.arange(8000) * 2 * np.pi * 220 / 16000)
+            return SpeechSegments(tuple(
+                SegmentSpeech(s.id, s.text, Speech(tone, 16000), (PhonemeEvent("a", 0.0, 0.5),))
+                for s in translation.segments), backend=self.name)
+
+    @register
+    class RecordingVC(VCBackend):
+        name = "spk-vc"
+
+        def convert(self, speech, reference, cache_dir, progress):
+            references.append(reference.duration_s)
+            self.metrics = {"segments": len(speech.segments)}
+            return scaled(speech, 0.5, self.name)
+
+    @register
+    class PaintLipSync(LipSyncBackend):
+        name = "spk-lipsync"
+
+        def sync(self, video, track, out_path, progress):
+            return run_lipsync(video, track, out_path, progress, _PaintMouth(), LoopOptions(),
+                               self.name)[0]
+
+    config = load_config(sets=["asr=spk-asr", "mt=spk-mt", "tts=spk-tts", "vc=spk-vc",
+                               "lipsync=spk-lipsync", "speakers=true"])
+    translate_video(two.video, tmp_path / "out.mp4", config, workdir=tmp_path / "work",
+                    pool=BackendPool())
+    rttm = (tmp_path / "out.rttm").read_text().splitlines()
+    assert {line.split()[7] for line in rttm} == {"S1", "S2"}
+    turn_s = {s: sum(b - a for x, a, b in two.turns if x == s) for s in "AB"}
+    assert sorted(references) == pytest.approx(sorted(turn_s.values()), abs=0.3)
+    report = json.loads((tmp_path / "out.report.json").read_text())
+    vc = next(s for s in report["steps"] if s["stage"] == "vc")
+    assert set(vc["metrics"]["speakers"]) == {"S1", "S2"}
+    faces = report["speakers"]["faces"]["speakers"]
+    assert faces["S1"]["face"] == 0 and faces["S2"]["face"] == 1  # A left speaks first

@@ -71,6 +71,12 @@ class GateResult:
                 "held_out_scores": {k: round(v, 4) for k, v in self.scores.items()}}
 
 
+def required_gain(held_out_s: float, min_gain: float, noise_gain: float) -> float:
+    """The gain a candidate needs: similarity to a few seconds of held-out speech is noisy (its
+    spread shrinks with the square root of their length), so short inputs need a larger gain."""
+    return max(min_gain, noise_gain / np.sqrt(max(held_out_s, 1e-3)))
+
+
 def choose(candidates: dict[str, Callable[[], Speech]], unconverted: Speech,
            held_out: Speech, min_gain: float) -> GateResult:
     """The candidate whose output is most like `held_out`, if it beats `unconverted` there by

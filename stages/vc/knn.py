@@ -95,8 +95,10 @@ class KnnVC(VCBackend):
         gate: bool = True  # False: the first candidate, unchecked
         chunk_s: float = 0.5  # the alternation of fit and held-out speaker audio
         gate_sample_s: float = 6.0  # seconds of dub the candidates are judged on
-        min_gain: float = 0.02  # similarity gain over the unconverted dub that counts (less
-        # is within the noise of a few seconds of held-out speech: s2 in bench/results/vc.json)
+        min_gain: float = 0.02  # similarity gain over the unconverted dub that counts, and
+        noise_gain: float = 0.1  # ... at least this / sqrt(held-out seconds): on 3 s GRID
+        # inputs smaller gains did not hold on other clips (bench/results/vc.json)
+        knn_min_speech_s: float = 5.0  # a smaller pool of speaker frames: `stats` only
         f0_outlier_octaves: float = 0.8  # F0 statistics without DIO's octave errors
         formant_warp_power: float = 0.3  # as `world`: warp = (F0 ratio) ** power, 0 = none
         max_reference_s: float = 300.0  # frames beyond `_frame_select.POOL_MAX_FRAMES` thinned
@@ -174,9 +176,12 @@ class KnnVC(VCBackend):
         progress(0.2, "checking candidate conversions on held-out speech")
         unconverted = Speech(np.concatenate([resample(c.speech, wf.RATE).samples
                                              for c in judged]), wf.RATE)
-        candidates = {name: (lambda p=parse_candidate(name): joined(*p))
-                      for name in config.candidates}
-        return _gate.choose(candidates, unconverted, held_out, config.min_gain)
+        pool_s = wf.voice_stats(halves[:1]).speech_s
+        names = [n for n in config.candidates
+                 if parse_candidate(n)[0] != "knn" or pool_s >= config.knn_min_speech_s]
+        candidates = {name: (lambda p=parse_candidate(name): joined(*p)) for name in names}
+        gain = _gate.required_gain(held_out.duration_s, config.min_gain, config.noise_gain)
+        return _gate.choose(candidates, unconverted, held_out, gain)
 
     def _pass_through(self, speech: SpeechSegments, reason: str) -> SpeechSegments:
         log.warning("vc knn: %s; the dub keeps the TTS voice", reason)
