@@ -10,6 +10,8 @@ Cases (the judge is always resemblyzer similarity to audio the backend was not g
   other clips of that speaker.
 - demo: the first half of the 10 s demo talk is the input; judged on its second half.
 Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, seconds).
+`--speed` instead times the default backend on a 10 s dub with the whole 10 s demo as input
+(encoder loaded first, median of 3, with the machine's load average) into vc_speed.json.
 """
 
 from __future__ import annotations
@@ -119,13 +121,43 @@ def _summary(rows: list[dict[str, Any]], backends: list[str]) -> dict[str, Any]:
     return out
 
 
+def speed(shared: Path, out: Path) -> dict[str, Any]:
+    import os
+    import tempfile
+
+    from f2f.config import DEFAULT_BACKENDS
+    from f2f.media import read_audio
+    from f2f.registry import get_backend_class
+    from f2f.voiceprint import speaker_embedding
+
+    reference = read_audio(shared / "data" / "talks" / "obama_weekly_address_10s.mp4", 16_000)
+    dub = _dub(["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n", "s1/bbaz4n"])
+    speaker_embedding(reference)  # the encoder loads once per process, not per conversion
+    name = DEFAULT_BACKENDS["vc"]
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(3):
+            backend = get_backend_class("vc", name)()
+            started = time.perf_counter()
+            backend.convert(dub, reference, Path(tmp), lambda f, m: None)
+            times.append(round(time.perf_counter() - started, 2))
+    return {"backend": name, "input_s": round(reference.duration_s, 2),
+            "dub_s": round(sum(s.speech.duration_s for s in dub.segments), 2),
+            "seconds": times, "median_s": sorted(times)[1],
+            "load_average_1min": round(os.getloadavg()[0], 1), "choice": backend.metrics}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", nargs="+", default=["none", "world", "knn"])
     parser.add_argument("--quick", action="store_true", help="one GRID clip per speaker")
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "vc.json")
+    parser.add_argument("--kinds", nargs="+", default=["grid", "long", "demo"])
+    parser.add_argument("--speed", action="store_true", help="time the default on a 10 s dub")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    args.out = args.out or REPO / "bench" / "results" / ("vc_speed.json" if args.speed
+                                                         else "vc.json")
     import logging
     import tempfile
 
@@ -133,15 +165,21 @@ def main() -> int:
 
     torch.set_num_threads(1)
     logging.basicConfig(level=logging.WARNING)
-    rows = []
+    if args.speed:
+        summary = speed(args.shared, args.out)
+        rows = [summary]
+    else:
+        rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for case in _cases(args.shared / "data", args.quick):
+        cases = [c for c in _cases(args.shared / "data", args.quick) if c["kind"] in args.kinds]
+        for case in [] if args.speed else cases:
             rows.append(_run_case(case, args.backends, Path(tmp)))
             print(json.dumps(rows[-1]), flush=True)
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count(),
                           "note": "shared 2-core machine, 8 jobs at once: times pessimistic"},
-              "command": "python " + " ".join(sys.argv), "summary": _summary(rows, args.backends),
+              "command": "python " + " ".join(sys.argv),
+              "summary": rows[0] if args.speed else _summary(rows, args.backends),
               "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = args.out.with_suffix(".tmp")

@@ -24,7 +24,7 @@ from f2f.errors import MissingDependencyError, WeightsNotFoundError
 log = logging.getLogger(__name__)
 
 FRAME_S = 0.01
-SPEECH_DB = -35.0  # 10 ms frames this far below the loudest are silence
+SPEECH_DB = -30.0  # 10 ms frames this far below the loud ones (95th percentile) are silence
 MIN_TURN_S = 0.5  # shorter label runs (between words or frames) join their neighbours
 
 
@@ -79,7 +79,7 @@ def speech_frames(speech: Speech) -> np.ndarray:
     n = speech.samples.size // frame
     x = np.asarray(speech.samples[: n * frame], np.float64).reshape(n, frame)
     db = 10 * np.log10((x ** 2).mean(axis=1) + 1e-12)
-    return db > db.max(initial=-120.0) + SPEECH_DB
+    return db > (np.percentile(db, 95) if db.size else -120.0) + SPEECH_DB
 
 
 def cluster(embeddings: np.ndarray, threshold: float, min_size: int = 2) -> np.ndarray:
@@ -97,8 +97,33 @@ def cluster(embeddings: np.ndarray, threshold: float, min_size: int = 2) -> np.n
         if c not in centroids:
             mine = embeddings[labels == c].mean(axis=0)
             labels[labels == c] = max(centroids, key=lambda k: float(mine @ centroids[k]))
+    labels = _merge_similar(embeddings, labels)
     order = {c: i for i, c in enumerate(dict.fromkeys(labels.tolist()))}
     return np.array([order[c] for c in labels.tolist()])
+
+
+SAME_SPEAKER = 0.8  # cluster centroids this similar are one voice (one talk split by topic)
+MINOR_SHARE, MINOR_SAME = 0.15, 0.55  # a cluster with < 15 % of windows must be this far
+
+
+def _merge_similar(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Joins the most similar pair of clusters while they look like one speaker: centroids
+    closer than SAME_SPEAKER, or a minor cluster (noise between clips, a cough) not clearly
+    another voice. Set on GRID joins and the demo talk (one speaker each) vs GRID pairs."""
+    labels = labels.copy()
+    while len(set(labels.tolist())) > 1:
+        ids = sorted(set(labels.tolist()))
+        centroids = np.stack([embeddings[labels == c].mean(axis=0) for c in ids])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        share = np.array([(labels == c).mean() for c in ids])
+        similarity = centroids @ centroids.T
+        np.fill_diagonal(similarity, -1.0)
+        i, j = np.unravel_index(int(similarity.argmax()), similarity.shape)
+        minor = min(share[i], share[j]) < MINOR_SHARE
+        if similarity[i, j] < SAME_SPEAKER and not (minor and similarity[i, j] > MINOR_SAME):
+            break
+        labels[labels == ids[j]] = ids[i]
+    return labels
 
 
 def _runs(labels: Sequence[int], starts: Sequence[float], ends: Sequence[float]
@@ -153,13 +178,16 @@ def diarize(speech: Speech, words: Sequence[Word] = (), step_s: float = 0.25,
     embeddings, centres = window_embeddings(speech, step_s)
     window_frames = int(0.8 / FRAME_S)  # half a window
     centre_frames = np.clip((centres / FRAME_S).astype(int), 0, frames.size - 1)
-    voiced = np.array([frames[max(c - window_frames, 0):c + window_frames].mean() > 0.3
-                       for c in centre_frames])
-    if not voiced.any():
-        voiced[:] = True
+    # clustered: windows that are mostly speech (pause-heavy windows embed the room, not the
+    # voice); every speech frame is still labelled from its nearest window
+    fraction = np.array([frames[max(c - window_frames, 0):c + window_frames].mean()
+                         for c in centre_frames])
+    voiced = fraction > 0.7
+    if voiced.sum() < 4:
+        voiced = fraction > 0.3 if (fraction > 0.3).sum() >= 1 else np.ones_like(voiced)
     # a cluster shorter than a second of windows is a turn boundary's mixture, not a speaker
     labels = cluster(embeddings[voiced], threshold, min_size=max(2, int(round(1.0 / step_s))))
-    kept = centres[voiced]
+    kept = centres[voiced]  # frames take the label of the nearest clustered window
     speech_index = np.flatnonzero(frames)
     times = (speech_index + 0.5) * FRAME_S
     frame_labels = labels[np.abs(times[:, None] - kept[None, :]).argmin(axis=1)]

@@ -236,3 +236,14 @@ def test_pipeline_with_speakers_writes_rttm_converts_and_syncs_per_speaker(
     assert set(vc["metrics"]["speakers"]) == {"S1", "S2"}
     faces = report["speakers"]["faces"]["speakers"]
     assert faces["S1"]["face"] == 0 and faces["S2"]["face"] == 1  # A left speaks first
+
+
+def test_one_speaker_stays_one_speaker(shared_dir: Path) -> None:
+    """Eight GRID clips of one speaker joined (pauses and channel changes between them)."""
+    from f2f.artifacts import Speech
+    from f2f.diarize import diarize
+    from f2f.media import read_audio
+
+    clips = sorted((shared_dir / "grid" / "s1").glob("*.mpg"))[:8]
+    speech = Speech(np.concatenate([read_audio(c).samples for c in clips]), 16_000)
+    assert diarize(speech).speakers == ("S1",)

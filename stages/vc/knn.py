@@ -93,7 +93,8 @@ class KnnVC(VCBackend):
         k: int = 8  # speaker frames averaged per dub frame
         candidates: tuple[str, ...] = ("knn:1.0", "knn:0.5", "stats:1.0", "stats:0.5")
         gate: bool = True  # False: the first candidate, unchecked
-        chunk_s: float = 0.5  # the alternation of fit and held-out speaker audio
+        chunk_s: float = 0.5  # the alternation of fit and held-out speaker audio: chunks of
+        chunks: int = 16  # ... max(chunk_s, input duration / chunks) seconds
         gate_sample_s: float = 6.0  # seconds of dub the candidates are judged on
         min_gain: float = 0.02  # similarity gain over the unconverted dub that counts, and
         noise_gain: float = 0.1  # ... at least this / sqrt(held-out seconds): on 3 s GRID
@@ -112,7 +113,10 @@ class KnnVC(VCBackend):
                            reference.sample_rate)
         clips = [s for s in speech.segments if wf.has_sound(s.speech)]
         progress(0.0, "analysing the speaker's voice")
-        split = _gate.split_alternate(reference, config.chunk_s)
+        # longer inputs alternate longer chunks: held-out speech from other sentences, not the
+        # next half second of the same word (which frame selection would simply copy)
+        chunk_s = max(config.chunk_s, reference.duration_s / config.chunks)
+        split = _gate.split_alternate(reference, chunk_s)
         halves = [wf.analyze(half, config.mcep_dims, aperiodicity=False)
                   for half in (split.fit, split.held_out) if half.samples.size]
         speaker_s = min((wf.voice_stats([h]).voiced_s for h in halves), default=0.0)
