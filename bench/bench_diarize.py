@@ -60,7 +60,9 @@ def main() -> int:
                 overlap: dict[str, float] = {}
                 for s, a, b in two.turns:
                     overlap[s] = overlap.get(s, 0.0) + max(0.0, min(c.end_s, b) - max(c.start_s, a))
-                right.append(c.track == two.faces[max(overlap, key=overlap.__getitem__)])
+                side = None if c.track is None else int(
+                    tracks[c.track].centre_x >= info.width / 2)  # 0 = left face, 1 = right
+                right.append(side == two.faces[max(overlap, key=overlap.__getitem__)])
             rows.append({"material": f"s1+s4 clips {first},{first + 1}",
                          "audio_s": round(two.audio.duration_s, 2),
                          "speakers": len(result.speakers),

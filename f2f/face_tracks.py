@@ -1,8 +1,9 @@
 """Every face in a video as a track, with how much its mouth moves in each frame.
 
 Built on `f2f.faces` (detector, boxes, scene cuts). Faces are detected every `detect_every`
-frames (and on cuts); each detection joins the open track it overlaps most (IoU >= 0.3) or
-starts a new one; a track not seen for `max_missed` detections ends. Between detections a
+frames (and on cuts); each detection joins the open track it overlaps most (IoU >= 0.3), else
+a lost track it overlaps (the detector missed it a while), else starts a new one; a track not
+seen for `max_missed` detections is lost. Between detections a
 track keeps its last box. Mouth motion, the signal `f2f.active_speaker` matches to audio: with
 a landmark predictor, the frame-to-frame change of the inner-lip gap (over the inter-ocular
 distance); without, the mean absolute change of the box's lower half (grey, 32x32), which head
@@ -132,6 +133,14 @@ def _match(faces: list[FaceBox], open_tracks: list[_Open], closed: list[_Open],
         open_tracks.remove(track)
         closed.append(track)
     for fi, face in enumerate(faces):
-        if fi not in used_faces:
+        if fi in used_faces:
+            continue
+        # a face the detector missed for a while comes back where it was: the same track
+        lost = max(closed, key=lambda t: t.box.iou(face), default=None)
+        if lost is not None and lost.box.iou(face) >= 0.3:
+            closed.remove(lost)
+            lost.box, lost.missed, lost.previous = face, 0, None
+            open_tracks.append(lost)
+        else:
             open_tracks.append(_Open(next_id, face))
             next_id += 1
