@@ -119,8 +119,8 @@ def _joined(clips: Sequence[Speech], rate: int) -> Speech:
 def conversion_metrics(before: Sequence[Speech], after: Sequence[Speech],
                        reference: Speech) -> dict[str, float]:
     """Speaker similarity, global MCD and F0 distribution RMSE of the dub before and after voice
-    conversion against the speaker's `reference` audio (the report's TTS vs TTS+VC figures when
-    `report.voice_metrics` is on; `eval` otherwise). Note: on audio the conversion was fitted to."""
+    conversion against the speaker's `reference` audio (for benches and eval; on audio the
+    conversion may have been fitted to, unlike the `knn` gate's held-out figures)."""
     from stages.vc import world_features as wf
 
     ref = wf.analyze(reference, METRIC_MCEP_DIMS)

@@ -76,7 +76,6 @@ class PipelineConfig:
     manual_dub_audio: str | None = None  # a target-language audio/video file
     subtitles: tuple[str, ...] = ("srt", "vtt")
     speakers: bool = False  # diarize; a voice and a lip-synced face per speaker (f2f.speakers)
-    voice_metrics: bool = False  # VC speaker similarity/MCD/F0 in the report (costs ~1-5 s)
 
     def stage(self, kind: str) -> StageChoice:
         if kind not in KINDS:

@@ -498,7 +498,7 @@ class _Graph:
                       reference: Speech) -> tuple[SpeechSegments, str]:
         run = self.run
         vc = run.backend("vc")
-        asked = {"voice_metrics": True} if self.config.voice_metrics else {}
+        asked: dict[str, Any] = {}
         several = self.diarization is not None and len(self.diarization.speakers) > 1
         if several:
             asked["speakers"] = self.diarization.to_dict()
@@ -520,12 +520,6 @@ class _Graph:
                 vc.metrics = {"speakers": per_speaker}
             else:
                 converted = convert(speech, reference)
-            if asked:  # quality figures are eval's, computed in the run only when asked
-                from eval.speech import conversion_metrics
-
-                vc.metrics |= conversion_metrics([s.speech for s in speech.segments],
-                                                 [s.speech for s in converted.segments],
-                                                 reference)
             converted.save(tmp)
             return converted
         converted = run.cached_step("vc", vc.name, key, SpeechSegments.load, compute, vc)
