@@ -372,6 +372,8 @@ class DubTrack:
     phonemes: tuple[PhonemeEvent, ...] = ()
     extensions: tuple[VideoExtension, ...] = ()
     source: str = ""  # "tts", "vc", "manual"
+    # per source frame, the (x0, y0, x1, y1) face to lip-sync or None; () = the tracker decides
+    face_plan: tuple[tuple[int, int, int, int] | None, ...] = ()
 
     @property
     def extension_s(self) -> float:
@@ -384,6 +386,7 @@ class DubTrack:
             "timings": [asdict(t) for t in self.timings],
             "phonemes": [asdict(p) for p in self.phonemes],
             "extensions": [asdict(e) for e in self.extensions],
+            "face_plan": [None if b is None else list(b) for b in self.face_plan],
         })
 
     @classmethod
@@ -395,4 +398,6 @@ class DubTrack:
             phonemes=tuple(PhonemeEvent(**p) for p in data["phonemes"]),
             extensions=tuple(VideoExtension(**e) for e in data["extensions"]),
             source=data.get("source", ""),
+            face_plan=tuple(None if b is None else (int(b[0]), int(b[1]), int(b[2]), int(b[3]))
+                            for b in data.get("face_plan", [])),
         )

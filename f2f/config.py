@@ -29,7 +29,7 @@ DEFAULT_BACKENDS = {
     "asr": "faster-whisper",
     "mt": "lexicon",
     "tts": "espeak",
-    "vc": "world",
+    "vc": "knn",
     "lipsync": "viseme",
 }
 
@@ -75,6 +75,7 @@ class PipelineConfig:
     manual_translation: str | None = None  # a .txt (one line per segment) or .srt
     manual_dub_audio: str | None = None  # a target-language audio/video file
     subtitles: tuple[str, ...] = ("srt", "vtt")
+    speakers: bool = False  # diarize; a voice and a lip-synced face per speaker (f2f.speakers)
 
     def stage(self, kind: str) -> StageChoice:
         if kind not in KINDS:

@@ -120,6 +120,8 @@ def output_paths(output: Path, config: PipelineConfig) -> dict[str, Path]:
     stem = output.with_suffix("")
     paths = {"video": output, "report": Path(f"{stem}.report.json"),
              "config": Path(f"{stem}.config.toml")}
+    if config.speakers:  # who spoke when, as NIST RTTM
+        paths["rttm"] = Path(f"{stem}.rttm")
     base = str(stem).removesuffix(f".{config.target_language}")  # talk.hi.mp4 -> talk.hi.srt
     for fmt in config.subtitles:
         for language in (config.source_language, config.target_language):
@@ -335,10 +337,13 @@ class _Graph:
                                      info.height)
         self.input_key = make_key(file=hash_file(input_path))
         self.audio_key = self.asr_key = self.mt_key = self.track_key = ""
+        self.diarization: Any = None  # f2f.diarize.Diarization with `speakers` on
 
     def execute(self) -> RunResult:
         audio = self.source_audio()
         transcript = self.result.transcript = self.transcribe(audio)
+        if self.config.speakers and audio is not None:
+            self.diarize(audio, transcript)
         translation = self.result.translation = self.translate(transcript)
         self.write_subtitles(transcript, translation)
         track = self.result.track = self.dub_track(audio, translation)
@@ -366,6 +371,16 @@ class _Graph:
         return audio
 
     # ---- ASR, or the timing of manual subtitles
+    def diarize(self, audio: Speech, transcript: Transcript) -> None:
+        from f2f import speakers
+
+        started = time.perf_counter()
+        self.diarization = speakers.diarize_transcript(audio, transcript)
+        speakers.write_rttm(self.diarization, self.paths["rttm"], self.input_path.stem)
+        self.run.report.outputs["rttm"] = str(self.paths["rttm"])
+        self.run.report.speakers = {"diarization": self.diarization.to_dict(),
+                                    "seconds": round(time.perf_counter() - started, 2)}
+
     def transcribe(self, audio: Speech | None) -> Transcript:
         config, run = self.config, self.run
         if not config.enabled("asr"):
@@ -483,11 +498,28 @@ class _Graph:
                       reference: Speech) -> tuple[SpeechSegments, str]:
         run = self.run
         vc = run.backend("vc")
-        key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity())
+        asked: dict[str, Any] = {}
+        several = self.diarization is not None and len(self.diarization.speakers) > 1
+        if several:
+            asked["speakers"] = self.diarization.to_dict()
+
+        def convert(segments: SpeechSegments, voice: Speech) -> SpeechSegments:
+            return vc.convert(segments, voice, run.cache.scratch("vc"),  # type: ignore[attr-defined]
+                              for_stage(run.progress, "vc"))
+        key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity(),
+                       **asked)
 
         def compute(tmp: Path) -> SpeechSegments:
-            converted = vc.convert(speech, reference, run.cache.scratch("vc"),  # type: ignore[attr-defined]
-                                   for_stage(run.progress, "vc"))
+            if several:  # each speaker's segments towards that speaker's own voice
+                from f2f import speakers
+
+                assert self.result.translation is not None
+                converted, per_speaker = speakers.convert_per_speaker(
+                    convert, speech, reference, self.diarization, self.result.translation,
+                    lambda: dict(vc.metrics))
+                vc.metrics = {"speakers": per_speaker}
+            else:
+                converted = convert(speech, reference)
             converted.save(tmp)
             return converted
         converted = run.cached_step("vc", vc.name, key, SpeechSegments.load, compute, vc)
@@ -522,7 +554,8 @@ class _Graph:
             run.skip("lipsync", "no dubbed audio to sync to")
             return self.source_video, self.input_key
         lipsync = run.backend("lipsync")
-        key = make_key(upstream=self.track_key, video=self.input_key,
+        track = self.active_speaker(track)
+        key = make_key(upstream=self.track_key, video=self.input_key, faces=track.face_plan,
                        **lipsync.cache_identity())
 
         def compute(tmp: Path) -> VideoRef:
@@ -537,6 +570,22 @@ class _Graph:
                 f"a face was found in only {coverage:.0%} of the frames; frames without one "
                 f"pass through unchanged (try --face N or lipsync.face_detector=haar)")
         return video, key
+
+    def active_speaker(self, track: DubTrack) -> DubTrack:
+        """With several speakers, each turn's lip sync goes to the face that speaks it."""
+        if self.diarization is None or len(self.diarization.speakers) < 2:
+            return track
+        if "face_index" in self.config.lipsync.options or track.extensions:
+            self.run.report.speakers["faces"] = ("--face given" if not track.extensions else
+                                                 "one face: the video was extended")
+            return track
+        from f2f import speakers
+
+        assert self.audio_key
+        audio = media.read_audio(self.input_path)
+        plan, summary = speakers.face_plan(self.source_video, audio, self.diarization)
+        self.run.report.speakers["faces"] = summary
+        return dataclasses.replace(track, face_plan=plan)
 
     # ---- mux, then the outputs
     def mux(self, video: VideoRef, video_key: str, track: DubTrack | None) -> None:

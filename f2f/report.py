@@ -33,6 +33,7 @@ class RunReport:
     segments: list[dict[str, Any]] = field(default_factory=list)  # per-segment timing audit
     outputs: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    speakers: dict[str, Any] = field(default_factory=dict)  # who spoke when, and which face
     total_wall_s: float = 0.0
 
     def step(self, stage: str) -> StepRecord | None:

@@ -14,7 +14,7 @@ from f2f.errors import ConfigError
 def test_defaults_are_the_offline_backends() -> None:
     config = PipelineConfig()
     assert (config.asr.backend, config.mt.backend, config.tts.backend, config.vc.backend,
-            config.lipsync.backend) == ("faster-whisper", "lexicon", "espeak", "world", "viseme")
+            config.lipsync.backend) == ("faster-whisper", "lexicon", "espeak", "knn", "viseme")
 
 
 def test_toml_then_flags_then_set(tmp_path: Path) -> None:

@@ -42,7 +42,6 @@ class CycleGANConfig:
     disc_channels: int = 16
     segment_frames: int = 64  # 0.32 s crops at a 5 ms frame period
     batch_size: int = 4
-    steps: int = 300
     lr_generator: float = 2e-4
     lr_discriminator: float = 1e-4
     cycle_weight: float = 10.0
@@ -191,7 +190,9 @@ class CycleGAN:
         if payload.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: checkpoint format {payload.get('format_version')} "
                              f"!= {FORMAT_VERSION}")
-        model = cls.create(CycleGANConfig(**payload["config"]), device)
+        known = {f.name for f in dataclasses.fields(CycleGANConfig)}  # older files: `steps`
+        config = CycleGANConfig(**{k: v for k, v in payload["config"].items() if k in known})
+        model = cls.create(config, device)
         for key, module in model.modules().items():
             module.load_state_dict(payload["models"][key])
         model.opt_g.load_state_dict(payload["opt_g"])
