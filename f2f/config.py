@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from f2f.cache import DEFAULT_MAX_GB
 from f2f.errors import ConfigError
 from f2f.stage import KINDS
 
@@ -58,6 +59,7 @@ class TimingConfig:
 class LimitsConfig:
     max_duration_s: float = 3600.0  # longer inputs are refused with a clear message
     max_file_mb: float = 4096.0
+    cache_max_gb: float = DEFAULT_MAX_GB  # beyond it, least recently used cache entries go
 
 
 @dataclass

@@ -32,7 +32,7 @@ from f2f.artifacts import (
     TranslatedSegment,
     VideoRef,
 )
-from f2f.cache import Cache, hash_file, make_key
+from f2f.cache import DEFAULT_MAX_GB, Cache, hash_file, make_key
 from f2f.config import PipelineConfig, StageChoice, backend_config, validate
 from f2f.errors import (
     ConfigError,
@@ -42,6 +42,7 @@ from f2f.errors import (
     StageError,
     UnsupportedLanguageError,
 )
+from f2f.outputs import StagedOutputs, check_outputs
 from f2f.progress import ProgressEvent, ProgressFn, for_stage, silent
 from f2f.registry import get_backend_class
 from f2f.report import RunReport, StepRecord
@@ -271,11 +272,18 @@ def _cues(segments: Any, attribute: str = "text") -> list[Cue]:
 
 
 @contextmanager
-def _cache_for(workdir: Path | None, use_cache: bool) -> Iterator[Cache]:
+def _cache_for(workdir: Path | None, use_cache: bool, max_gb: float = DEFAULT_MAX_GB
+               ) -> Iterator[Cache]:
     if use_cache:
         root = Path(workdir) if workdir else default_workdir()
         root.mkdir(parents=True, exist_ok=True)
-        yield Cache(root)
+        cache = Cache(root)
+        with cache.leased():  # no other job's trim removes what this run reads
+            yield cache
+        removed = cache.trim(max_bytes=max_gb * 1e9)
+        if removed:
+            log.info("cache: removed %d least recently used entries (over %.1f GB)",
+                     len(removed), max_gb)
     else:
         with tempfile.TemporaryDirectory(prefix="f2f-nocache-") as tmp:
             yield Cache(tmp, enabled=False)
@@ -284,8 +292,12 @@ def _cache_for(workdir: Path | None, use_cache: bool) -> Iterator[Cache]:
 def translate_video(input_path: str | Path, output_path: str | Path,
                     config: PipelineConfig | None = None, *, workdir: str | Path | None = None,
                     use_cache: bool = True, refresh: tuple[str, ...] = (),
-                    progress: ProgressFn = silent, pool: BackendPool | None = None) -> RunResult:
-    """Runs the whole graph on one video and writes OUT.mp4, subtitles, report and config."""
+                    progress: ProgressFn = silent, pool: BackendPool | None = None,
+                    protect: tuple[str | Path, ...] = ()) -> RunResult:
+    """Runs the whole graph on one video and writes OUT.mp4, subtitles, report and config.
+
+    No output may be an input (the video, manual translation and dub, or any `protect`ed file).
+    """
     config = config or PipelineConfig()
     started = time.perf_counter()
     input_path, output_path = Path(input_path), Path(output_path)
@@ -302,20 +314,49 @@ def translate_video(input_path: str | Path, output_path: str | Path,
             config, mt=StageChoice("manual", {"path": str(config.manual_translation)}))
     validate(config)
     _check_languages(config)
+    paths = output_paths(output_path, config)
+    check_outputs(paths, (input_path, config.manual_translation, config.manual_dub_audio,
+                          *protect))
     info = _check_input(input_path, config)
     pool = pool or _DEFAULT_POOL
-    paths = output_paths(output_path, config)
     report = RunReport(input=str(input_path), output=str(output_path), f2f_version=__version__,
                        config=config.to_dict(), media=info.to_dict(),
                        outputs={k: str(v) for k, v in paths.items()})
-    with _cache_for(Path(workdir) if workdir else None, use_cache) as cache:
-        run = _Run(config, cache, set(refresh), progress, pool, report)
-        _check_available(config, pool, run.device)
-        result = _execute(run, input_path, info, paths)
-    report.total_wall_s = round(time.perf_counter() - started, 3)
-    report.save(paths["report"])
-    log.info("wrote %s (%.1f s)", output_path, report.total_wall_s)
+    _note_media(info, report)
+    staging = StagedOutputs(paths)  # also proves the output folder writable, before any stage
+    try:
+        with _cache_for(Path(workdir) if workdir else None, use_cache,
+                        config.limits.cache_max_gb) as cache:
+            run = _Run(config, cache, set(refresh), progress, pool, report)
+            _check_available(config, pool, run.device)
+            result = _execute(run, input_path, info, staging.staged)
+        report.total_wall_s = round(time.perf_counter() - started, 3)
+        report.save(staging.staged["report"])
+        result.outputs = staging.commit()  # every output appears now, together
+    finally:
+        staging.discard()
+    log.debug("wrote %s (%.1f s)", output_path, report.total_wall_s)  # the CLI says it once
     return result
+
+
+def _note_media(info: MediaInfo, report: RunReport) -> None:
+    """Says plainly what of the input does not reach the output, and how its timing is kept."""
+    dropped = []
+    if info.audio_streams > 1:
+        dropped.append(f"{info.audio_streams - 1} extra audio track(s)")
+    if info.subtitle_streams:
+        dropped.append(f"{info.subtitle_streams} subtitle track(s)")
+    if dropped:
+        note = (f"the input's {' and '.join(dropped)} are not carried to the output "
+                f"(f2f reads the first audio track only)")
+        log.warning(note)
+        report.warnings.append(note)
+    if info.variable_frame_rate:
+        note = (f"the input has a variable frame rate; the output is constant {info.fps:g} fps "
+                f"(its fastest rate): slower parts repeat frames, no frame is dropped and "
+                f"timing is kept")
+        log.warning(note)
+        report.warnings.append(note)
 
 
 def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path]) -> RunResult:
