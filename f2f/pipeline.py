@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 STEPS = ("audio", "asr", "mt", "tts", "vc", "fit", "lipsync", "mux")
 SILENCE_DBFS = -55.0  # below this RMS the track counts as silent
+FACE_COVERAGE_WARN = 0.9  # a face missing in more than 1 frame in 10 is worth telling
 LANGUAGE_TAGS = {"en": "eng", "hi": "hin", "fr": "fra", "de": "deu", "es": "spa", "bn": "ben",
                  "ta": "tam", "te": "tel", "mr": "mar", "ur": "urd", "gu": "guj", "pa": "pan"}
 
@@ -573,7 +574,7 @@ class _Graph:
             return out
         video = run.cached_step("lipsync", lipsync.name, key, VideoRef.load, compute, lipsync)
         coverage = run.report.steps[-1].metrics.get("face_coverage")
-        if coverage is not None and coverage < 0.5:
+        if coverage is not None and coverage < FACE_COVERAGE_WARN:
             run.report.warnings.append(
                 f"a face was found in only {coverage:.0%} of the frames; frames without one "
                 f"pass through unchanged (try --face N or lipsync.face_detector=haar)")
