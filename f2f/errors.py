@@ -78,10 +78,16 @@ def run_command(command: Callable[[], int | None], debug: bool = False) -> int:
     try:
         return int(command() or 0)
     except F2FError as exc:
-        if debug:
-            traceback.print_exc(file=sys.stderr)
-        print(f"error: {exc}", file=sys.stderr)
-        return exit_code_of(exc)
+        return report_error(exc, debug)
     except KeyboardInterrupt:
         print("interrupted; finished stages stay cached", file=sys.stderr)
         return 130
+
+
+def report_error(exc: F2FError, debug: bool = False) -> int:
+    """Prints `exc` as one `error:` line on stderr (the traceback first with `debug`) and
+    returns its exit code: what every f2f command does with an F2FError."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: {exc}", file=sys.stderr)
+    return exit_code_of(exc)
