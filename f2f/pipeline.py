@@ -544,7 +544,7 @@ class _Graph:
         self.track_key = make_key(step="fit", upstream=speech_key, mt=self.mt_key,
                                   audio=self.audio_key, duration=self.duration_s,
                                   timing=dataclasses.asdict(timing_config),
-                                  version=getattr(timing, "VERSION", "1"))
+                                  version=timing.VERSION)
 
         def compute(tmp: Path) -> DubTrack:
             background = audio if timing_config.keep_background else None
