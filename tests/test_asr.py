@@ -33,8 +33,8 @@ def faster_whisper():
 # ------------------------------------------------------------------------ real model, real data
 
 
-def test_ljspeech_word_error_rate_under_20_percent(faster_whisper, shared_dir: Path) -> None:
-    folder = shared_dir / "ljspeech"
+def test_ljspeech_word_error_rate_under_20_percent(faster_whisper, data_file) -> None:
+    folder = data_file("ljspeech")
     with (folder / "metadata.csv").open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle, delimiter="|", quoting=csv.QUOTE_NONE))
     refs, hyps = [], []
@@ -53,8 +53,8 @@ def test_ljspeech_word_error_rate_under_20_percent(faster_whisper, shared_dir: P
     assert faster_whisper.metrics["mean_word_probability"] > 0.5
 
 
-def test_grid_clip_transcript(faster_whisper, shared_dir: Path) -> None:
-    clip = shared_dir / "grid" / "sbwe5n.mpg"  # "set blue with e five now"
+def test_grid_clip_transcript(faster_whisper, grid_dir: Path) -> None:
+    clip = grid_dir / "sbwe5n.mpg"  # "set blue with e five now"
     transcript = faster_whisper.transcribe(read_audio(clip, 16000), "en", _no_progress)
     words = normalize_english(transcript.text).split()
     assert "blue" in words and "now" in words

@@ -177,11 +177,11 @@ def test_lse_runs_with_a_tiny_wav2lip_expert(grid_clip: Path) -> None:
 
 
 def test_conditions_command_writes_videos_metrics_report_and_plot(
-        grid_clip: Path, shared_dir: Path, tmp_path: Path) -> None:
+        grid_clip: Path, grid_dir: Path, tmp_path: Path) -> None:
     dub = make_audio(tmp_path / "dub.wav", seconds=2.0, kind="noise")
     out = tmp_path / "six"
     code = main(["conditions", str(grid_clip), "--out", str(out), "--manual-audio", str(dub),
-                 "--references", str(shared_dir / "grid" / "transcripts.tsv"), "--no-speech",
+                 "--references", str(grid_dir / "transcripts.tsv"), "--no-speech",
                  *STAGES])
     assert code == 0
     names = [c.name for c in DEFAULT_CONDITIONS]
