@@ -41,10 +41,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-pytest.importorskip("gradio")
-gradio_client = pytest.importorskip("gradio_client")
+import gradio  # noqa: E402,F401  (gradio and the test extra's gradio_client are required)
+import gradio_client  # noqa: E402
 
-import app as web_app  # noqa: E402  (after the importorskip guards)
+import app as web_app  # noqa: E402
 
 # asr, mt, tts, vc, lipsync (lip sync runs in tests/test_browser.py)
 DUB_ONLY = ("faster-whisper", "lexicon", "espeak", "none", "none")
@@ -106,7 +106,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, grid_dir: Path) -> Any:
                          examples_dir=grid_dir, defaults={"vc": "none"})
     # gradio_client (the test's "user", not the app) reads this switch when huggingface_hub is
     # first imported, which happens at collection, before conftest sets the variable
-    hub_constants = pytest.importorskip("huggingface_hub.constants")
+    import huggingface_hub.constants as hub_constants
     telemetry_was = hub_constants.HF_HUB_DISABLE_TELEMETRY
     hub_constants.HF_HUB_DISABLE_TELEMETRY = True
     with OutboundGuard() as guard:

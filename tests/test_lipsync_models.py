@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402  (a hard dependency: its absence must fail, not skip)
 
 from f2f.artifacts import DubTrack  # noqa: E402
 from f2f.errors import WeightsNotFoundError  # noqa: E402
