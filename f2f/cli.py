@@ -152,7 +152,8 @@ def _translate(args: argparse.Namespace) -> int:
     try:
         result = translate_video(source, output, config, workdir=args.workdir,
                                  use_cache=not args.no_cache, refresh=tuple(args.refresh),
-                                 progress=progress)
+                                 progress=progress,
+                                 protect=tuple(p for p in (args.config,) if p))
     finally:
         progress.close()
     if not args.quiet:

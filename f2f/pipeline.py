@@ -306,6 +306,9 @@ def translate_video(input_path: str | Path, output_path: str | Path,
     if unknown:
         raise ConfigError(f"--refresh takes stage names ({', '.join(STEPS)}), got "
                           f"{', '.join(sorted(unknown))}")
+    if output_path.is_dir():
+        raise MediaError(f"-o {output_path} is an existing folder; give a file name such as "
+                         f"{output_path / (input_path.stem + '.mp4')}")
     if output_path.suffix.lower() != ".mp4":
         raise ConfigError(f"output must be an .mp4 file, got {output_path}")
     if not output_path.parent.exists():

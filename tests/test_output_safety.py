@@ -117,3 +117,27 @@ def test_outputs_appear_only_at_the_end(clip: Path, tmp_path: Path,
     monkeypatch.setattr(InvertLipSync, "sync", sync)
     run(clip, out_dir / "e.mp4", tmp_path / "w")
     assert seen == [] and (out_dir / "e.hi.srt").is_file()
+
+
+def test_a_folder_given_as_output_is_one_line_and_exit_3(clip: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "f2f", "translate", str(clip), "-o",
+                             str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    assert "existing folder" in result.stderr
+
+
+def test_the_config_file_is_never_overwritten_by_the_resolved_config(clip: Path,
+                                                                       tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    mine = tmp_path / "o.config.toml"
+    mine.write_text('[timing]\nmax_stretch = 1.2\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "f2f", "translate", str(clip), "--config",
+                             str(mine), "-o", str(tmp_path / "o.mp4")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3 and "never writes over an input" in result.stderr
+    assert mine.read_text(encoding="utf-8") == '[timing]\nmax_stretch = 1.2\n'
