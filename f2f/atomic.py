@@ -16,8 +16,13 @@ from f2f.errors import MediaError
 
 
 def _umask() -> int:
-    # os.umask can only be read by setting it; put the old value straight back
-    mask = os.umask(0o022)
+    try:  # Linux reports it without changing it (no window for other threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere it can only be read by setting it: put it straight back
     os.umask(mask)
     return mask
 
