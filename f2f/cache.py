@@ -157,7 +157,7 @@ class Cache:
         folder = self.root / _LEASES
         for lease in folder.glob("*") if folder.is_dir() else ():
             pid = lease.name.split(".", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 lease.unlink(missing_ok=True)  # its job is gone
                 continue
             try:
@@ -223,7 +223,7 @@ def _size(folder: Path) -> int:
     return total
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from f2f.cache import pid_alive
 from f2f.errors import MediaError
 
 
@@ -56,8 +57,10 @@ class StagedOutputs:
         video = self.final["video"]
         if not video.parent.is_dir():
             raise MediaError(f"output folder does not exist: {video.parent}")
+        _remove_stale(video)
         try:
-            self.folder = Path(tempfile.mkdtemp(prefix=f".{video.stem}.f2f-", dir=video.parent))
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{video.stem}.f2f-{os.getpid()}-",
+                                                dir=video.parent))
         except OSError as exc:
             raise MediaError(f"cannot write to the output folder {video.parent} "
                              f"({exc.strerror}); choose a writable -o") from exc
@@ -77,3 +80,11 @@ class StagedOutputs:
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _remove_stale(video: Path) -> None:
+    """Staging folders of runs that were killed (their process is gone) for this output."""
+    for folder in video.parent.glob(f".{video.stem}.f2f-*-*"):
+        pid = folder.name.rsplit(".f2f-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)

@@ -141,3 +141,26 @@ def test_the_config_file_is_never_overwritten_by_the_resolved_config(clip: Path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 3 and "never writes over an input" in result.stderr
     assert mine.read_text(encoding="utf-8") == '[timing]\nmax_stretch = 1.2\n'
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(clip: Path,
+                                                                 tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    dead = subprocess_pid_that_exited()
+    stale = out_dir / f".k.f2f-{dead}-abc123"
+    stale.mkdir()
+    (stale / "k.hi.srt").write_text("half", encoding="utf-8")
+    live = out_dir / f".k.f2f-{os.getpid()}-def456"  # a run still going: left alone
+    live.mkdir()
+    run(clip, out_dir / "k.mp4", tmp_path / "w")
+    assert not stale.exists() and live.is_dir()
+
+
+def subprocess_pid_that_exited() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
