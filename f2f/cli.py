@@ -162,8 +162,6 @@ def _translate(args: argparse.Namespace) -> int:
             state = "off" if step.backend == "none" else "cached" if step.cached else \
                 f"{step.wall_s:.1f} s"
             print(f"  {step.stage:<8} {step.backend:<15} {state}", file=sys.stderr)
-        for warning in report.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
         print(f"wrote {output} ({report.total_wall_s:.1f} s); report: "
               f"{result.outputs['report']}", file=sys.stderr)
     return 0

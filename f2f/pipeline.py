@@ -45,7 +45,7 @@ from f2f.errors import (
 from f2f.outputs import StagedOutputs, check_outputs
 from f2f.progress import ProgressEvent, ProgressFn, for_stage, silent
 from f2f.registry import get_backend_class
-from f2f.report import RunReport, StepRecord
+from f2f.report import RunReport, StepRecord, note_media
 from f2f.stage import Backend
 from f2f.subtitles import Cue, read_subtitles, write_subtitles
 from f2f.weights import f2f_home
@@ -326,7 +326,7 @@ def translate_video(input_path: str | Path, output_path: str | Path,
     report = RunReport(input=str(input_path), output=str(output_path), f2f_version=__version__,
                        config=config.to_dict(), media=info.to_dict(),
                        outputs={k: str(v) for k, v in paths.items()})
-    _note_media(info, report)
+    note_media(info, report)
     staging = StagedOutputs(paths)  # also proves the output folder writable, before any stage
     try:
         with _cache_for(Path(workdir) if workdir else None, use_cache,
@@ -341,26 +341,6 @@ def translate_video(input_path: str | Path, output_path: str | Path,
         staging.discard()
     log.debug("wrote %s (%.1f s)", output_path, report.total_wall_s)  # the CLI says it once
     return result
-
-
-def _note_media(info: MediaInfo, report: RunReport) -> None:
-    """Says plainly what of the input does not reach the output, and how its timing is kept."""
-    dropped = []
-    if info.audio_streams > 1:
-        dropped.append(f"{info.audio_streams - 1} extra audio track(s)")
-    if info.subtitle_streams:
-        dropped.append(f"{info.subtitle_streams} subtitle track(s)")
-    if dropped:
-        note = (f"the input's {' and '.join(dropped)} are not carried to the output "
-                f"(f2f reads the first audio track only)")
-        log.warning(note)
-        report.warnings.append(note)
-    if info.variable_frame_rate:
-        note = (f"the input has a variable frame rate; the output is constant {info.fps:g} fps "
-                f"(its fastest rate): slower parts repeat frames, no frame is dropped and "
-                f"timing is kept")
-        log.warning(note)
-        report.warnings.append(note)
 
 
 def _execute(run: _Run, input_path: Path, info: MediaInfo, paths: dict[str, Path]) -> RunResult:
@@ -492,7 +472,7 @@ class _Graph:
             return None
         run.report.segments = [dataclasses.asdict(t) for t in track.timings]
         if track.extensions:
-            run.report.warnings.append(
+            run.report.warn(
                 f"video extended by {track.extension_s:.2f} s (freeze frames) so speech fits")
         return track
 
@@ -578,7 +558,7 @@ class _Graph:
         video = run.cached_step("lipsync", lipsync.name, key, VideoRef.load, compute, lipsync)
         coverage = run.report.steps[-1].metrics.get("face_coverage")
         if coverage is not None and coverage < FACE_COVERAGE_WARN:
-            run.report.warnings.append(
+            run.report.warn(
                 f"a face was found in only {coverage:.0%} of the frames; frames without one "
                 f"pass through unchanged (try --face N or lipsync.face_detector=haar)")
         return video, key

@@ -11,7 +11,7 @@ import pytest
 
 from f2f.cli import build_parser
 from f2f.errors import MediaError, StageError, WeightsNotFoundError
-from mediafactory import make_video
+from mediafactory import make_video, run_ffmpeg
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,15 +58,19 @@ def test_a_wrapped_error_keeps_its_own_exit_code() -> None:
 
 
 def test_each_message_appears_once(tmp_path: Path) -> None:
-    clip = make_video(tmp_path / "c.mp4", seconds=2.0, audio="noise")
+    plain = make_video(tmp_path / "c.mp4", seconds=2.0, audio="noise")
     srt = tmp_path / "t.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,500\nhello there\n", encoding="utf-8")
+    clip = tmp_path / "with_subs.mp4"  # its subtitle track is dropped: a warning to show once
+    run_ffmpeg(["-i", str(plain), "-i", str(srt), "-map", "0", "-map", "1", "-c:v", "copy",
+                "-c:a", "copy", "-c:s", "mov_text", str(clip)], "a clip with subtitles")
     result = f2f("translate", str(clip), "--asr", "none", "--translation", str(srt), "--mt",
                  "lexicon", "--tts", "none", "-o", str(tmp_path / "o.mp4"), "--workdir",
                  str(tmp_path / "w"))
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert sum("wrote" in line for line in lines) == 1, result.stderr
+    assert sum("not carried to the output" in line for line in lines) == 1, result.stderr
     assert len(lines) == len(set(lines)), result.stderr
 
 
