@@ -38,7 +38,7 @@ def _check_span(start_s: float, end_s: float, what: str) -> None:
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """What ffmpeg reports about an input file."""
+    """What the container says about an input file (read with PyAV)."""
 
     path: str
     duration_s: float
@@ -53,6 +53,11 @@ class MediaInfo:
     audio_channels: int = 0
     video_codec: str = ""
     audio_codec: str = ""
+    variable_frame_rate: bool = False  # then `fps` is the highest rate, so no frame is dropped
+    video_start_s: float = 0.0  # stream start times, edit lists applied
+    audio_start_s: float = 0.0
+    audio_streams: int = 0  # f2f reads the first; the others are not carried to the output
+    subtitle_streams: int = 0  # not carried to the output either
 
     def __post_init__(self) -> None:
         if self.duration_s < 0:

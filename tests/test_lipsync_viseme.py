@@ -54,9 +54,9 @@ def test_shapes_for_zero_frames_are_empty_not_an_error():
     assert shapes_from_phonemes((PhonemeEvent("a", 0.0, 0.1),), fps=25.0, frames=0).shape == (0, 2)
     assert shapes_from_audio(Speech(np.zeros(0, np.float32), 16000), 25.0, 1).shape == (1, 2)
 
-def test_viseme_end_to_end_moves_the_mouth_with_the_dub(grid_clip, shared_dir, tmp_path):
+def test_viseme_end_to_end_moves_the_mouth_with_the_dub(grid_clip, grid_dir, tmp_path):
     # dub the clip with another speaker's speech: the mouth must follow that audio, not its own
-    dub = read_audio(shared_dir / "grid" / "lwbsza.mpg")
+    dub = read_audio(grid_dir / "lwbsza.mpg")
     extension = VideoExtension(at_s=1.0, duration_s=0.4)
     padded = Speech(np.concatenate([dub.samples, np.zeros(6400, np.float32)]), 16000)
     track = DubTrack(padded, extensions=(extension,), source="manual")

@@ -8,13 +8,12 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from f2f.artifacts import SegmentSpeech, Speech, SpeechSegments
 from f2f.registry import get_backend_class
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("pyworld", reason="pyworld not installed")
+import pyworld  # noqa: E402,F401  (hard dependencies: their absence must fail)
+import torch  # noqa: E402
 
 TINY = dict(channels=8, residual_blocks=1, disc_channels=4, segment_frames=32, batch_size=4,
             mcep_dims=12, checkpoint_every=10)
@@ -74,7 +73,6 @@ def test_untrained_correction_reproduces_world(grid_clip: Path) -> None:
     from stages.vc.cyclegan import VoiceMapping, _model_config, convert_clip
     from stages.vc.world import map_voice
 
-    pytest.importorskip("espeakng_loader")
     cls = get_backend_class("vc", "cyclegan")
     config = cls.Config(channels=8, residual_blocks=1, spectral_strength=0.5)
     tts = _speech_segments(grid_clip).segments[0].speech
@@ -101,7 +99,6 @@ def _speech_segments(clip: Path) -> SpeechSegments:
 def test_backend_trains_caches_and_converts(grid_clip: Path, tmp_path: Path) -> None:
     from f2f.media import read_audio
 
-    pytest.importorskip("espeakng_loader")
     cls = get_backend_class("vc", "cyclegan")
     config = cls.Config(steps=6, channels=8, residual_blocks=1)
     tts, reference = _speech_segments(grid_clip), read_audio(grid_clip)
@@ -123,7 +120,6 @@ def test_backend_trains_caches_and_converts(grid_clip: Path, tmp_path: Path) -> 
 def test_extra_target_clips_add_speaker_speech(shared_dir: Path, tmp_path: Path) -> None:
     from f2f.media import read_audio
 
-    pytest.importorskip("espeakng_loader")
     clips = sorted((shared_dir / "grid" / "s1").glob("*.mpg"))[:2]
     extra = tmp_path / "extra"
     extra.mkdir()
@@ -142,7 +138,6 @@ def test_extra_target_clips_add_speaker_speech(shared_dir: Path, tmp_path: Path)
 def test_too_little_speaker_speech_falls_back_to_world(grid_clip: Path, tmp_path: Path) -> None:
     from f2f.media import read_audio
 
-    pytest.importorskip("espeakng_loader")
     cls = get_backend_class("vc", "cyclegan")
     vc = cls(cls.Config(min_target_speech_s=60.0))
     out = vc.convert(_speech_segments(grid_clip), read_audio(grid_clip), tmp_path,

@@ -10,8 +10,8 @@ import pytest
 from f2f.artifacts import PhonemeEvent, SegmentSpeech, Speech, SpeechSegments
 from f2f.registry import get_backend_class
 
-pytest.importorskip("pyworld", reason="pyworld not installed")
-pytest.importorskip("espeakng_loader", reason="espeakng-loader not installed")
+import espeakng_loader  # noqa: E402,F401  (hard dependencies: their absence must fail)
+import pyworld  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")

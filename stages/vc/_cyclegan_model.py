@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+from f2f.atomic import torch_save
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +177,7 @@ class CycleGAN:
             "models": {k: m.state_dict() for k, m in self.modules().items()},
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
         }
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
+        torch_save(payload, path)
 
     @property
     def device(self) -> torch.device:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from f2f.artifacts import SegmentSpeech, Speech, SpeechSegments
-from f2f.errors import ConfigError, F2FError, MediaError, StageError
+from f2f.errors import ConfigError, F2FError, MediaError, StageError, report_error
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import VCBackend
@@ -390,8 +390,7 @@ def train_cli(argv: list[str]) -> int:
             model = train_voices(source, target, config, args.out / CHECKPOINT, show,
                                  args.device)
     except F2FError as exc:
-        print(f"error: {exc}")
-        return exc.exit_code
+        return report_error(exc)
     last = model.history[-1] if model.history else {}
     print(f"saved {args.out / CHECKPOINT} at step {model.step}; "
           f"cycle loss {last.get('cycle', float('nan')):.4f}")
