@@ -105,7 +105,7 @@ def better(candidate: TeethExemplar | None, current: TeethExemplar | None) -> bo
 def paint_interior(region: np.ndarray, inner: np.ndarray, down: np.ndarray, scale: float,
                    lip_colour: np.ndarray, teeth: TeethExemplar | None) -> None:
     """Paints the interior of the inner-lip polygon `inner` (8, 2), region pixel coordinates,
-    into `region` (H, W, 3) float32 in place."""
+    into `region` (H, W, 3) uint8 in place."""
     import cv2
 
     mouth = MouthFrame.of(inner.astype(np.float64), down, scale)
@@ -150,4 +150,5 @@ def paint_interior(region: np.ndarray, inner: np.ndarray, down: np.ndarray, scal
     weight = (weight * np.clip((gap - 0.02) / 0.04, 0.0, 1.0))[..., None].astype(np.float32)
     inside = colour * (1.0 - weight) + sampled * weight
     box = region[y0:y1, x0:x1]
-    box[:] = box * (1.0 - cavity) + inside * cavity
+    painted = box.astype(np.float32) * (1.0 - cavity) + inside * cavity
+    box[:] = np.clip(painted + 0.5, 0, 255).astype(region.dtype)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from f2f.faces import FaceFrameOfReference, inner_gap
+from f2f.paste import blend_into, mean_difference, shifted
 from stages.lipsync._common import FaceFrame
 from stages.lipsync._mouth_interior import (TeethExemplar, better, capture_teeth,
                                             paint_interior)
@@ -26,7 +27,7 @@ from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
 STABLE = [0, 1, 2, 14, 15, 16, *range(27, 36), *range(36, 48)]
 WARPED = [*range(0, 17), *range(27, 36), *range(48, 68)]  # the points the warp moves or pins
 JAW_DROP = {4: 0.1, 5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3, 12: 0.1}
-POSE_LIMIT = 0.10  # face units of nose displacement: beyond it the reference is renewed
+POSE_LIMIT = 0.12  # face units of nose displacement: beyond it the reference is renewed
 MAX_AGE = 100  # frames: a closed-enough newer frame replaces an older reference
 CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as closed
 FADE_FRAMES = 6  # a new reference blends in over this many frames
@@ -76,7 +77,7 @@ def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
     """Pixel box that holds the mouth, the chin at any opening, and the soft mask's edge."""
     pts = landmarks[[*range(2, 15), *range(29, 36), *range(48, 68)]]
     x0, y0 = pts.min(axis=0) - 0.25 * scale
-    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.6 * scale]
+    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.45 * scale]
     return (int(max(0, np.floor(x0))), int(max(0, np.floor(y0))),
             int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
 
@@ -107,6 +108,7 @@ class MouthReplacer:
         self._frame_size = (0, 0)
         self._triangles: dict[int, np.ndarray] = {}  # per reference: the mesh while it holds
         self.folds_avoided = 0
+        self.reference_reasons: dict[str, int] = {}
 
     # ---------------------------------------------------------------- track bookkeeping
 
@@ -133,10 +135,15 @@ class MouthReplacer:
         ref = self.reference
         if ref is not None and not new_track:
             moved = float(np.abs(pose - ref.pose).max()) > POSE_LIMIT
-            better_ref = score < ref.score - 0.02
+            # clearly better only: every change costs a cross-fade and some texture shift
+            better_ref = ref.score > CLOSED_ENOUGH and score < 0.6 * ref.score - 0.005
             stale = item.index - ref.index > MAX_AGE and score <= ref.score + 0.01
             if not (moved or better_ref or stale):
                 return
+            reason = "pose" if moved else "closer" if better_ref else "age"
+        else:
+            reason = "new track"
+        self.reference_reasons[reason] = self.reference_reasons.get(reason, 0) + 1
         height, width = item.frame.shape[:2]
         scale = FaceFrameOfReference.of(landmarks).scale
         x0, y0, x1, y1 = lower_face_box(landmarks, 1.6 * scale, width, height)
@@ -191,7 +198,7 @@ class MouthReplacer:
     def _warp(self, ref: Reference, landmarks: np.ndarray, face: FaceFrameOfReference,
               index: int, box: tuple[int, int, int, int] | None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int]]:
-        """The reference opened to this frame's target: (warped region float32, covered mask,
+        """The reference opened to this frame's target: (warped region uint8, covered mask,
         target points in region coordinates, region box)."""
         import cv2
 
@@ -224,11 +231,13 @@ class MouthReplacer:
                                                      if k == id(self.reference)}}
         map_x, map_y, covered = triangle_map((y1 - y0, x1 - x0), dst, src, triangles)
         warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+                           borderMode=cv2.BORDER_REPLICATE)
         return warped, covered, target - origin, box
 
     def _render_one(self, item: FaceFrame, landmarks: np.ndarray,
                     face: FaceFrameOfReference) -> np.ndarray:
+        import cv2
+
         ref = self.reference
         assert ref is not None
         frame = item.frame
@@ -244,9 +253,9 @@ class MouthReplacer:
                 self._fading = None
             else:
                 previous, *_ = self._warp(old, landmarks, face, item.index, box)
-                warped = t * warped + (1.0 - t) * previous
+                warped = cv2.addWeighted(warped, t, previous, 1.0 - t, 0.0)
         origin = np.array([x0, y0], np.float64)
-        region = frame[y0:y1, x0:x1].astype(np.float32)
+        region = frame[y0:y1, x0:x1]
         mask = self._mask((y1 - y0, x1 - x0), landmarks - origin, local_target, face) * covered
         if self.settings.colour_match:
             warped = self._match(warped, region, mask)
@@ -254,12 +263,8 @@ class MouthReplacer:
             lips = warped[np.clip(local_target[48:60, 1].astype(int), 0, y1 - y0 - 1),
                           np.clip(local_target[48:60, 0].astype(int), 0, x1 - x0 - 1)]
             paint_interior(warped, local_target[60:68], face.down, face.scale,
-                           lips.mean(axis=0), self.teeth)
-        alpha = mask[..., None]
-        out = frame.copy()
-        out[y0:y1, x0:x1] = np.clip(region * (1.0 - alpha) + warped * alpha + 0.5, 0,
-                                    255).astype(np.uint8)
-        return out
+                           lips.astype(np.float32).mean(axis=0), self.teeth)
+        return blend_into(frame, warped, mask, x0, y0)
 
     def _mask(self, shape: tuple[int, int], current: np.ndarray, target: np.ndarray,
               face: FaceFrameOfReference) -> np.ndarray:
@@ -296,12 +301,11 @@ class MouthReplacer:
 
     def _match(self, warped: np.ndarray, region: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Shifts the render's colour to the frame's, measured in the mask's soft edge."""
-        sub = (slice(None, None, 3), slice(None, None, 3))  # every 9th pixel is plenty
-        band = (mask[sub] > 0.05) & (mask[sub] < 0.6)
-        if band.sum() < 20:
+        band = (mask > 0.05) & (mask < 0.6)
+        shift = mean_difference(region, warped, band)
+        if shift is None:
             return warped
-        shift = region[sub][band].mean(axis=0) - warped[sub][band].mean(axis=0)
         if self._colour_shift is not None:
             shift = 0.5 * shift + 0.5 * self._colour_shift  # lighting drifts; noise must not
         self._colour_shift = shift
-        return warped + shift
+        return shifted(warped, shift)

@@ -160,12 +160,12 @@ def shapes_from_phonemes(phonemes: Sequence[PhonemeEvent], fps: float, frames: i
         b = max(a + 1, int(round(event.end_s * _TIMELINE_HZ)))
         timeline[max(a, 0):min(b, length)] = (shape.opening, shape.spread,
                                               float(is_bilabial(event.phoneme)))
+    pressed = timeline[:, 2].copy()  # not blurred: a closure must close the lips fully
     timeline = smooth_columns(timeline, coarticulation_s * _TIMELINE_HZ)
     # a closure is seen if the lips touch at any time within the frame's interval
     half = max(1, int(round(0.5 * _TIMELINE_HZ / fps)))
-    closure = np.array([timeline[max(0, i - half):i + half + 1, 2].max(initial=0.0)
-                        for i in range(length)])
-    timeline[:, 2] = closure
+    padded = np.pad(pressed, half)
+    timeline[:, 2] = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1).max(axis=1)
     at = np.clip(np.round((np.arange(frames) + 0.5) / fps * _TIMELINE_HZ).astype(int), 0,
                  length - 1)
     return timeline[at]
