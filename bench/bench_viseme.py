@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         if pauses.any() else None,
         "output_opening_in_pauses_mean": round(float(np.nanmean(dubbed[pauses])), 4)
         if pauses.any() else None,
+        "pauses": [[int(i), round(float(dubbed[i]), 4)] for i in np.flatnonzero(pauses)],
         "original_closed_level_p10": round(float(np.nanpercentile(original, 10)), 4),
         "lipsync_metrics": lipsync["metrics"],
         "lipsync_stage_wall_s": lipsync["wall_s"],

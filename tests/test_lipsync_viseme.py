@@ -67,25 +67,32 @@ def test_mms_devanagari_letters_get_their_mouths():
 def test_the_shipped_audio_mouth_model_is_pinned_and_opens_on_speech(shared_dir):
     from stages.lipsync._mouth_model import AUDIO_MOUTH, load_audio_mouth
     from stages.lipsync._mouth_motion import gap_of, motion_from_model
+    from stages.lipsync._mouth_shapes import speech_activity
 
     model, path = load_audio_mouth()
     assert path.stat().st_size < 5_000_000 and AUDIO_MOUTH.sha256
     speech = read_audio(shared_dir / "grid" / "lwbsza.mpg")
-    offsets = motion_from_model(model, speech.samples, 25.0, 75)
+    offsets = motion_from_model(model, speech.samples, 25.0, 75,
+                                speech_activity(speech, 25.0, 75))
     gap = gap_of(offsets)
     assert abs(gap[:5]).max() < 0.02  # the clip starts silent: rest mouth
     assert gap[20:60].max() > 0.05  # speech opens it
 
 
-def test_a_wrong_model_file_is_refused(tmp_path):
+def test_a_corrupt_model_file_is_refused_not_used():
+    # a file of the shipped name found first (in $F2F_HOME/weights) but with another hash
     from f2f.errors import WeightsNotFoundError
-    from f2f.weights import resolve
-    from stages.lipsync._mouth_model import AUDIO_MOUTH
+    from f2f.weights import weights_dir
+    from stages.lipsync._mouth_model import load_audio_mouth
 
-    bad = tmp_path / "audio_mouth.npz"
+    weights_dir().mkdir(parents=True, exist_ok=True)
+    bad = weights_dir() / "audio_mouth.npz"
     bad.write_bytes(b"not the model")
-    with pytest.raises(WeightsNotFoundError, match="SHA-256"):
-        resolve(AUDIO_MOUTH, bad)
+    try:
+        with pytest.raises(WeightsNotFoundError, match="SHA-256"):
+            load_audio_mouth()
+    finally:
+        bad.unlink()
 
 
 

@@ -121,14 +121,19 @@ def paint_interior(region: np.ndarray, inner: np.ndarray, down: np.ndarray, scal
     if cavity.max() <= 0:
         return
     cavity = cv2.GaussianBlur(cavity, (3, 3), 0)[..., None]
+    # barely parted lips keep the reference's own dark lip line: a painted slit reads wider
+    mean_gap = float(np.mean([(inner[b] - inner[a]) @ down for a, b in ((1, 7), (2, 6), (3, 5))]))
+    cavity = cavity * float(np.clip((mean_gap / scale - 0.03) / 0.05, 0.0, 1.0))
+    if cavity.max() <= 0:
+        return
     xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
     u, d, gap = mouth.coordinates(xs, ys)
     uc = np.clip(u, 0.0, 1.0)
     depth_frac = np.clip(d / np.maximum(gap, 1e-3), 0.0, 1.0)
     side = np.abs(2.0 * uc - 1.0)
     # cavity: darkest high in the middle (the throat), warmer and lighter low (the tongue)
-    tongue = np.array([1.0, 0.55, 0.55], np.float32) * lip_colour
-    light = (0.16 + 0.34 * depth_frac ** 2) * (1.0 - 0.35 * side ** 2)
+    tongue = np.array([0.95, 0.62, 0.62], np.float32) * lip_colour
+    light = (0.2 + 0.55 * np.clip(depth_frac - 0.35, 0.0, 1.0) ** 1.5) * (1.0 - 0.35 * side ** 2)
     colour = tongue[None, None] * light[..., None].astype(np.float32)
     opening = float(np.clip(gap.max() / 0.12, 0.0, 1.0))
     colour = colour * (0.55 + 0.45 * opening) + lip_colour * 0.45 * (1.0 - opening) * 0.5

@@ -10,7 +10,7 @@ the mouth away from its average. A two-layer MLP, trained on GRID by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,7 +30,7 @@ AUDIO_MOUTH = WeightsSpec(
     filenames=(WEIGHTS_FILE,),
     package=("stages.lipsync", WEIGHTS_FILE),
     # pinned: a retrained file must come with a new hash here (and a new backend version)
-    sha256="0000000000000000000000000000000000000000000000000000000000000000",
+    sha256="8605ad4e1a10f7318a596d66af91fca7e52958d0682fb54d46d960416baf80c7",
     how_to_get="it ships in the repository as stages/lipsync/audio_mouth.npz; retrain it with "
                "`python -m stages.lipsync.mouth_train` (needs ../shared/data/grid)",
 )
@@ -115,7 +115,13 @@ class AudioMouthModel:
             return cls(**{k: data[k].astype(np.float32) for k in cls.__dataclass_fields__})
 
 
+def find_audio_mouth(path: str | None = None) -> Path:
+    """The shipped model file (SHA-256 checked), or the file at `path` (your own retrain)."""
+    if path:
+        return resolve(replace(AUDIO_MOUTH, sha256=None), path)
+    return resolve(AUDIO_MOUTH)
+
+
 def load_audio_mouth(path: str | None = None) -> tuple[AudioMouthModel, Path]:
-    """The shipped model (SHA-256 checked), or the file at `path`."""
-    found = resolve(AUDIO_MOUTH, path or None)
+    found = find_audio_mouth(path)
     return AudioMouthModel.load(found), found

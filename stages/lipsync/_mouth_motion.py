@@ -88,15 +88,20 @@ def frame_times(frames: int, fps: float) -> np.ndarray:
     return (np.arange(frames) + 0.5) / fps
 
 
-def motion_from_model(model: object, samples_16k: np.ndarray, fps: float, frames: int
-                      ) -> np.ndarray:
-    """(frames, 20, 2) learned offsets relative to the model's own silence prediction."""
+def motion_from_model(model: object, samples_16k: np.ndarray, fps: float, frames: int,
+                      activity: np.ndarray | None = None) -> np.ndarray:
+    """(frames, 20, 2) learned offsets relative to the rest mouth: the model's mean prediction
+    in this dub's own pauses (`activity` == 0), or on digital silence when it has none."""
     from stages.lipsync._mouth_model import AudioMouthModel
 
     assert isinstance(model, AudioMouthModel)
     predicted = model.predict(samples_16k, frame_times(frames, fps))
-    silence = model.predict(np.zeros(16_000, np.float32), np.array([0.5]))[0]
-    return predicted - silence
+    quiet = np.flatnonzero(activity <= 0.0) if activity is not None else np.zeros(0, int)
+    if quiet.size >= 3:
+        rest = predicted[quiet].mean(axis=0)
+    else:
+        rest = model.predict(np.zeros(16_000, np.float32), np.array([0.5]))[0]
+    return predicted - rest
 
 
 def build_motion(speech: Speech, samples_16k: np.ndarray, phonemes: Sequence[PhonemeEvent],
@@ -111,7 +116,7 @@ def build_motion(speech: Speech, samples_16k: np.ndarray, phonemes: Sequence[Pho
     tracks = shapes_from_phonemes(phonemes, fps, frames, coarticulation_s) if phonemes else None
     closure = np.zeros(frames)
     if driver in ("auto", "audio") and model is not None:
-        offsets = motion_from_model(model, samples_16k, fps, frames)
+        offsets = motion_from_model(model, samples_16k, fps, frames, activity)
         source = "learned audio model"
     elif driver == "phonemes" and tracks is not None:
         offsets = (tracks[:, 0, None, None] * max_gap) * OPENING[None]

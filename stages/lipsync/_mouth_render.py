@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from f2f.faces import FaceFrameOfReference, inner_gap
+from f2f.faces import FaceFrameOfReference, inner_gap, mouth_opening
 from f2f.paste import blend_into, mean_difference, shifted
 from stages.lipsync._common import FaceFrame
 from stages.lipsync._mouth_interior import (TeethExemplar, better, capture_teeth,
@@ -30,6 +30,7 @@ JAW_DROP = {4: 0.1, 5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3, 
 POSE_LIMIT = 0.12  # face units of nose displacement: beyond it the reference is renewed
 MAX_AGE = 100  # frames: a closed-enough newer frame replaces an older reference
 CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as closed
+_GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 mouth points
 FADE_FRAMES = 6  # a new reference blends in over this many frames
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
 
@@ -134,7 +135,9 @@ class MouthReplacer:
         score = self._score(gap, landmarks)
         ref = self.reference
         if ref is not None and not new_track:
-            moved = float(np.abs(pose - ref.pose).max()) > POSE_LIMIT
+            turn = float(np.abs(pose - ref.pose).max())
+            # a new pose needs a new reference, but an open one only when the pose is far off
+            moved = turn > 2 * POSE_LIMIT or (turn > POSE_LIMIT and gap <= ref.gap + 0.02)
             # clearly better only: every change costs a cross-fade and some texture shift
             better_ref = ref.score > CLOSED_ENOUGH and score < 0.6 * ref.score - 0.005
             stale = item.index - ref.index > MAX_AGE and score <= ref.score + 0.01
@@ -166,7 +169,7 @@ class MouthReplacer:
             face = FaceFrameOfReference.of(landmarks)
             gap = inner_gap(landmarks)
             new_track = self._new_track(item, landmarks, face.scale)
-            self.range.observe(gap, new_track)
+            self.range.observe(mouth_opening(landmarks), new_track)
             self._maybe_new_reference(item, landmarks, gap, new_track)
             candidate = capture_teeth(item.frame, landmarks, face.down, face.scale, gap)
             if better(candidate, self.teeth):
@@ -178,9 +181,15 @@ class MouthReplacer:
                       aligned_ref: np.ndarray, index: int) -> np.ndarray:
         """(68, 2) where every point goes in this frame: the reference's face, aligned, with the
         mouth and jaw moved to the dub's shape."""
-        offsets, closure = self.range.offsets(index)
+        offsets, closure, scale = self.range.offsets(index)
         target = aligned_ref.copy()
         rest_face = face.to_face(aligned_ref[48:68])
+        ref_lower_lip = float(rest_face[9, 1])
+        # the rest mouth is the speaker's closed one: a reference that is still a little open
+        # has its lower lip brought up to it (triangles between the lips collapse, nothing folds)
+        ref_gap = float(np.mean([rest_face[b, 1] - rest_face[a, 1] for a, b in _GAP_ROWS]))
+        excess = max(ref_gap - max(self.range.rest(), 0.0), 0.0)
+        rest_face[[7, 8, 9, 10, 11, 17, 18, 19], 1] -= excess
         mouth = rest_face + offsets
         upper = mouth[[13, 14, 15], 1]
         lower = mouth[[19, 18, 17], 1]
@@ -190,7 +199,8 @@ class MouthReplacer:
         mouth[[7, 8, 9, 10, 11], 1] -= lift[[0, 0, 1, 2, 2]]
         mouth[[19, 18, 17], 1] = np.maximum(mouth[[19, 18, 17], 1], upper)
         target[48:68] = face.to_pixels(mouth)
-        drop = float(mouth[9, 1] - rest_face[9, 1]) * face.scale  # lower lip's move, pixels
+        self.range.rendered(mouth_opening(target), scale)
+        drop = float(mouth[9, 1] - ref_lower_lip) * face.scale  # lower lip's move, pixels
         for j, weight in JAW_DROP.items():
             target[j] = aligned_ref[j] + 0.8 * weight * drop * face.down
         return target

@@ -60,14 +60,16 @@ class VisemeLipSync(LipSyncBackend):
         feather: float = 0.07  # soft edge of the replaced region, inter-ocular distances
         interior: bool = True  # paint teeth and cavity between parted lips
 
-    def weights_fingerprint(self) -> str:
-        from f2f.weights import find, fingerprint
-        from stages.lipsync._mouth_model import AUDIO_MOUTH
+    def weights_path(self) -> Path | None:
+        from stages.lipsync._mouth_model import find_audio_mouth
 
         if self.config.driver not in ("auto", "audio"):
-            return ""
-        path = find(AUDIO_MOUTH, self.config.model_path or None)
-        return fingerprint(path) if path else ""
+            return None
+        return find_audio_mouth(self.config.model_path or None)
+
+    def weights_description(self) -> str:
+        path = self.weights_path()
+        return f"audio -> mouth model {path}" if path else ""
 
     def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
              progress: StageProgress) -> VideoRef:
@@ -83,7 +85,7 @@ class VisemeLipSync(LipSyncBackend):
                               f"not {cfg.driver!r}")
         # at least one row: the renderer indexes the last row for frames past a low estimate
         frames = max(output_frame_count(video, track), 1)
-        model = load_audio_mouth(cfg.model_path)[0] if cfg.driver in ("auto", "audio") else None
+        model = load_audio_mouth(cfg.model_path)[0] if self.weights_path() else None
         phonemes = track.phonemes if cfg.driver in ("auto", "phonemes") else ()
         if cfg.driver == "phonemes" and not phonemes:
             log.warning("viseme: driver=phonemes but the dub track has no phoneme timings")
