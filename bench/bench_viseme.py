@@ -42,6 +42,43 @@ def openings(path: Path) -> np.ndarray:
     return np.asarray(values)
 
 
+def renderer_speed(video: Path, dub_wav: Path, frames: int = 120) -> dict[str, float]:
+    """The mouth renderer alone (reference, warp, interior, colour, blend) on the first
+    `frames` frames, landmarks computed beforehand as the streaming loop would: wall and
+    process-CPU frames/s (CPU time is what an idle core would take; this machine is shared)."""
+    from f2f.faces import FaceDetector, FaceTracker, LandmarkPredictor
+    from f2f.media import iter_frames, probe, read_audio
+    from stages.lipsync._common import FaceFrame, samples_16k
+    from stages.lipsync._mouth_model import load_audio_mouth
+    from stages.lipsync._mouth_motion import build_motion
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    info = probe(video)
+    tracker = FaceTracker(FaceDetector("auto"), detect_every=5)
+    predictor = LandmarkPredictor()
+    items = []
+    for index, frame in enumerate(iter_frames(video, info.fps, info.width, info.height)):
+        if index >= frames:
+            break
+        box = tracker.update(frame)
+        items.append(FaceFrame(index, frame, box, None if box is None else
+                               predictor.predict(frame, box)))
+    speech = read_audio(dub_wav)
+    motion = build_motion(speech, samples_16k(speech), (), info.fps, len(items), "auto",
+                          load_audio_mouth()[0], 0.3, 0.03, 0.7)
+    renderer = MouthReplacer(SpeakerRange(motion), RenderSettings())
+    renderer.render(items[:1])  # imports and first reference outside the timing
+    wall, cpu = time.perf_counter(), time.process_time()
+    for start in range(1, len(items), 8):
+        renderer.render(items[start:start + 8])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = len(items) - 1
+    return {"renderer_frames": n, "renderer_frames_per_second_wall": round(n / wall, 1),
+            "renderer_frames_per_second_cpu": round(n / cpu, 1),
+            "size": f"{info.width}x{info.height}"}
+
+
 def mean_change(values: np.ndarray) -> float:
     step = np.abs(np.diff(values))
     return float(np.nanmean(step))
@@ -114,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if pauses.any() else None,
         "pauses": [[int(i), round(float(dubbed[i]), 4)] for i in np.flatnonzero(pauses)],
         "original_closed_level_p10": round(float(np.nanpercentile(original, 10)), 4),
+        "renderer_speed": renderer_speed(args.video, wav) if wav else None,
         "lipsync_metrics": lipsync["metrics"],
         "lipsync_stage_wall_s": lipsync["wall_s"],
         "pipeline_wall_s_lipsync_redone": round(wall, 2),
