@@ -163,3 +163,20 @@ def test_per_frame_face_boxes_are_kept_beside_the_output(grid_clip, tmp_path):
     assert boxes[5] is not None and boxes[45] is not None
     x0, y0, x1, y1 = boxes[5]
     assert 0 <= x0 < x1 <= 360 and 0 <= y0 < y1 <= 288
+
+
+def test_piecewise_warp_is_exact_at_the_points_and_cuts_collapsed_triangles():
+    from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
+
+    src = np.array([[0, 0], [40, 0], [40, 40], [0, 40], [20, 18], [20, 22]], np.float64)
+    dst = src.copy()
+    dst[5] = (20, 30)  # the lower "lip" point moves down: the triangles between them open
+    triangles = triangulate(dst)
+    assert not folds(dst, src, triangles)
+    map_x, map_y, covered = triangle_map((41, 41), dst, src, triangles)
+    assert covered[5:35, 5:35].all()
+    assert (map_x[30, 20], map_y[30, 20]) == pytest.approx((20, 22), abs=0.6)  # exact there
+    assert (map_x[2, 2], map_y[2, 2]) == pytest.approx((2, 2), abs=0.6)  # pinned corner region
+    crossed = dst.copy()
+    crossed[5] = (20, 10)  # the lower point above the upper one: the mesh would turn over
+    assert folds(crossed, src, triangles)

@@ -12,10 +12,14 @@ import numpy as np
 
 
 def triangulate(points: np.ndarray) -> np.ndarray:
-    """(T, 3) vertex indices of a Delaunay triangulation of (N, 2) points."""
-    from scipy.spatial import Delaunay
+    """(T, 3) vertex indices of a Delaunay triangulation of (N, 2) points; none (T = 0) for
+    degenerate input (e.g. landmarks collapsed on a line), which leaves the frame unchanged."""
+    from scipy.spatial import Delaunay, QhullError
 
-    return Delaunay(np.asarray(points, np.float64)).simplices.astype(np.int32)
+    try:
+        return Delaunay(np.asarray(points, np.float64)).simplices.astype(np.int32)
+    except (QhullError, ValueError):
+        return np.zeros((0, 3), np.int32)
 
 
 def _affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> np.ndarray:
