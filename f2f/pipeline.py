@@ -45,7 +45,7 @@ from f2f.errors import (
 from f2f.progress import ProgressEvent, ProgressFn, for_stage, silent
 from f2f.registry import get_backend_class
 from f2f.report import RunReport, StepRecord
-from f2f.stage import Backend
+from f2f.stage import Backend, resolve_device
 from f2f.subtitles import Cue, read_subtitles, write_subtitles
 from f2f.weights import f2f_home
 
@@ -83,16 +83,6 @@ class BackendPool:
 
 
 _DEFAULT_POOL = BackendPool()
-
-
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # ------------------------------------------------------------------------------ results
