@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 DETECTOR_BACKENDS = ("auto", "dlib", "haar", "face-alignment")
 S3FD_FILE = "s3fd-619a316812.pth"  # the file name face-alignment caches in torch hub
-NEAR_FACE_PX = 120  # face size for re-detection near a tracked face (dlib HOG finds >= 80 px)
 
 LANDMARKS_68 = WeightsSpec(
     name="dlib-68-landmarks",
@@ -138,30 +137,13 @@ class FaceDetector:
             self._haar = _load_haar()
         log.info("face detector: %s", "dlib HOG" if self._dlib is not None else "OpenCV Haar")
 
-    def detect(self, frame_rgb: np.ndarray, near: FaceBox | None = None) -> list[FaceBox]:
-        """Faces in the frame, largest first.
-
-        `near` (a tracked face): look only around it, shrunk so that face is ~NEAR_FACE_PX wide
-        (a fraction of a full-frame pass); the whole frame when nothing is found there.
-        """
-        height, width = frame_rgb.shape[:2]
-        if near is not None:
-            region = near.padded(0.5, 0.5, 0.5, 0.5).clipped(width, height)
-            if region is not None:
-                scale = min(1.0, NEAR_FACE_PX / float(max(near.width, near.height)))
-                found = self._detect(region.crop(frame_rgb), scale)
-                if found:
-                    return [FaceBox(b.x0 + region.x0, b.y0 + region.y0, b.x1 + region.x0,
-                                    b.y1 + region.y0, b.score) for b in found]
-        return self._detect(frame_rgb, min(1.0, self.max_side / float(max(height, width))))
-
-    def _detect(self, image_rgb: np.ndarray, scale: float) -> list[FaceBox]:
+    def detect(self, frame_rgb: np.ndarray) -> list[FaceBox]:
         import cv2
 
-        height, width = image_rgb.shape[:2]
-        small = image_rgb if scale == 1.0 else cv2.resize(
-            image_rgb, (max(1, int(width * scale)), max(1, int(height * scale))),
-            interpolation=cv2.INTER_AREA)
+        height, width = frame_rgb.shape[:2]
+        scale = min(1.0, self.max_side / float(max(height, width)))
+        small = frame_rgb if scale == 1.0 else cv2.resize(
+            frame_rgb, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
         boxes: list[FaceBox] = []
         if self._s3fd is not None:
             found = self._s3fd.detect_from_image(np.ascontiguousarray(small)) or []
@@ -279,8 +261,12 @@ def is_scene_cut(previous: np.ndarray | None, current: np.ndarray, threshold: fl
 def _thumbnail(frame_rgb: np.ndarray) -> np.ndarray:
     import cv2
 
-    gray = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(gray, (32, 32), interpolation=cv2.INTER_AREA)
+    # a strided view first (every 5th pixel at 720p): a cut changes the whole picture, and this
+    # runs on every frame
+    step = max(1, min(frame_rgb.shape[:2]) // 128)
+    small = cv2.resize(np.ascontiguousarray(frame_rgb[::step, ::step]), (32, 32),
+                       interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
 
 
 class FaceTracker:
@@ -320,10 +306,8 @@ class FaceTracker:
             return self._current(width, height)
         self._since_detect = 0
         self.detections += 1
-        restart = cut or self._box is None
-        near = None if restart else self._current(width, height)
-        faces = self.detector.detect(frame_rgb, near=near)
-        chosen = self._choose(faces, restart=restart)
+        faces = self.detector.detect(frame_rgb)
+        chosen = self._choose(faces, restart=cut or self._box is None)
         if chosen is None:
             self._box = None
             return None
