@@ -73,8 +73,13 @@ def _hann(length: int) -> np.ndarray:
     return get_window("hann", length, fftbins=True)
 
 
-def stft_magnitude(samples: np.ndarray, n_fft: int, hop: int, win: int) -> np.ndarray:
-    """|STFT| with centred frames (reflect padding by n_fft // 2), shape (n_fft // 2 + 1, T)."""
+def filtered_stft(samples: np.ndarray, n_fft: int, hop: int, win: int, basis: np.ndarray,
+                  power: int = 1, block: int = 4096) -> np.ndarray:
+    """basis @ |STFT| ** power with centred frames (reflect padding by n_fft // 2): (F, T).
+
+    Computed `block` frames at a time, so memory does not grow with a long clip's spectrogram
+    (10 minutes of audio would need ~600 MB of float64 STFT at once).
+    """
     samples = np.asarray(samples, dtype=np.float64)
     pad = n_fft // 2
     if samples.size <= pad:  # reflect padding needs more samples than the pad
@@ -84,9 +89,15 @@ def stft_magnitude(samples: np.ndarray, n_fft: int, hop: int, win: int) -> np.nd
     window = np.zeros(n_fft)
     offset = (n_fft - win) // 2
     window[offset:offset + win] = _hann(win)
-    frames = np.lib.stride_tricks.as_strided(
-        padded, shape=(n_frames, n_fft), strides=(padded.strides[0] * hop, padded.strides[0]))
-    return np.abs(np.fft.rfft(frames * window, n=n_fft, axis=1)).T
+    frames = np.lib.stride_tricks.as_strided(  # a view: (T, n_fft), no copy
+        padded, shape=(n_frames, n_fft), strides=(padded.strides[0] * hop, padded.strides[0]),
+        writeable=False)
+    weights = basis.astype(np.float64)
+    out = np.empty((basis.shape[0], n_frames))
+    for first in range(0, n_frames, block):
+        spectrum = np.abs(np.fft.rfft(frames[first:first + block] * window, n=n_fft, axis=1))
+        out[:, first:first + block] = weights @ (spectrum ** power).T
+    return out
 
 
 def preemphasize(samples: np.ndarray, coefficient: float) -> np.ndarray:
@@ -107,11 +118,10 @@ def melspectrogram(samples_16k: np.ndarray, config: MelConfig = MEL) -> np.ndarr
     samples = np.asarray(samples_16k, dtype=np.float32).reshape(-1)
     if samples.ndim != 1 or samples.size == 0:
         raise ValueError("melspectrogram needs a non-empty 1-D array of 16 kHz samples")
-    magnitude = stft_magnitude(preemphasize(samples, config.preemphasis),
-                               config.n_fft, config.hop, config.win)
     basis = mel_filterbank(config.sample_rate, config.n_fft, config.n_mels,
                            config.fmin_hz, config.fmax_hz)
-    mel = basis.astype(np.float64) @ magnitude
+    mel = filtered_stft(preemphasize(samples, config.preemphasis), config.n_fft, config.hop,
+                        config.win, basis)
     min_level = np.exp(config.min_level_db / 20 * np.log(10))
     db = 20 * np.log10(np.maximum(min_level, mel)) - config.ref_level_db
     top = config.max_abs_value
@@ -166,12 +176,11 @@ def mfcc(samples_16k: np.ndarray, config: MfccConfig = MFCC) -> np.ndarray:
     samples = np.asarray(samples_16k, dtype=np.float32).reshape(-1)
     if samples.size == 0:
         raise ValueError("mfcc needs a non-empty 1-D array of 16 kHz samples")
-    magnitude = stft_magnitude(preemphasize(samples, config.preemphasis),
-                               config.n_fft, config.hop, config.win)
-    power = magnitude ** 2 / config.n_fft
     basis = mel_filterbank(config.sample_rate, config.n_fft, config.n_filters,
-                           0.0, config.sample_rate / 2).astype(np.float64)
-    log_energies = np.log(np.maximum(basis @ power, 1e-10))
+                           0.0, config.sample_rate / 2)
+    energies = filtered_stft(preemphasize(samples, config.preemphasis), config.n_fft, config.hop,
+                             config.win, basis, power=2) / config.n_fft
+    log_energies = np.log(np.maximum(energies, 1e-10))
     coefficients = dct(log_energies, type=2, norm="ortho", axis=0)[:config.n_coefficients]
     return coefficients[1:].astype(np.float32)
 
