@@ -3,6 +3,7 @@
     python bench/bench_lipsync.py                        # the demo clip, 720p, all runs below
     python bench/bench_lipsync.py --height 360 --runs wav2lip-bf16
     python bench/bench_lipsync.py --reference ~/Wav2Lip  # also the reference inference.py
+    python bench/bench_lipsync.py --runs loop --loop-to 240 --no-golden   # memory vs length
 
 Runs (each in a fresh process, so its peak RSS is its own):
 - `loop`: the shared loop alone (decode, detection, landmarks, encode) with a pass-through renderer:
@@ -187,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
     parser.add_argument("--height", type=int, default=0, help="scale to this height (0: as is)")
+    parser.add_argument("--seconds", type=float, default=0.0, help="only the first seconds")
+    parser.add_argument("--loop-to", type=float, default=0.0,
+                        help="loop the input to this many seconds (memory against length)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--runs", default=",".join(RUNS))
@@ -212,11 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="f2f-bench-") as tmp:
         folder = Path(tmp)
         video = args.video
-        if args.height:
-            video = folder / f"input_{args.height}p.mp4"
-            run_ffmpeg(["-i", str(args.video), "-vf", f"scale=-2:{args.height}", "-c:v",
-                        "libx264", "-preset", "veryfast", "-crf", "18", "-c:a", "aac",
-                        str(video)], "scaling the benchmark input")
+        if args.height or args.loop_to or args.seconds:
+            video = folder / "input.mp4"
+            loop = ["-stream_loop", "-1"] if args.loop_to else []
+            seconds = args.loop_to or args.seconds
+            length = ["-t", f"{seconds:.3f}"] if seconds else []
+            scale = ["-vf", f"scale=-2:{args.height}"] if args.height else []
+            run_ffmpeg([*loop, "-i", str(args.video), *length, *scale, "-c:v", "libx264",
+                        "-preset", "veryfast", "-crf", "18", "-c:a", "aac", str(video)],
+                       "making the benchmark input")
         info = probe(video)
         results["input"] = {"file": args.video.name, "width": info.width, "height": info.height,
                             "frames": info.frame_count, "duration_s": round(info.duration_s, 2)}

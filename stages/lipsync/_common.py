@@ -118,6 +118,7 @@ class _Steps:
         self.stop = threading.Event()
         self.error: BaseException | None = None
         self.busy_s: dict[str, float] = {}  # time each step spent working, not waiting
+        self.cpu_s: dict[str, float] = {}  # CPU time of each step's thread
         self._threads: list[threading.Thread] = []
 
     def put(self, q: queue.Queue[Any], item: Any) -> bool:
@@ -148,6 +149,7 @@ class _Steps:
             except BaseException as exc:  # handed to the calling thread, which raises it
                 self.fail(exc)
             finally:
+                self.cpu_s[name] = time.thread_time()
                 self.put(out, _END)
 
         thread = threading.Thread(target=run, name=f"lipsync-{name}", daemon=True)
@@ -203,7 +205,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     steps = _Steps()
     counts = _Counts()
     boxes: list[list[int] | None] = []  # per output frame, kept in the cache entry
-    started = time.perf_counter()
+    started, main_cpu = time.perf_counter(), time.thread_time()
 
     def decode() -> None:
         frames = extended_frames(iter_frames(video.path, video.fps, video.width, video.height),
@@ -277,6 +279,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
         steps.stop.set()
         steps.join()
     seconds = time.perf_counter() - started
+    steps.cpu_s["encode_feed"] = time.thread_time() - main_cpu
     (out_path.parent / FACE_BOXES).write_text(json.dumps({"fps": video.fps, "boxes": boxes}))
     if counts.face_frames == 0:
         log.warning("lipsync %s: no face found in any frame; the video passes through unchanged",
@@ -293,6 +296,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
         "seconds": round(seconds, 3),
         "frames_per_second": round(written / max(seconds, 1e-9), 2),
         "busy_s": {name: round(value, 3) for name, value in steps.busy_s.items()},
+        "thread_cpu_s": {name: round(value, 3) for name, value in steps.cpu_s.items()},
     }
     log.info("lipsync %s: %d frames (%d with a face) in %.1f s = %.1f frames/s", backend_name,
              written, counts.face_frames, seconds, metrics["frames_per_second"])
