@@ -42,19 +42,27 @@ def match_colour(generated: np.ndarray, reference: np.ndarray, mask: np.ndarray 
 
     Statistics are taken where `mask` (H, W, 1) is high, i.e. the pixels that will be replaced.
     """
-    gen = generated.astype(np.float32)
-    ref = reference.astype(np.float32)
-    weights = np.ones(gen.shape[:2] + (1,), np.float32) if mask is None else mask
+    channels = generated.shape[-1]
+    gen = generated.reshape(-1, channels).astype(np.float32)
+    ref = reference.reshape(-1, channels).astype(np.float32)
+    weights = (np.ones(gen.shape[0], np.float32) if mask is None
+               else mask.reshape(-1).astype(np.float32))
     total = float(weights.sum()) + 1e-6
-    gen_mean = (gen * weights).sum(axis=(0, 1)) / total
-    ref_mean = (ref * weights).sum(axis=(0, 1)) / total
-    gen_std = np.sqrt(((gen - gen_mean) ** 2 * weights).sum(axis=(0, 1)) / total) + 1e-3
-    ref_std = np.sqrt(((ref - ref_mean) ** 2 * weights).sum(axis=(0, 1)) / total) + 1e-3
+
+    def mean_std(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # weighted moments as two matrix-vector products (one pass each over the pixels)
+        mean = weights @ pixels / total
+        var = weights @ (pixels * pixels) / total - mean * mean
+        return mean, np.sqrt(np.maximum(var, 0.0)) + 1e-3
+
+    gen_mean, gen_std = mean_std(gen)
+    ref_mean, ref_std = mean_std(ref)
     # limit the gain so a nearly flat crop is not blown up into noise
     gain = np.clip(ref_std / gen_std, 0.5, 2.0)
-    matched = (gen - gen_mean) * gain + ref_mean
-    out = strength * matched + (1.0 - strength) * gen
-    return np.clip(out, 0.0, 255.0).astype(np.uint8)
+    scale = strength * gain + (1.0 - strength)
+    offset = strength * (ref_mean - gen_mean * gain)
+    out = gen * scale.astype(np.float32) + offset.astype(np.float32)
+    return np.clip(out, 0.0, 255.0).astype(np.uint8).reshape(generated.shape)
 
 
 def paste_back(frame: np.ndarray, crop: np.ndarray, box: FaceBox, feather: float = 0.15,
@@ -71,11 +79,14 @@ def paste_back(frame: np.ndarray, crop: np.ndarray, box: FaceBox, feather: float
         interp = cv2.INTER_CUBIC if crop.shape[0] < height else cv2.INTER_AREA
         crop = cv2.resize(crop, (width, height), interpolation=interp)
     mask = feather_mask(height, width, feather, lower_fraction)
+    # only the rows the mask reaches (the lower part for a mouth): the rest is left as it is
+    first = int(np.argmax(mask[:, width // 2, 0] > 0))
+    mask, region, crop = mask[first:], region[first:], crop[first:]
     if colour_match:
         crop = match_colour(crop, region, mask)
     blended = region.astype(np.float32) * (1.0 - mask) + crop.astype(np.float32) * mask
     out = frame.copy()
-    out[box.y0:box.y1, box.x0:box.x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    out[box.y0 + first:box.y1, box.x0:box.x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     return out
 
 

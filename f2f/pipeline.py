@@ -46,7 +46,7 @@ from f2f.outputs import StagedOutputs, check_outputs
 from f2f.progress import ProgressEvent, ProgressFn, for_stage, silent
 from f2f.registry import get_backend_class
 from f2f.report import RunReport, StepRecord, note_media
-from f2f.stage import Backend
+from f2f.stage import Backend, resolve_device
 from f2f.subtitles import Cue, read_subtitles, write_subtitles
 from f2f.weights import f2f_home
 
@@ -85,16 +85,6 @@ class BackendPool:
 
 
 _DEFAULT_POOL = BackendPool()
-
-
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # ------------------------------------------------------------------------------ results

@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 KINDS = ("asr", "mt", "tts", "vc", "lipsync")
 
 
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; any other name is returned as is."""
+    if device != "auto":
+        return device
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 @dataclass(frozen=True)
 class Availability:
     """Whether a backend can run on this machine, and if not, why."""

@@ -1,6 +1,7 @@
 """Audio features of the papers: Wav2Lip's mel spectrogram and LipGAN's MFCC heat-map.
 
-Everything is numpy (no librosa), so the features are the same wherever the package runs.
+numpy and scipy at run time, with the mel filterbanks frozen from librosa in `mel_filters.npz`,
+so the features are the same wherever the package runs.
 The mel front end reproduces Wav2Lip's `audio.py` hyper-parameters: 16 kHz, pre-emphasis 0.97,
 n_fft 800, hop 200 (80 frames/s), Hann window 800, 80 Slaney mel bands 55-7600 Hz, dB with a
 -100 dB floor and 20 dB reference, scaled symmetrically and clipped to [-4, 4].
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -40,50 +42,44 @@ MEL = MelConfig()
 
 # ------------------------------------------------------------------------------ building blocks
 
-
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa's htk=False)."""
-    hz = np.asarray(hz, dtype=np.float64)
-    f_sp = 200.0 / 3
-    mels = hz / f_sp
-    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, np.log(6.4) / 27.0
-    log_part = min_log_mel + np.log(np.maximum(hz, min_log_hz) / min_log_hz) / logstep
-    return np.where(hz >= min_log_hz, log_part, mels)
+# The Slaney mel filterbanks of both front ends, frozen from `librosa.filters.mel` (as whisper
+# ships its `mel_filters.npz`): the features cannot drift with a librosa release, and librosa is
+# not needed at run time. `python -m lipgan.audio` rewrites the file (needs librosa).
+FILTERS_FILE = Path(__file__).with_name("mel_filters.npz")
 
 
-def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
-    mels = np.asarray(mels, dtype=np.float64)
-    f_sp = 200.0 / 3
-    freqs = mels * f_sp
-    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, np.log(6.4) / 27.0
-    log_part = min_log_hz * np.exp(logstep * (mels - min_log_mel))
-    return np.where(mels >= min_log_mel, log_part, freqs)
+def _filter_key(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float, fmax_hz: float) -> str:
+    return f"sr{sample_rate}_fft{n_fft}_mels{n_mels}_{fmin_hz:g}_{fmax_hz:g}"
 
 
 @lru_cache(maxsize=8)
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float,
                    fmax_hz: float) -> np.ndarray:
     """Triangular Slaney-normalised (equal-area) filters, shape (n_mels, n_fft // 2 + 1)."""
-    fft_freqs = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
-    mel_points = np.linspace(_hz_to_mel(fmin_hz), _hz_to_mel(fmax_hz), n_mels + 2)
-    edges = _mel_to_hz(mel_points)
-    widths = np.diff(edges)
-    ramps = edges[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / widths[:-1, None]
-    upper = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    key = _filter_key(sample_rate, n_fft, n_mels, fmin_hz, fmax_hz)
+    with np.load(FILTERS_FILE) as filters:
+        if key not in filters.files:
+            raise KeyError(f"no frozen mel filterbank {key} in {FILTERS_FILE}; add its settings to "
+                           "FROZEN_FILTERS and run `python -m lipgan.audio` (needs librosa)")
+        weights = filters[key]
     weights.flags.writeable = False
-    return weights.astype(np.float32)
+    return weights
 
 
 def _hann(length: int) -> np.ndarray:
-    """Periodic Hann window (what `scipy.signal.get_window('hann', n)` gives)."""
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / length)).astype(np.float64)
+    """Periodic Hann window, as librosa's and Wav2Lip's `stft` use."""
+    from scipy.signal import get_window
+
+    return get_window("hann", length, fftbins=True)
 
 
-def stft_magnitude(samples: np.ndarray, n_fft: int, hop: int, win: int) -> np.ndarray:
-    """|STFT| with centred frames (reflect padding by n_fft // 2), shape (n_fft // 2 + 1, T)."""
+def filtered_stft(samples: np.ndarray, n_fft: int, hop: int, win: int, basis: np.ndarray,
+                  power: int = 1, block: int = 4096) -> np.ndarray:
+    """basis @ |STFT| ** power with centred frames (reflect padding by n_fft // 2): (F, T).
+
+    Computed `block` frames at a time, so memory does not grow with a long clip's spectrogram
+    (10 minutes of audio would need ~600 MB of float64 STFT at once).
+    """
     samples = np.asarray(samples, dtype=np.float64)
     pad = n_fft // 2
     if samples.size <= pad:  # reflect padding needs more samples than the pad
@@ -93,9 +89,15 @@ def stft_magnitude(samples: np.ndarray, n_fft: int, hop: int, win: int) -> np.nd
     window = np.zeros(n_fft)
     offset = (n_fft - win) // 2
     window[offset:offset + win] = _hann(win)
-    frames = np.lib.stride_tricks.as_strided(
-        padded, shape=(n_frames, n_fft), strides=(padded.strides[0] * hop, padded.strides[0]))
-    return np.abs(np.fft.rfft(frames * window, n=n_fft, axis=1)).T
+    frames = np.lib.stride_tricks.as_strided(  # a view: (T, n_fft), no copy
+        padded, shape=(n_frames, n_fft), strides=(padded.strides[0] * hop, padded.strides[0]),
+        writeable=False)
+    weights = basis.astype(np.float64)
+    out = np.empty((basis.shape[0], n_frames))
+    for first in range(0, n_frames, block):
+        spectrum = np.abs(np.fft.rfft(frames[first:first + block] * window, n=n_fft, axis=1))
+        out[:, first:first + block] = weights @ (spectrum ** power).T
+    return out
 
 
 def preemphasize(samples: np.ndarray, coefficient: float) -> np.ndarray:
@@ -116,11 +118,10 @@ def melspectrogram(samples_16k: np.ndarray, config: MelConfig = MEL) -> np.ndarr
     samples = np.asarray(samples_16k, dtype=np.float32).reshape(-1)
     if samples.ndim != 1 or samples.size == 0:
         raise ValueError("melspectrogram needs a non-empty 1-D array of 16 kHz samples")
-    magnitude = stft_magnitude(preemphasize(samples, config.preemphasis),
-                               config.n_fft, config.hop, config.win)
     basis = mel_filterbank(config.sample_rate, config.n_fft, config.n_mels,
                            config.fmin_hz, config.fmax_hz)
-    mel = basis.astype(np.float64) @ magnitude
+    mel = filtered_stft(preemphasize(samples, config.preemphasis), config.n_fft, config.hop,
+                        config.win, basis)
     min_level = np.exp(config.min_level_db / 20 * np.log(10))
     db = 20 * np.log10(np.maximum(min_level, mel)) - config.ref_level_db
     top = config.max_abs_value
@@ -128,26 +129,27 @@ def melspectrogram(samples_16k: np.ndarray, config: MelConfig = MEL) -> np.ndarr
     return np.clip(scaled, -top, top).astype(np.float32)
 
 
+def mel_window_start(frame_index: int, fps: float = 25.0) -> int:
+    """First mel frame of video frame `frame_index`'s window: Wav2Lip's int(80 * i / fps)."""
+    if frame_index < 0:
+        raise ValueError(f"frame_index must be >= 0, got {frame_index}")
+    return int(MEL_FRAMES_PER_SECOND * frame_index / fps)
+
+
 def mel_window_for_frame(mel: np.ndarray, frame_index: int, fps: float = 25.0,
                          window: int = MEL_WINDOW) -> np.ndarray:
     """The 16 mel frames (0.2 s) that start at video frame `frame_index`: (80, 16).
 
-    Wav2Lip's indexing: start = int(80 * frame_index / fps). Past the end the window is padded
-    with silence (the scale's floor, -4), so every frame of a clip gets a window.
+    Past the end the window is padded with silence (the scale's floor, -4), so every frame of a
+    clip gets a window (the reference instead stops at the last full window and drops the frames
+    after it; see docs/lipsync.md).
     """
-    if frame_index < 0:
-        raise ValueError(f"frame_index must be >= 0, got {frame_index}")
-    start = int(MEL_FRAMES_PER_SECOND * frame_index / fps)
+    start = mel_window_start(frame_index, fps)
     chunk = mel[:, start:start + window]
     if chunk.shape[1] < window:
         floor = -MEL.max_abs_value
         chunk = np.pad(chunk, ((0, 0), (0, window - chunk.shape[1])), constant_values=floor)
     return np.ascontiguousarray(chunk, dtype=np.float32)
-
-
-def mel_windows(mel: np.ndarray, n_frames: int, fps: float = 25.0) -> np.ndarray:
-    """One window per video frame: (n_frames, 80, 16), what a lip-sync backend feeds the model."""
-    return np.stack([mel_window_for_frame(mel, i, fps) for i in range(n_frames)])
 
 
 # ------------------------------------------------------------------------------ LipGAN MFCC
@@ -167,27 +169,19 @@ class MfccConfig:
 MFCC = MfccConfig()
 
 
-def _dct_matrix(n_out: int, n_in: int) -> np.ndarray:
-    """Orthonormal DCT-II basis, (n_out, n_in)."""
-    k = np.arange(n_out)[:, None]
-    n = np.arange(n_in)[None, :]
-    basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_in)) * np.sqrt(2.0 / n_in)
-    basis[0] /= np.sqrt(2.0)
-    return basis
-
-
 def mfcc(samples_16k: np.ndarray, config: MfccConfig = MFCC) -> np.ndarray:
     """LipGAN's audio features: 13 MFCCs at 100 Hz with the first (energy) dropped: (12, T)."""
+    from scipy.fft import dct
+
     samples = np.asarray(samples_16k, dtype=np.float32).reshape(-1)
     if samples.size == 0:
         raise ValueError("mfcc needs a non-empty 1-D array of 16 kHz samples")
-    magnitude = stft_magnitude(preemphasize(samples, config.preemphasis),
-                               config.n_fft, config.hop, config.win)
-    power = magnitude ** 2 / config.n_fft
     basis = mel_filterbank(config.sample_rate, config.n_fft, config.n_filters,
-                           0.0, config.sample_rate / 2).astype(np.float64)
-    log_energies = np.log(np.maximum(basis @ power, 1e-10))
-    coefficients = _dct_matrix(config.n_coefficients, config.n_filters) @ log_energies
+                           0.0, config.sample_rate / 2)
+    energies = filtered_stft(preemphasize(samples, config.preemphasis), config.n_fft, config.hop,
+                             config.win, basis, power=2) / config.n_fft
+    log_energies = np.log(np.maximum(energies, 1e-10))
+    coefficients = dct(log_energies, type=2, norm="ortho", axis=0)[:config.n_coefficients]
     return coefficients[1:].astype(np.float32)
 
 
@@ -205,3 +199,28 @@ def mfcc_window_for_frame(features: np.ndarray, frame_index: int, fps: float = 2
     start = centre - window // 2
     columns = np.clip(np.arange(start, start + window), 0, features.shape[1] - 1)
     return np.ascontiguousarray(features[:, columns], dtype=np.float32)
+
+
+# ------------------------------------------------------------------------------ frozen filters
+
+FROZEN_FILTERS = (  # (sample_rate, n_fft, n_mels, fmin_hz, fmax_hz) of every front end above
+    (MEL.sample_rate, MEL.n_fft, MEL.n_mels, MEL.fmin_hz, MEL.fmax_hz),
+    (MFCC.sample_rate, MFCC.n_fft, MFCC.n_filters, 0.0, MFCC.sample_rate / 2),
+)
+
+
+def freeze_filters(path: Path = FILTERS_FILE) -> None:
+    """Writes librosa's Slaney filterbanks for FROZEN_FILTERS to `path` (float32)."""
+    import librosa
+
+    arrays = {_filter_key(*spec): librosa.filters.mel(
+        sr=spec[0], n_fft=spec[1], n_mels=spec[2], fmin=spec[3], fmax=spec[4],
+        htk=False, norm="slaney").astype(np.float32) for spec in FROZEN_FILTERS}
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+
+
+if __name__ == "__main__":
+    freeze_filters()
+    print(f"wrote {FILTERS_FILE}")

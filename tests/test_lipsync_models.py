@@ -9,7 +9,7 @@ import pytest
 
 import torch  # noqa: E402  (a hard dependency: its absence must fail, not skip)
 
-from f2f.artifacts import DubTrack  # noqa: E402
+from f2f.artifacts import DubTrack, Speech  # noqa: E402
 from f2f.errors import WeightsNotFoundError  # noqa: E402
 from f2f.media import probe, read_audio  # noqa: E402
 from stages.lipsync.lipgan import LipGANSync  # noqa: E402
@@ -123,3 +123,103 @@ def test_lipgan_with_dub_audio_shorter_than_the_video(grid_clip, tmp_path):
     out = backend.sync(video_ref(clip), DubTrack(Speech(short, 16000)), tmp_path / "lg.mp4",
                        _progress)
     assert probe(out.path).frame_count == 15
+
+
+# ------------------------------------------------------------------------------ the shared loop
+
+def _numbered_clip(path: Path, frames: int, size: tuple[int, int] = (96, 64)) -> Path:
+    """A clip whose frame i is flat grey level 3 * i (survives H.264: order is readable)."""
+    from f2f.media import VideoWriter
+
+    width, height = size
+    with VideoWriter(path, 25.0, width, height) as writer:
+        for i in range(frames):
+            writer.write(np.full((height, width, 3), 3 * i, np.uint8))
+    return path
+
+
+class _Recording:
+    """Inverts every frame with a face and records the frame numbers it was handed."""
+
+    needs_landmarks = False
+
+    def __init__(self) -> None:
+        self.indices: list[int] = []
+
+    def render(self, batch):
+        self.indices += [item.index for item in batch]
+        return [item.frame if item.box is None else 255 - item.frame for item in batch]
+
+
+def _levels(path: Path) -> list[int]:
+    return [int(round(float(f[8:-8, 8:-8].mean()))) for f in read_frames(path)]
+
+
+def test_loop_keeps_every_frame_in_order_with_frozen_extensions(tmp_path):
+    from f2f.artifacts import Speech, VideoExtension
+    from f2f.faces import FaceBox
+    from stages.lipsync._common import LoopOptions, run_lipsync
+
+    clip = _numbered_clip(tmp_path / "numbers.mp4", 61)
+    # 0.2 s frozen at 1.0 s: frame 25 is shown 5 extra times
+    track = DubTrack(Speech(np.zeros(16000 * 3, np.float32), 16000),
+                     extensions=(VideoExtension(at_s=1.0, duration_s=0.2),))
+    renderer = _Recording()
+    options = LoopOptions(box=FaceBox(0, 0, 96, 64), batch_size=4, queue_batches=1)
+    out, metrics = run_lipsync(video_ref(clip), track, tmp_path / "out.mp4", _progress, renderer,
+                               options, "test")
+    source = list(range(61))
+    expected = [255 - 3 * i for i in source[:25] + [24] * 5 + source[25:]]
+    assert probe(out.path).frame_count == metrics["frames"] == 66
+    assert renderer.indices == list(range(66))
+    assert max(abs(a - b) for a, b in zip(_levels(Path(out.path)), expected, strict=True)) <= 2
+
+
+def test_loop_leaves_faceless_frames_untouched(grid_clip, tmp_path):
+    from stages.lipsync._common import LoopOptions, run_lipsync
+
+    clip = write_with_blank_middle(grid_clip, tmp_path / "clip.mp4", range(10, 14), limit=20)
+    renderer = _Recording()
+    out, metrics = run_lipsync(video_ref(clip), DubTrack(read_audio(grid_clip)),
+                               tmp_path / "out.mp4", _progress, renderer, LoopOptions(batch_size=3),
+                               "test")
+    before, after = read_frames(clip), read_frames(Path(out.path))
+    assert len(after) == len(before) == 20 == metrics["frames"]
+    assert metrics["face_frames"] == 16
+    for i in range(20):
+        diff = np.abs(after[i].astype(int) - before[i].astype(int)).mean()
+        if i in range(10, 14):
+            assert diff < 1.0, i  # no face: passed through (black stays black)
+        else:
+            assert diff > 100, i  # inverted by the renderer
+
+
+def test_loop_error_in_a_step_is_raised_and_leaves_no_output(tmp_path):
+    from f2f.faces import FaceBox
+    from stages.lipsync._common import LoopOptions, run_lipsync
+
+    class Failing(_Recording):
+        def render(self, batch):
+            if batch[0].index >= 8:
+                raise RuntimeError("renderer broke")
+            return super().render(batch)
+
+    clip = _numbered_clip(tmp_path / "numbers.mp4", 40)
+    track = DubTrack(Speech(np.zeros(16000 * 2, np.float32), 16000))
+    with pytest.raises(RuntimeError, match="renderer broke"):
+        run_lipsync(video_ref(clip), track, tmp_path / "out.mp4", _progress, Failing(),
+                    LoopOptions(box=FaceBox(0, 0, 96, 64), batch_size=4), "test")
+    assert not (tmp_path / "out.mp4").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["numbers.mp4"]
+
+
+def test_fixed_box_option_parses_wav2lip_order():
+    from f2f.errors import ConfigError
+    from f2f.faces import FaceBox
+    from stages.lipsync._common import parse_box
+
+    assert parse_box("125,264,96,225") == FaceBox(96, 125, 225, 264)  # top,bottom,left,right
+    assert parse_box("") is None
+    for bad in ("1,2,3", "10,5,0,20", "a,b,c,d"):
+        with pytest.raises(ConfigError, match="top,bottom,left,right|top < bottom"):
+            parse_box(bad)

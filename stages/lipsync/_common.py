@@ -1,16 +1,23 @@
 """The streaming loop every lip-sync backend shares: decode -> track -> render -> encode.
 
-Frames flow through in batches of `batch_size`; nothing grows with the video's length except
-per-frame scalars. A backend supplies a `FrameRenderer` that turns a batch of `FaceFrame`s into
-output frames; frames without a face are handed over with `box=None` and must pass through.
+Four steps run at once, joined by small bounded queues, so no step waits for another's whole
+batch and memory stays flat in the video's length: a decoder thread reads frames from ffmpeg,
+a tracker thread finds the face (and landmarks, when the renderer wants them) and makes batches,
+a renderer thread turns each batch into output frames, and the calling thread feeds the encoder.
+Each step is one thread and every queue is FIFO, so frames come out in their input order.
+
+A backend supplies a `FrameRenderer` that turns a batch of `FaceFrame`s into output frames;
+frames without a face are handed over with `box=None` and must pass through.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +32,7 @@ from f2f.progress import StageProgress
 log = logging.getLogger(__name__)
 
 FACE_BOXES = "face_boxes.json"  # per-frame [x0, y0, x1, y1] or null, beside the output video
+ENCODER_PRESET = "superfast"  # x264: ~2x cheaper than veryfast at 720p; crf 18 keeps the quality
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,21 @@ class FrameRenderer(Protocol):
         """One output frame (H, W, 3) uint8 per input, same order."""
 
 
+def parse_box(text: str, where: str = "lipsync.box") -> FaceBox | None:
+    """Wav2Lip's `--box` order, "top,bottom,left,right" in pixels -> a FaceBox; "" -> None."""
+    if not text.strip():
+        return None
+    try:
+        top, bottom, left, right = (int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise ConfigError(f"{where} must be four integers 'top,bottom,left,right' (Wav2Lip's "
+                          f"--box order), got {text!r}") from None
+    if bottom <= top or right <= left or top < 0 or left < 0:
+        raise ConfigError(f"{where} = {text!r} is empty or negative: need 0 <= top < bottom and "
+                          "0 <= left < right")
+    return FaceBox(left, top, right, bottom)
+
+
 @dataclass(frozen=True)
 class LoopOptions:
     face_detector: str = "auto"
@@ -54,12 +77,17 @@ class LoopOptions:
     # per output frame, the face to sync (None: that frame passes through), e.g. the active
     # speaker's (f2f.active_speaker.frame_plan); frames beyond it use the tracker
     face_plan: Sequence[FaceBox | None] | None = None
+    box: FaceBox | None = None  # a fixed face box on every frame: no detection at all
+    queue_batches: int = 2  # batches waiting between two steps (bounds memory, allows overlap)
+    encoder_preset: str = ENCODER_PRESET
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ConfigError(f"lipsync batch_size must be >= 1, got {self.batch_size}")
         if not 0.0 < self.landmark_smoothing <= 1.0:
             raise ConfigError("lipsync landmark_smoothing must be in (0, 1]")
+        if self.queue_batches < 1:
+            raise ConfigError(f"lipsync queue_batches must be >= 1, got {self.queue_batches}")
 
 
 def output_frame_count(video: VideoRef, track: DubTrack) -> int:
@@ -81,13 +109,98 @@ def samples_16k(speech: Speech) -> np.ndarray:
     return samples if samples.size else np.zeros(1600, np.float32)
 
 
-def resolve_device(device: str) -> str:
-    """'auto' -> cuda when torch sees a GPU, else cpu."""
-    if device != "auto":
-        return device
-    import torch
+# ------------------------------------------------------------------------------ threads
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+_END = object()  # end of a queue's stream
+
+
+class _Steps:
+    """Threads joined by bounded queues; the first error stops them all and is re-raised."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.busy_s: dict[str, float] = {}  # time each step spent working, not waiting
+        self.cpu_s: dict[str, float] = {}  # CPU time of each step's thread
+        self._threads: list[threading.Thread] = []
+
+    def put(self, q: queue.Queue[Any], item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def items(self, q: queue.Queue[Any]) -> Iterator[Any]:
+        while True:
+            try:
+                item = q.get(timeout=0.1)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return
+                continue
+            if item is _END:
+                return
+            yield item
+
+    def start(self, name: str, work: Callable[[], None], out: queue.Queue[Any]) -> None:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # handed to the calling thread, which raises it
+                self.fail(exc)
+            finally:
+                self.cpu_s[name] = time.thread_time()
+                self.put(out, _END)
+
+        thread = threading.Thread(target=run, name=f"lipsync-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+        self.stop.set()
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+
+def _face_boxes(frames: Iterable[np.ndarray], options: LoopOptions,
+                plan: Sequence[FaceBox | None] = ()) -> Iterator[
+        tuple[np.ndarray, FaceBox | None, bool, int]]:
+    """(frame, box, track restarted, detector runs so far) per frame.
+
+    A fixed box wins; then the face plan (active speaker) for the frames it covers; then the
+    tracker.
+    """
+    if options.box is not None:
+        for frame in frames:
+            height, width = frame.shape[:2]
+            yield frame, options.box.clipped(width, height), False, 0
+        return
+    tracker = FaceTracker(FaceDetector(options.face_detector), options.detect_every,
+                          options.face_index)
+    previous: FaceBox | None = None
+    for index, frame in enumerate(frames):
+        if index < len(plan):
+            box = plan[index]
+            # a change of face restarts landmark smoothing
+            restarted = box is None or previous is None or box.iou(previous) < 0.3
+            yield frame, box, restarted, tracker.detections
+        else:
+            box = tracker.update(frame)
+            yield frame, box, tracker.restarted, tracker.detections
+        previous = box
+
+
+@dataclass
+class _Counts:
+    face_frames: int = 0
+    detector_runs: int = 0
 
 
 def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: StageProgress,
@@ -100,52 +213,94 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     from f2f.media import VideoWriter, extended_frames, iter_frames
 
     expected = output_frame_count(video, track)
-    tracker = FaceTracker(FaceDetector(options.face_detector), options.detect_every,
-                          options.face_index)
     predictor = LandmarkPredictor() if renderer.needs_landmarks else None
-    frames = extended_frames(iter_frames(video.path, video.fps, video.width, video.height),
-                             video.fps, track.extensions)
-    started = time.perf_counter()
-    face_frames = 0
+    depth = options.queue_batches * options.batch_size
+    decoded: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    batches: queue.Queue[Any] = queue.Queue(maxsize=options.queue_batches)
+    rendered: queue.Queue[Any] = queue.Queue(maxsize=options.queue_batches)
+    steps = _Steps()
+    counts = _Counts()
     boxes: list[list[int] | None] = []  # per output frame, kept in the cache entry
-    previous_landmarks: np.ndarray | None = None
-    batch: list[FaceFrame] = []
-    with VideoWriter(out_path, video.fps, video.width, video.height) as writer:
+    started, main_cpu = time.perf_counter(), time.thread_time()
 
-        def flush() -> None:
-            for out in renderer.render(batch):
-                writer.write(out)
-            batch.clear()
-            progress(min(writer.frames_written / max(expected, 1), 1.0),
-                     f"{backend_name}: {writer.frames_written}/{expected} frames")
+    def decode() -> None:
+        frames = extended_frames(iter_frames(video.path, video.fps, video.width, video.height),
+                                 video.fps, track.extensions)
+        try:
+            for frame in frames:
+                if not steps.put(decoded, frame):
+                    break
+        finally:
+            frames.close()  # stops ffmpeg when the loop ends early
 
-        plan = options.face_plan if options.face_plan is not None else [
-            None if b is None else FaceBox(*b) for b in track.face_plan]
-        for index, frame in enumerate(frames):
-            box = plan[index] if plan and index < len(plan) else tracker.update(frame)
-            if plan and index < len(plan):  # a change of face restarts landmark smoothing
-                previous_box = FaceBox(*boxes[-1]) if index and boxes[-1] else None
-                tracker.restarted = box is None or previous_box is None \
-                    or box.iou(previous_box) < 0.3
+    plan = options.face_plan if options.face_plan is not None else [
+        None if b is None else FaceBox(*b) for b in track.face_plan]
+
+    def track_faces() -> None:
+        busy = 0.0
+        batch: list[FaceFrame] = []
+        previous: np.ndarray | None = None
+        for index, (frame, box, restarted, runs) in enumerate(
+                _face_boxes(steps.items(decoded), options, plan)):
+            tick = time.perf_counter()
+            counts.detector_runs = runs
             boxes.append(None if box is None else [box.x0, box.y0, box.x1, box.y1])
             landmarks = None
             if box is not None:
-                face_frames += 1
+                counts.face_frames += 1
                 if predictor is not None:
                     landmarks = predictor.predict(frame, box)
-                    if previous_landmarks is not None and not tracker.restarted:
+                    if previous is not None and not restarted:
                         weight = options.landmark_smoothing
-                        landmarks = weight * landmarks + (1.0 - weight) * previous_landmarks
-            previous_landmarks = landmarks
+                        landmarks = weight * landmarks + (1.0 - weight) * previous
+            previous = landmarks
             batch.append(FaceFrame(index, frame, box, landmarks))
+            busy += time.perf_counter() - tick
             if len(batch) >= options.batch_size:
-                flush()
+                if not steps.put(batches, batch):
+                    return
+                batch = []
         if batch:
-            flush()
-        written = writer.frames_written
+            steps.put(batches, batch)
+        steps.busy_s["track"] = busy  # (detection inside _face_boxes is counted as waiting)
+
+    def render() -> None:
+        busy = 0.0
+        for batch in steps.items(batches):
+            tick = time.perf_counter()
+            out = renderer.render(batch)
+            if len(out) != len(batch):
+                raise RuntimeError(f"lipsync renderer returned {len(out)} frames for "
+                                   f"{len(batch)}")
+            busy += time.perf_counter() - tick
+            if not steps.put(rendered, out):
+                return
+        steps.busy_s["render"] = busy
+
+    steps.start("decode", decode, decoded)
+    steps.start("track", track_faces, batches)
+    steps.start("render", render, rendered)
+    try:
+        with VideoWriter(out_path, video.fps, video.width, video.height,
+                         preset=options.encoder_preset) as writer:
+            for out in steps.items(rendered):
+                for frame in out:
+                    writer.write(frame)
+                progress(min(writer.frames_written / max(expected, 1), 1.0),
+                         f"{backend_name}: {writer.frames_written}/{expected} frames")
+            if steps.error is not None:
+                raise steps.error
+            written = writer.frames_written
+    except BaseException as exc:
+        steps.fail(exc)
+        raise
+    finally:
+        steps.stop.set()
+        steps.join()
     seconds = time.perf_counter() - started
+    steps.cpu_s["encode_feed"] = time.thread_time() - main_cpu
     (out_path.parent / FACE_BOXES).write_text(json.dumps({"fps": video.fps, "boxes": boxes}))
-    if face_frames == 0:
+    if counts.face_frames == 0:
         log.warning("lipsync %s: no face found in any frame; the video passes through unchanged",
                     backend_name)
     if written != expected:
@@ -153,87 +308,16 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
                     backend_name, written, expected)
     metrics = {
         "frames": written,
-        "face_frames": face_frames,
-        "face_coverage": round(face_frames / max(written, 1), 4),
-        "detector_runs": tracker.detections,
+        "face_frames": counts.face_frames,
+        "face_coverage": round(counts.face_frames / max(written, 1), 4),
+        "detector_runs": counts.detector_runs,
+        "fixed_box": options.box is not None,
         "seconds": round(seconds, 3),
         "frames_per_second": round(written / max(seconds, 1e-9), 2),
+        "busy_s": {name: round(value, 3) for name, value in steps.busy_s.items()},
+        "thread_cpu_s": {name: round(value, 3) for name, value in steps.cpu_s.items()},
     }
     log.info("lipsync %s: %d frames (%d with a face) in %.1f s = %.1f frames/s", backend_name,
-             written, face_frames, seconds, metrics["frames_per_second"])
+             written, counts.face_frames, seconds, metrics["frames_per_second"])
     ref = VideoRef(str(out_path), video.fps, written, video.width, video.height)
     return ref, metrics
-
-
-# ------------------------------------------------------------------------------ crop models
-
-
-@dataclass(frozen=True)
-class CropSettings:
-    pads: tuple[float, float, float, float] = (0.0, 0.1, 0.0, 0.0)  # top, bottom, left, right
-    feather: float = 0.15  # soft edge of the pasted region, fraction of the crop size
-    paste_fraction: float = 0.6  # paste only the lower part of the crop (mouth, chin)
-    bgr: bool = False  # the public Wav2Lip files were trained on OpenCV's BGR frames
-    face_size: int = 96
-
-
-class CropModelRenderer:
-    """Runs a face-crop generator (Wav2Lip, LipGAN) on each batch and pastes the mouths back.
-
-    `audio_windows(indices)` returns the model's audio input for those output frames, e.g.
-    (B, 1, 80, 16) mel windows. The model takes (audio, faces (B, 6, S, S)) with faces in [0, 1]:
-    the target crop with its lower half zeroed, then the same crop as identity reference.
-    """
-
-    needs_landmarks = False
-
-    def __init__(self, model: Any, audio_windows: Any, settings: CropSettings, device: str,
-                 bf16: bool) -> None:
-        self.model = model
-        self.audio_windows = audio_windows
-        self.settings = settings
-        self.device = device
-        self.bf16 = bf16
-
-    def render(self, batch: Sequence[FaceFrame]) -> list[np.ndarray]:
-        import cv2
-        import torch
-
-        from f2f.paste import paste_back
-
-        out = [item.frame for item in batch]
-        jobs: list[tuple[int, FaceBox]] = []
-        crops = []
-        size = self.settings.face_size
-        for position, item in enumerate(batch):
-            if item.box is None:
-                continue
-            height, width = item.frame.shape[:2]
-            box = item.box.padded(*self.settings.pads).clipped(width, height)
-            if box is None:
-                continue
-            crop = cv2.resize(np.ascontiguousarray(box.crop(item.frame)), (size, size),
-                              interpolation=cv2.INTER_AREA)
-            crops.append(crop[:, :, ::-1] if self.settings.bgr else crop)
-            jobs.append((position, box))
-        if not jobs:
-            return out
-        faces = torch.from_numpy(np.stack(crops).astype(np.float32) / 255.0)
-        faces = faces.permute(0, 3, 1, 2)  # (B, 3, S, S)
-        masked = faces.clone()
-        masked[:, :, size // 2:] = 0.0
-        inputs = torch.cat([masked, faces], dim=1).to(self.device)  # (B, 6, S, S)
-        audio = torch.from_numpy(
-            self.audio_windows([batch[p].index for p, _ in jobs])).to(self.device)
-        device_type = "cuda" if str(self.device).startswith("cuda") else "cpu"
-        with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16,
-                                                    enabled=self.bf16):
-            generated = self.model(audio, inputs)  # (B, 3, S, S) in [0, 1]
-        images = (generated.float().clamp(0, 1) * 255.0 + 0.5).byte()
-        images = images.permute(0, 2, 3, 1).cpu().numpy()
-        for (position, box), image in zip(jobs, images, strict=True):
-            rgb = image[:, :, ::-1] if self.settings.bgr else image
-            out[position] = paste_back(out[position], np.ascontiguousarray(rgb), box,
-                                       feather=self.settings.feather,
-                                       lower_fraction=self.settings.paste_fraction)
-        return out

@@ -7,34 +7,20 @@ them. There are no public PyTorch LipGAN weights: train one with `python -m lipg
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from f2f.artifacts import DubTrack, VideoRef
-from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import LipSyncBackend
 from f2f.weights import WeightsSpec, resolve
 from lipgan.weights import LIPGAN_SPEC
-from stages.lipsync._common import (
-    CropModelRenderer,
-    CropSettings,
-    LoopOptions,
-    resolve_device,
-    run_lipsync,
-    samples_16k,
-)
-
-log = logging.getLogger(__name__)
+from stages.lipsync._crop_model import AudioWindows, CropModelSync
 
 LIPGAN = LIPGAN_SPEC
 
 
-def mfcc_window_batch(features: np.ndarray, fps: float) -> Any:
+def mfcc_window_batch(features: np.ndarray, fps: float) -> AudioWindows:
     """A function: output frame indices -> (B, 1, 12, 35) MFCC heat-maps."""
     from lipgan.audio import mfcc_window_for_frame
 
@@ -45,23 +31,11 @@ def mfcc_window_batch(features: np.ndarray, fps: float) -> Any:
 
 
 @register
-class LipGANSync(LipSyncBackend):
+class LipGANSync(CropModelSync):
     name = "lipgan"
-    version = "1"
-    requires = ("torch", "dlib", "cv2")
-    install_hint = "pip install torch dlib-bin face-recognition-models 'opencv-python-headless<5'"
+    version = "2"  # 2: bilinear crops, fixed box option
     quality_note = "LipGAN generator trained with lipgan; quality depends on its training data"
-
-    @dataclass(frozen=True)
-    class Config:
-        checkpoint: str = ""  # empty: $F2F_HOME/weights/lipgan.pt
-        face_detector: str = "auto"
-        detect_every: int = 5
-        face_index: int = 0
-        batch_size: int = 8
-        bf16: bool = True
-        pads: tuple[float, float, float, float] = (0.0, 0.1, 0.0, 0.0)  # top bottom left right
-        feather: float = 0.15
+    # Config: CropModelSync.Config; checkpoint empty = $F2F_HOME/weights/lipgan.pt
 
     @classmethod
     def weights_specs(cls) -> tuple[WeightsSpec, ...]:
@@ -70,26 +44,12 @@ class LipGANSync(LipSyncBackend):
     def weights_path(self) -> Path:
         return resolve(LIPGAN, self.config.checkpoint or None)
 
-    def weights_description(self) -> str:
-        return str(self.weights_path())
-
-    def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
-             progress: StageProgress) -> VideoRef:
-        self.ensure_dependencies()
-        cfg = self.config
-        path = self.weights_path()
-        from lipgan.audio import mfcc
+    def load_model(self, path: Path, device: str) -> tuple[Any, bool]:
         from lipgan.checkpoint import load_lipgan
 
-        device = resolve_device(self.device)
-        model = load_lipgan(path, device)
-        log.info("lipgan: %s on %s (bf16=%s)", path, device, cfg.bf16)
-        features = mfcc(samples_16k(track.speech))  # (12, T) at 100 Hz
-        settings = CropSettings(pads=tuple(cfg.pads), feather=cfg.feather, bgr=False)
-        renderer = CropModelRenderer(model, mfcc_window_batch(features, video.fps), settings,
-                                     device, cfg.bf16)
-        options = LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index, cfg.batch_size)
-        result, metrics = run_lipsync(video, track, out_path, progress, renderer, options,
-                                      self.name)
-        self.metrics = {**metrics, "checkpoint": str(path), "device": device}
-        return result
+        return load_lipgan(path, device), False  # lipgan trains on RGB crops
+
+    def audio_windows(self, samples_16k: np.ndarray, fps: float) -> AudioWindows:
+        from lipgan.audio import mfcc
+
+        return mfcc_window_batch(mfcc(samples_16k), fps)  # (12, T) at 100 Hz

@@ -5,6 +5,7 @@ prefix) or a Wav2Lip checkpoint trained with `lipgan`. Audio front end and windo
 checkpoints expect: 16 kHz mel spectrogram (80 frames/s), 16 mel frames starting at each video
 frame; faces 96x96 with the lower half masked plus the same crop as identity reference. The
 public files were trained on BGR frames, ours on RGB: `channels = "auto"` picks by file format.
+tests/test_wav2lip_golden.py checks this data path against the reference implementation's.
 """
 
 from __future__ import annotations
@@ -17,29 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from f2f.artifacts import DubTrack, VideoRef
 from f2f.errors import ConfigError, WeightsNotFoundError
-from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import LipSyncBackend
 from f2f.weights import WeightsSpec, find, missing_message, resolve
 from lipgan.weights import WAV2LIP_GAN_SPEC, WAV2LIP_SPEC
-from stages.lipsync._common import (
-    CropModelRenderer,
-    CropSettings,
-    LoopOptions,
-    output_frame_count,
-    resolve_device,
-    run_lipsync,
-    samples_16k,
-)
+from stages.lipsync._crop_model import AudioWindows, CropModelSync
 
 log = logging.getLogger(__name__)
 
 WAV2LIP_GAN, WAV2LIP = WAV2LIP_GAN_SPEC, WAV2LIP_SPEC
 
 
-def mel_window_batch(mel: np.ndarray, fps: float) -> Any:
+def mel_window_batch(mel: np.ndarray, fps: float) -> AudioWindows:
     """A function: output frame indices -> (B, 1, 80, 16) float32 mel windows."""
     from lipgan.audio import mel_window_for_frame
 
@@ -55,23 +45,14 @@ def public_format(checkpoint: Mapping[str, Any]) -> bool:
 
 
 @register
-class Wav2LipSync(LipSyncBackend):
+class Wav2LipSync(CropModelSync):
     name = "wav2lip"
-    version = "1"
-    requires = ("torch", "dlib", "cv2")
-    install_hint = "pip install torch dlib-bin face-recognition-models 'opencv-python-headless<5'"
+    version = "2"  # 2: bilinear crops (the reference's resize), fixed box option
     quality_note = "Wav2Lip generator; 96x96 mouths, blurry on high-resolution faces"
 
     @dataclass(frozen=True)
-    class Config:
-        checkpoint: str = ""  # a .pth path; empty: wav2lip_gan.pth, then wav2lip.pth
-        face_detector: str = "auto"
-        detect_every: int = 5
-        face_index: int = 0
-        batch_size: int = 8
-        bf16: bool = True  # autocast (CPU: ~1.7x faster, outputs within 0.002)
-        pads: tuple[float, float, float, float] = (0.0, 0.1, 0.0, 0.0)  # top bottom left right
-        feather: float = 0.15
+    class Config(CropModelSync.Config):
+        # checkpoint: a .pth path; empty: wav2lip_gan.pth, then wav2lip.pth
         channels: str = "auto"  # auto | bgr | rgb
 
     @classmethod
@@ -88,32 +69,17 @@ class Wav2LipSync(LipSyncBackend):
                 f"(or wav2lip.pth). Without weights use --set lipsync.backend=viseme")
         return found
 
-    def weights_description(self) -> str:
-        return str(self.weights_path())
-
-    def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
-             progress: StageProgress) -> VideoRef:
-        self.ensure_dependencies()
-        cfg = self.config
-        if cfg.channels not in ("auto", "bgr", "rgb"):
-            raise ConfigError(f"lipsync.channels must be auto, bgr or rgb, not {cfg.channels!r}")
-        path = self.weights_path()
-        from lipgan.audio import melspectrogram
+    def load_model(self, path: Path, device: str) -> tuple[Any, bool]:
         from lipgan.checkpoint import model_from_checkpoint, read_checkpoint
 
-        device = resolve_device(self.device)
+        channels = self.config.channels
+        if channels not in ("auto", "bgr", "rgb"):
+            raise ConfigError(f"lipsync.channels must be auto, bgr or rgb, not {channels!r}")
         checkpoint = read_checkpoint(path)  # once: the public files are ~400 MB
         model = model_from_checkpoint("wav2lip", checkpoint, path, device)
-        bgr = public_format(checkpoint) if cfg.channels == "auto" else cfg.channels == "bgr"
-        log.info("wav2lip: %s on %s (%s frames, bf16=%s)", path, device,
-                 "BGR" if bgr else "RGB", cfg.bf16)
-        mel = melspectrogram(samples_16k(track.speech))  # (80, T)
-        settings = CropSettings(pads=tuple(cfg.pads), feather=cfg.feather, bgr=bgr)
-        renderer = CropModelRenderer(model, mel_window_batch(mel, video.fps), settings, device,
-                                     cfg.bf16)
-        options = LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index, cfg.batch_size)
-        log.debug("wav2lip: %d output frames", output_frame_count(video, track))
-        result, metrics = run_lipsync(video, track, out_path, progress, renderer, options,
-                                      self.name)
-        self.metrics = {**metrics, "checkpoint": str(path), "device": device}
-        return result
+        return model, public_format(checkpoint) if channels == "auto" else channels == "bgr"
+
+    def audio_windows(self, samples_16k: np.ndarray, fps: float) -> AudioWindows:
+        from lipgan.audio import melspectrogram
+
+        return mel_window_batch(melspectrogram(samples_16k), fps)  # mel: (80, T)
