@@ -14,6 +14,7 @@ Backend-neutral: a backend gives a `DecodeFn` (samples + settings -> word timing
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import re
 import zlib
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 RawWord = tuple[str, float, float, float]  # text, start_s, end_s, probability
 
@@ -223,6 +225,7 @@ def transcribe_span(decode: DecodeFn, samples: np.ndarray, span: Span, regions: 
     problem = find_problem(first, speech, rules)
     if problem is None:
         return ChunkResult(span, tuple(first), 1, None)
+    log.info("asr: %.1f-%.1f s came back %s; retrying", span.start_s, span.end_s, problem)
     candidates: list[tuple[list[RawWord], str | None, int]] = [(first, problem, 1)]
     if depth < 2 and span.duration_s >= 2 * rules.min_split_s:
         cut = split_point(samples, span, regions)
