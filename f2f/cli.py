@@ -23,7 +23,8 @@ def _translate_parser(sub: Any) -> None:
     p.add_argument("--to", dest="target_language", default=None, metavar="LANG",
                    help="target language code (default: hi)")
     p.add_argument("--from", dest="source_language", default=None, metavar="LANG",
-                   help="source language code (default: en)")
+                   help="source language code (default: en); a multilingual asr model takes "
+                        "any Whisper language, or 'auto' to detect it")
     p.add_argument("-o", "--output", help="output .mp4 (default: INPUT_STEM.LANG.mp4 here)")
     for kind in STAGE_FLAGS:
         p.add_argument(f"--{kind}", metavar="BACKEND",

@@ -48,6 +48,7 @@ class ChunkRules:
     max_missed_speech_s: float = 4.0  # VAD speech this long without a word: speech left out
     max_words_per_s: float = 7.0  # more than anyone speaks: a hallucinated loop
     max_compression_ratio: float = 2.4  # Whisper's own test for repetitive text
+    sampling_fallback: bool = True  # last resort for a chunk that stays bad: seeded sampling
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,9 @@ def transcribe_span(decode: DecodeFn, samples: np.ndarray, span: Span, regions: 
         if not bad:
             return ChunkResult(span, tuple(words), tries, None)
         candidates.append((words, bad[0], tries))
+    if not rules.sampling_fallback:
+        best_words, best_problem, tries = max(candidates, key=lambda c: _score(c[0], speech))
+        return ChunkResult(span, tuple(collapse_loops(best_words)), tries, best_problem)
     # Sampling at a moderate temperature, seeded by where the chunk starts: reproducible.
     seed = int(round(span.start_s * SAMPLE_RATE)) % (2 ** 31)
     sampled = _decode(decode, samples, span, Attempt(beam_size, temperature=0.5, seed=seed))
