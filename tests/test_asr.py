@@ -150,3 +150,21 @@ def test_wer_and_cer() -> None:
     assert cer("abc", "abd") == pytest.approx(1 / 3)
     with pytest.raises(ValueError):
         wer(["a"], ["a", "b"])
+
+
+# ------------------------------------------------------------------------ Whisper base, in pieces
+
+
+def test_whisper_base_is_joined_from_its_two_packages_and_pinned() -> None:
+    from f2f import weights
+    from stages.asr.faster_whisper import BASE_MODEL_SHA256, model_spec
+
+    found = weights.resolve(model_spec("base"))  # a pinned dependency: missing is a failure
+    assert found == weights.weights_dir() / "faster-whisper-base"
+    assert weights.file_sha256(found / "model.bin") == BASE_MODEL_SHA256
+    assert {p.name for p in found.iterdir()} == {"model.bin", "config.json", "tokenizer.json",
+                                                  "vocabulary.txt"}
+    cls = get_backend_class("asr", "faster-whisper")
+    base = cls(cls.Config(model="base")).availability()
+    assert base.ok and "multilingual" in base.weights
+    assert "English only" in cls(cls.Config(model="tiny.en")).availability().weights
