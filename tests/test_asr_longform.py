@@ -59,6 +59,11 @@ def test_problems_are_found() -> None:
     assert find_problem(dense, speech, RULES) == "too many words"
     first_half_only = _words(sentence, step=0.4)  # words end at 4.3 s of 10 s of speech
     assert find_problem(first_half_only, speech, RULES) == "speech left out"
+    skipping = _words("we are pursuing a total renegotiation of it".split(), step=1.2)
+    assert find_problem(skipping, speech, RULES) == "too few words"  # 8 words in 10 s
+    assert find_problem(skipping, _spans((0, 5)), RULES) is None  # too short to judge a rate
+    three_times = _words("a total renegotiation of NAFTA and".split() * 3, step=0.5)
+    assert find_problem(three_times, speech, RULES) == "repetitive"
 
 
 def test_loops_are_collapsed_to_two_copies() -> None:
@@ -66,6 +71,8 @@ def test_loops_are_collapsed_to_two_copies() -> None:
     assert [w[0] for w in collapse_loops(words)] == ["so", "thank", "you.", "thank", "you."]
     normal = _words(["no,", "no,", "no", "way"])
     assert collapse_loops(normal) == normal
+    phrase = "of the deal and".split()
+    assert [w[0] for w in collapse_loops(_words(phrase * 3 + ["so"]))] == phrase * 2 + ["so"]
 
 
 # ------------------------------------------------------------------ retries with a scripted decoder

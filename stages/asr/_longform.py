@@ -47,6 +47,8 @@ class ChunkRules:
     min_split_s: float = 3.0  # a retried chunk is not cut into pieces shorter than this
     max_missed_speech_s: float = 4.0  # VAD speech this long without a word: speech left out
     max_words_per_s: float = 7.0  # more than anyone speaks: a hallucinated loop
+    min_words_per_s: float = 1.3  # fewer in this much VAD speech: the decoder skipped some
+    min_checked_speech_s: float = 6.0  # ... checked only on chunks with this much speech
     max_compression_ratio: float = 2.4  # Whisper's own test for repetitive text
     sampling_fallback: bool = True  # last resort for a chunk that stays bad: seeded sampling
 
@@ -146,30 +148,29 @@ def compression_ratio(text: str) -> float:
     return len(data) / max(len(zlib.compress(data)), 1)
 
 
-def _longest_loop(tokens: Sequence[str], max_n: int = 6) -> int:
-    """How many times in a row the most repeated 1..max_n-word phrase occurs."""
-    best = 1
+def _loops(tokens: Sequence[str], max_n: int = 8) -> bool:
+    """A short phrase 4+ times in a row, or a 3-8 word phrase 3+ times: a decoding loop."""
     for n in range(1, max_n + 1):
-        for i in range(len(tokens) - 2 * n + 1):
-            count = 1
-            while tokens[i + count * n:i + (count + 1) * n] == tokens[i:i + n]:
-                count += 1
-            best = max(best, count)
-    return best
+        needed = 4 if n < 3 else 3
+        for i in range(len(tokens) - needed * n + 1):
+            phrase = tokens[i:i + n]
+            if all(tokens[i + k * n:i + (k + 1) * n] == phrase for k in range(1, needed)):
+                return True
+    return False
 
 
-def collapse_loops(words: Sequence[RawWord], min_repeats: int = 4, max_n: int = 6
-                   ) -> list[RawWord]:
-    """Drops copies after the second of a phrase repeated `min_repeats`+ times in a row."""
+def collapse_loops(words: Sequence[RawWord], max_n: int = 8) -> list[RawWord]:
+    """Keeps two copies of a phrase that `_loops` would call a loop."""
     out = list(words)
     for n in range(1, max_n + 1):
+        needed = 4 if n < 3 else 3
         i = 0
         while i + 2 * n <= len(out):
             phrase = [_norm(w[0]) for w in out[i:i + n]]
             count = 1
             while [_norm(w[0]) for w in out[i + count * n:i + (count + 1) * n]] == phrase:
                 count += 1
-            if count >= min_repeats:
+            if count >= needed:
                 del out[i + 2 * n:i + count * n]
             i += 1
     return out
@@ -193,13 +194,15 @@ def find_problem(words: Sequence[RawWord], speech: Sequence[Span],
         return "empty" if speech_s >= 0.5 else None
     text = " ".join(w[0].strip() for w in words)
     tokens = [t for t in (_norm(w[0]) for w in words) if t]
-    if _longest_loop(tokens) >= 4 or (
+    if _loops(tokens) or (
             len(text) > 60 and compression_ratio(text) > rules.max_compression_ratio):
         return "repetitive"
     if len(tokens) > rules.max_words_per_s * max(speech_s, 1.0):
         return "too many words"
     if missed_speech_s(words, speech) > rules.max_missed_speech_s:
         return "speech left out"
+    if speech_s >= rules.min_checked_speech_s and len(tokens) < rules.min_words_per_s * speech_s:
+        return "too few words"
     return None
 
 
@@ -213,9 +216,19 @@ def _decode(decode: DecodeFn, samples: np.ndarray, span: Span, attempt: Attempt
     return [(t, s + span.start_s, e + span.start_s, p) for t, s, e, p in raw]
 
 
-def _score(words: Sequence[RawWord], speech: Sequence[Span]) -> float:
-    """Higher is better among failed attempts: the least speech left without words."""
-    return -missed_speech_s(words, speech) if words else -1e9
+def _score(words: Sequence[RawWord], problem: str | None, speech: Sequence[Span]
+           ) -> tuple[bool, float, int]:
+    """Higher is better among failed attempts: not a loop, least speech without words, most
+    words."""
+    garbage = problem in ("repetitive", "too many words")
+    return (not garbage, -round(missed_speech_s(words, speech)), len(words))
+
+
+def _best(candidates: list[tuple[list[RawWord], str | None, int]], span: Span,
+          speech: Sequence[Span]) -> ChunkResult:
+    words, problem, _ = max(candidates, key=lambda c: _score(c[0], c[1], speech))
+    tries = max(c[2] for c in candidates)
+    return ChunkResult(span, tuple(collapse_loops(words)), tries, problem)
 
 
 def transcribe_span(decode: DecodeFn, samples: np.ndarray, span: Span, regions: Sequence[Span],
@@ -240,8 +253,7 @@ def transcribe_span(decode: DecodeFn, samples: np.ndarray, span: Span, regions: 
             return ChunkResult(span, tuple(words), tries, None)
         candidates.append((words, bad[0], tries))
     if not rules.sampling_fallback:
-        best_words, best_problem, tries = max(candidates, key=lambda c: _score(c[0], speech))
-        return ChunkResult(span, tuple(collapse_loops(best_words)), tries, best_problem)
+        return _best(candidates, span, speech)
     # Sampling at a moderate temperature, seeded by where the chunk starts: reproducible.
     seed = int(round(span.start_s * SAMPLE_RATE)) % (2 ** 31)
     sampled = _decode(decode, samples, span, Attempt(beam_size, temperature=0.5, seed=seed))
@@ -250,8 +262,7 @@ def transcribe_span(decode: DecodeFn, samples: np.ndarray, span: Span, regions: 
     if sampled_problem is None:
         return ChunkResult(span, tuple(sampled), tries, None)
     candidates.append((sampled, sampled_problem, tries))
-    best_words, best_problem, _ = max(candidates, key=lambda c: _score(c[0], speech))
-    return ChunkResult(span, tuple(collapse_loops(best_words)), tries, best_problem)
+    return _best(candidates, span, speech)
 
 
 def transcribe_long(decode: DecodeFn, samples: np.ndarray, regions: Sequence[Span],
