@@ -83,8 +83,9 @@ class ScriptedDecoder:
     which come back as `failure` (empty, a loop, ...): what Whisper does on hard windows."""
 
     def __init__(self, fails_over_s: float, failure: str = "empty",
-                 sampling_fixes: bool = False) -> None:
+                 sampling_fixes: bool = False, slow_over_s: float = 1e9) -> None:
         self.fails_over_s, self.failure, self.sampling_fixes = fails_over_s, failure, sampling_fixes
+        self.slow_over_s = slow_over_s  # longer pieces: a word every 0.7 s (phrases skipped)
         self.calls: list[tuple[float, Attempt]] = []
 
     def __call__(self, samples: np.ndarray, attempt: Attempt) -> list[tuple]:
@@ -95,7 +96,8 @@ class ScriptedDecoder:
             if self.failure == "loop":
                 return _words(["thank", "you."] * 10, step=0.3)
             return []
-        return _words([f"w{i}" for i in range(int(duration / 0.5))], step=0.5)
+        step = 0.7 if duration > self.slow_over_s else 0.5
+        return _words([f"w{i}" for i in range(int(duration / step))], step=step)
 
 
 def _noise(seconds: float) -> np.ndarray:
@@ -125,6 +127,17 @@ def test_sampling_is_the_last_resort_and_is_seeded_by_position() -> None:
     again = ScriptedDecoder(fails_over_s=1, sampling_fixes=True)
     assert transcribe_long(again, _noise(20), regions, beam_size=3) == first
     assert [a for _, a in again.calls] == [a for _, a in decoder.calls]
+
+
+def test_a_chunk_far_sparser_than_the_rest_is_decoded_again_in_halves() -> None:
+    regions = _spans((0, 12), (16, 28), (32, 44), (48, 70))  # the last chunk is 22 s long
+    decoder = ScriptedDecoder(fails_over_s=1e9, slow_over_s=15)
+    results = transcribe_long(decoder, _noise(70), regions, beam_size=5)
+    counts = [len(r.words) for r in results]
+    assert counts[:3] == [24, 24, 24] and counts[3] >= 42  # 22 s at 2 words/s, not 31 at 1.4
+    assert results[3].attempts > 1 and all(r.problem is None for r in results)
+    steady = transcribe_long(ScriptedDecoder(fails_over_s=1e9), _noise(70), regions, 5)
+    assert [r.attempts for r in steady] == [1, 1, 1, 1]  # an even rate is left alone
 
 
 def test_a_chunk_that_stays_bad_is_kept_and_reported_not_dropped() -> None:

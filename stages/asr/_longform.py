@@ -49,6 +49,8 @@ class ChunkRules:
     max_words_per_s: float = 7.0  # more than anyone speaks: a hallucinated loop
     min_words_per_s: float = 1.3  # fewer in this much VAD speech: the decoder skipped some
     min_checked_speech_s: float = 6.0  # ... checked only on chunks with this much speech
+    relative_rate: float = 0.85  # a chunk this far under the input's median words per second is
+    # decoded again in halves (a decoder skipping phrases of one speaker's steady talk)
     max_compression_ratio: float = 2.4  # Whisper's own test for repetitive text
     sampling_fallback: bool = True  # last resort for a chunk that stays bad: seeded sampling
 
@@ -232,11 +234,16 @@ def _best(candidates: list[tuple[list[RawWord], str | None, int]], span: Span,
 
 
 def transcribe_span(decode: DecodeFn, samples: np.ndarray, span: Span, regions: Sequence[Span],
-                    beam_size: int, rules: ChunkRules, depth: int = 0) -> ChunkResult:
-    """Decodes one chunk; on a problem, cuts it in two (recursively), then tries sampling."""
+                    beam_size: int, rules: ChunkRules, depth: int = 0,
+                    first: list[RawWord] | None = None, suspect: str | None = None
+                    ) -> ChunkResult:
+    """Decodes one chunk; on a problem, cuts it in two (recursively), then tries sampling.
+
+    `first` is an attempt already made; `suspect` a problem found by comparing chunks."""
     speech = clip(regions, span)
-    first = _decode(decode, samples, span, Attempt(beam_size))
-    problem = find_problem(first, speech, rules)
+    if first is None:
+        first = _decode(decode, samples, span, Attempt(beam_size))
+    problem = find_problem(first, speech, rules) or suspect
     if problem is None:
         return ChunkResult(span, tuple(first), 1, None)
     log.info("asr: %.1f-%.1f s came back %s; retrying", span.start_s, span.end_s, problem)
@@ -275,7 +282,40 @@ def transcribe_long(decode: DecodeFn, samples: np.ndarray, regions: Sequence[Spa
         results.append(transcribe_span(decode, samples, span, regions, beam_size, rules))
         if on_chunk is not None:
             on_chunk(span.end_s)
-    return results
+    return _recheck_slow_chunks(decode, samples, regions, beam_size, rules, results)
+
+
+def _speech_s(regions: Sequence[Span], span: Span) -> float:
+    return sum(s.duration_s for s in clip(regions, span))
+
+
+def _recheck_slow_chunks(decode: DecodeFn, samples: np.ndarray, regions: Sequence[Span],
+                         beam_size: int, rules: ChunkRules, results: list[ChunkResult]
+                         ) -> list[ChunkResult]:
+    """Decodes again, in halves, the chunks with far fewer words per second of speech than the
+    input's median; keeps a retry only when it holds more words and is no loop."""
+    rates = [len(r.words) / _speech_s(regions, r.span) for r in results
+             if r.problem is None and _speech_s(regions, r.span) >= rules.min_checked_speech_s]
+    if len(rates) < 3:
+        return results
+    typical = float(np.median(rates))
+    out = []
+    for result in results:
+        speech_s = _speech_s(regions, result.span)
+        if (result.problem is None and result.attempts == 1
+                and speech_s >= rules.min_checked_speech_s
+                and len(result.words) < rules.relative_rate * typical * speech_s):
+            log.info("asr: %.1f-%.1f s has %.1f words/s against %.1f elsewhere; retrying",
+                     result.span.start_s, result.span.end_s, len(result.words) / speech_s,
+                     typical)
+            retry = transcribe_span(decode, samples, result.span, regions, beam_size, rules,
+                                    first=list(result.words), suspect="fewer words than the rest")
+            if len(retry.words) > len(result.words) and retry.problem not in (
+                    "repetitive", "too many words"):
+                kept = None if retry.problem == "fewer words than the rest" else retry.problem
+                result = ChunkResult(result.span, retry.words, retry.attempts, kept)
+        out.append(result)
+    return out
 
 
 # ------------------------------------------------------------------ interval arithmetic
