@@ -168,3 +168,17 @@ def test_whisper_base_is_joined_from_its_two_packages_and_pinned() -> None:
     base = cls(cls.Config(model="base")).availability()
     assert base.ok and "multilingual" in base.weights
     assert "English only" in cls(cls.Config(model="tiny.en")).availability().weights
+    assert "uses multilingual base at" in cls().availability().weights  # f2f backends says so
+
+
+def test_auto_model_is_tiny_en_for_english_and_base_otherwise(shared_dir: Path) -> None:
+    cls = get_backend_class("asr", "faster-whisper")
+    english, french = cls(language="en"), cls(language="fr")
+    assert english.model_name() == "tiny.en" and cls().model_name() == "tiny.en"
+    assert french.model_name() == "base" and cls(language="auto").model_name() == "base"
+    assert english.weights_fingerprint() != french.weights_fingerprint()  # distinct cache keys
+    detecting = cls(cls.Config(cpu_threads=2), language="auto")
+    demo = read_audio(shared_dir / "talks" / "obama_weekly_address_10s.mp4", 16000)
+    transcript = detecting.transcribe(demo, "auto", _no_progress)
+    assert transcript.language == "en" and detecting.metrics["detected_language"] == "en"
+    assert "NAFTA" in transcript.text

@@ -83,7 +83,9 @@ class FasterWhisperASR(ASRBackend):
 
     @dataclass(frozen=True)
     class Config:
-        model: str = "tiny.en"  # a size name or a CTranslate2 model folder
+        # a size name, a CTranslate2 model folder, or auto: tiny.en for English speech (it keeps
+        # more of a long talk's words than base, bench/results/asr_cpu2.json), base otherwise
+        model: str = "auto"
         compute_type: str = "int8"  # int8 is fastest on CPU; float16 on GPU
         beam_size: int = 5
         max_chunk_s: float = 24.0  # speech is decoded in VAD chunks up to this long
@@ -107,7 +109,7 @@ class FasterWhisperASR(ASRBackend):
     # ---- weights
 
     def _spec(self) -> WeightsSpec:
-        model = self.config.model
+        model = self.model_name()
         if _looks_like_path(model):
             return WeightsSpec(name=Path(model).name or "faster-whisper-model",
                                must_contain=("model.bin",),
@@ -115,13 +117,13 @@ class FasterWhisperASR(ASRBackend):
                                           "(model.bin, config.json, tokenizer.json)")
         if model not in SIZES:
             raise ConfigError(f"asr.model={model!r} is neither a model folder nor one of: "
-                              f"{', '.join(SIZES)}")
+                              f"auto, {', '.join(SIZES)}")
         return model_spec(model)
 
     def model_dir(self) -> Path:
         if self._model_dir is None:
             spec = self._spec()
-            explicit = self.config.model if _looks_like_path(self.config.model) else None
+            explicit = self.model_name() if _looks_like_path(self.model_name()) else None
             found = weights.resolve(spec, explicit)
             # The bundled spec resolves to model.bin itself; the model is its folder.
             self._model_dir = found.parent if found.is_file() else found
@@ -137,7 +139,7 @@ class FasterWhisperASR(ASRBackend):
         return weights.fingerprint(self.model_dir() / "model.bin")
 
     def weights_description(self) -> str:
-        return f"faster-whisper {self.config.model} at {self.model_dir()}"
+        return f"faster-whisper {self.model_name()} at {self.model_dir()}"
 
     # ---- run
 
@@ -196,14 +198,18 @@ class FasterWhisperASR(ASRBackend):
         status = super().availability()
         if not status.ok:
             return status
-        scope = ("English only" if self.config.model.endswith(".en") else
+        scope = ("English only" if self.model_name().endswith(".en") else
                  "multilingual: --from any Whisper language, detected with --from auto")
+        if self.config.model == "auto" and self.model_name() != "base":
+            base = weights.find(model_spec("base"))
+            scope = ("tiny.en for English; any other --from, or --from auto (detected), uses "
+                     "multilingual base " + (f"at {base}" if base else "(not installed)"))
         return Availability(True, weights=f"{status.weights} ({scope})")
 
     def transcribe(self, audio: Speech, language: str, progress: StageProgress) -> Transcript:
         check_input_audio(audio, self.name)
-        if self.config.model.endswith(".en") and language not in ("en", "auto"):
-            raise ConfigError(f"asr model {self.config.model} is English-only; the source "
+        if self.model_name().endswith(".en") and language not in ("en", "auto"):
+            raise ConfigError(f"asr model {self.model_name()} is English-only; the source "
                               f"language is {language!r}: choose a multilingual model "
                               f"(asr.model=base)")
         self._load()
@@ -248,4 +254,11 @@ class FasterWhisperASR(ASRBackend):
         return transcript
 
     def _is_english_only(self) -> bool:
-        return self.config.model.endswith(".en")
+        return self.model_name().endswith(".en")
+
+    def model_name(self) -> str:
+        """The model in use: `auto` is tiny.en for English (or unset) and base for any other
+        source language, including `auto` (detection)."""
+        if self.config.model != "auto":
+            return self.config.model
+        return "tiny.en" if self.language in ("", "en") else "base"
