@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 from f2f import weights
+from f2f.artifacts import Segment, Transcript
 from f2f.errors import WeightsNotFoundError
+from f2f.registry import register
 from f2f.report import asr_warnings
+from f2f.stage import ASRBackend
 from stages.asr._coverage import speech_coverage
 from stages.asr._longform import (Attempt, ChunkRules, Span, collapse_loops, find_problem,
                                   plan_chunks, transcribe_long)
@@ -231,3 +234,35 @@ def test_pieces_of_another_version_are_refused(tmp_path: Path,
     with pytest.raises(WeightsNotFoundError, match="gone-part1"):
         weights.resolve(missing)
     sys.modules.pop("fake_part1", None)
+
+
+# ------------------------------------------------------------------ the warning reaches the report
+
+
+@register
+class GappyASR(ASRBackend):
+    """Hears only the first half of the speech, and says so in its metrics as ours do."""
+
+    name = "test-gappy-asr"
+
+    def transcribe(self, audio, language, progress):
+        self.metrics = {"speech_coverage": 0.5, "vad_speech_s": audio.duration_s,
+                        "longest_uncovered_s": audio.duration_s / 2,
+                        "longest_uncovered_at_s": audio.duration_s / 2}
+        return Transcript(language, (Segment(0, "hello.", 0.0, audio.duration_s / 2),),
+                          backend=self.name)
+
+
+def test_low_coverage_is_a_run_warning_also_from_the_cache(tmp_path: Path) -> None:
+    from f2f.config import load_config
+    from f2f.pipeline import BackendPool, translate_video
+    from mediafactory import make_video
+
+    clip = make_video(tmp_path / "talk.mp4", seconds=2.0, audio="noise")
+    config = load_config(sets=["asr=test-gappy-asr", "mt=none", "tts=none", "vc=none",
+                               "lipsync=none"])
+    for attempt in ("fresh", "cached"):
+        result = translate_video(clip, tmp_path / "out.mp4", config, workdir=tmp_path / "w",
+                                 pool=BackendPool())
+        assert result.report.step("asr").cached == (attempt == "cached")
+        assert any("cover only 50%" in w for w in result.report.warnings), attempt
