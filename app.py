@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from f2f.app_support import (
     target_languages,
 )
 from f2f.config import DEFAULT_BACKENDS
-from f2f.errors import F2FError
+from f2f.errors import ConfigError, F2FError, run_command
 from f2f.progress import ProgressEvent
 from f2f.stage import KINDS
 
@@ -232,14 +234,46 @@ def parse_args(argv: Sequence[str] | None = None) -> AppOptions:
                       defaults={k: getattr(args, k) for k in KINDS if getattr(args, k)})
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(name)s: %(message)s")
-    options = parse_args(argv)
+def port_is_free(host: str, port: int) -> bool:
+    """Whether `host:port` can be bound now (so a busy port is one clear line, not Gradio's
+    traceback)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, 0,
+                                                             socket.SOCK_STREAM)[0]
+    except socket.gaierror:
+        return True  # let the server report a bad host
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
+
+
+def _serve_forever(options: AppOptions) -> int:
+    if not port_is_free(options.host, options.port):
+        raise ConfigError(f"port {options.port} on {options.host} is already in use (another "
+                          f"server?); choose a free one with --port N")
     if options.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s: anyone who can reach this address can use the app",
                     options.host)
-    build_app(options).launch(**launch_kwargs(options))
+    app = build_app(options)
+    # quiet: Gradio's own banner suggests share=True, which this app never uses
+    app.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(options))
+    print(f"f2f demo on http://{options.host}:{app.server_port}/ (Ctrl+C stops it)",
+          flush=True)
+    try:
+        app.block_thread()
+    except KeyboardInterrupt:
+        app.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(name)s: %(message)s")
+    options = parse_args(argv)
+    return run_command(lambda: _serve_forever(options))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -107,7 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     import numpy as np
 
-    from eval.speech import embedding_similarity, speaker_embedding, speaker_similarity
+    from eval.speech import (
+        conversion_metrics,
+        embedding_similarity,
+        speaker_embedding,
+        speaker_similarity,
+    )
     from f2f.artifacts import TranslatedSegment, Translation
     from f2f.media import read_audio
     from stages.tts.espeak import EspeakTTS
@@ -135,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             out = vc.convert(tts, reference, Path(tmp) / "cache", lambda f, m: None)
             seconds = time.perf_counter() - started
-        m = vc.metrics
+        m = {**vc.metrics, **conversion_metrics([tts.segments[0].speech],
+                                                [out.segments[0].speech], reference)}
         return {"similarity": m.get("speaker_similarity_after"),
                 "speaker_similarity": to_speaker(out, centroid), "mcd_db": m.get("mcd_db_after"),
                 "f0_rmse_hz": m.get("f0_rmse_hz_after"), "steps": m.get("trained_steps"),
@@ -159,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         world = WorldVC()
         world_out = world.convert(tts, reference, Path(), lambda f, m: None)
         world_s = time.perf_counter() - started
+        world.metrics |= conversion_metrics([tts.segments[0].speech],
+                                            [world_out.segments[0].speech], reference)
         row = {"clip": clip, "none": round(none_sim, 3),
                "world": world.metrics["speaker_similarity_after"],
                "none_speaker": to_speaker(tts, centroid),

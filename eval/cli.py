@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from f2f.errors import ConfigError, F2FError, MediaError
+from f2f.errors import ConfigError, F2FError, MediaError, report_error
 
 log = logging.getLogger(__name__)
 
@@ -378,8 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except F2FError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report_error(exc)
 
 
 if __name__ == "__main__":

@@ -221,7 +221,7 @@ def voice_metrics(dub: Speech, original: Speech) -> dict[str, float]:
     """How close the output's voice is to the original speaker's (not what they say)."""
     out = {"speaker_similarity": float(get_metric("speaker_similarity")(original, dub))}
     try:
-        from stages.vc._world_features import analyze
+        from stages.vc.world_features import analyze
     except ImportError:  # the WORLD helper belongs to the VC backend; MCD/F0 need it
         return out
     a, b = analyze(original, 24), analyze(dub, 24)

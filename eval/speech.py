@@ -7,13 +7,12 @@
 - `f0_rmse`: RMSE in Hz over frames voiced in both aligned contours.
 - `f0_distribution_rmse`: RMSE in Hz between the deciles of two voiced F0 distributions.
 - `speaker_similarity`: cosine similarity of resemblyzer speaker embeddings (1 = same voice).
+- `conversion_metrics`: all of these for a dub before/after voice conversion.
 """
 
 from __future__ import annotations
 
-import functools
-import warnings
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,24 +26,14 @@ def _frame_mcd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def dtw_path(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs of the cheapest monotonic alignment of (Ta, D) and (Tb, D) by Euclidean cost."""
-    cost = np.sqrt(((a[:, None, 1:] - b[None, :, 1:]) ** 2).sum(axis=-1))
-    acc = np.full((a.shape[0] + 1, b.shape[0] + 1), np.inf)
-    acc[0, 0] = 0.0
-    for i in range(1, a.shape[0] + 1):  # rows in Python, columns vectorised per step
-        row = cost[i - 1]
-        diag_up = np.minimum(acc[i - 1, :-1], acc[i - 1, 1:])
-        for j in range(1, b.shape[0] + 1):
-            acc[i, j] = row[j - 1] + min(diag_up[j - 1], acc[i, j - 1])
-    i, j = a.shape[0], b.shape[0]
-    path = []
-    while i > 0 and j > 0:
-        path.append((i - 1, j - 1))
-        step = int(np.argmin((acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])))
-        i, j = (i - 1, j - 1) if step == 0 else (i - 1, j) if step == 1 else (i, j - 1)
-    path.reverse()
-    index = np.asarray(path)
-    return index[:, 0], index[:, 1]
+    """Index pairs of the cheapest monotonic alignment of (Ta, D) and (Tb, D) by Euclidean cost
+    on c1.. (librosa's DTW, which ships with resemblyzer)."""
+    from librosa.sequence import dtw
+
+    _, path = dtw(X=np.ascontiguousarray(a[:, 1:].T), Y=np.ascontiguousarray(b[:, 1:].T),
+                  metric="euclidean")
+    path = path[::-1]
+    return path[:, 0], path[:, 1]
 
 
 def mcd(reference: np.ndarray, test: np.ndarray, align: bool = True) -> float:
@@ -89,32 +78,95 @@ def f0_distribution_rmse(reference_hz: np.ndarray, test_hz: np.ndarray) -> float
     return float(np.sqrt(np.mean((np.percentile(a, q) - np.percentile(b, q)) ** 2)))
 
 
-@functools.lru_cache(maxsize=1)
-def _voice_encoder() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from resemblyzer import VoiceEncoder
-
-        return VoiceEncoder("cpu", verbose=False)
-
-
 def speaker_embedding(speech: Speech) -> np.ndarray:
-    """resemblyzer's 256-d unit-norm utterance embedding (its encoder ships in the wheel)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from resemblyzer import preprocess_wav
+    """resemblyzer's 256-d unit-norm utterance embedding (one encoder: `f2f.voiceprint`)."""
+    from f2f.voiceprint import speaker_embedding as embed
 
-        wav = preprocess_wav(np.asarray(speech.samples, np.float32), speech.sample_rate)
-    if wav.size < 1600:  # VAD removed almost everything: embed the raw clip instead
-        wav = np.asarray(speech.samples, np.float32)
-    return np.asarray(_voice_encoder().embed_utterance(wav), float)
+    return embed(speech)
 
 
 def embedding_similarity(ea: np.ndarray, eb: np.ndarray) -> float:
     """Cosine similarity of two speaker embeddings."""
-    return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-12))
+    from f2f.voiceprint import cosine
+
+    return cosine(ea, eb)
 
 
 def speaker_similarity(a: Speech, b: Speech) -> float:
     """Cosine similarity of the speaker embeddings of two clips (about 0.75+ = same speaker)."""
     return embedding_similarity(speaker_embedding(a), speaker_embedding(b))
+
+
+METRIC_MAX_S = 60.0  # seconds of speech the before/after figures are measured on
+METRIC_MCEP_DIMS = 24  # MCD is always measured on 24-d mel-cepstra, whatever a backend maps
+
+
+def _joined(clips: Sequence[Speech], rate: int) -> Speech:
+    """The clips end to end, at most METRIC_MAX_S (WORLD features of a whole long dub would take
+    gigabytes: a 513-bin envelope every 5 ms)."""
+    from f2f.timing import resample
+
+    parts, total = [], 0
+    for clip in clips:
+        if clip.samples.size and total < METRIC_MAX_S * rate:
+            parts.append(resample(clip, rate).samples)
+            total += parts[-1].size
+    if not parts:
+        return Speech(np.zeros(rate, np.float32), rate)
+    return Speech(np.concatenate(parts)[: int(METRIC_MAX_S * rate)], rate)
+
+
+def conversion_metrics(before: Sequence[Speech], after: Sequence[Speech],
+                       reference: Speech) -> dict[str, float]:
+    """Speaker similarity, global MCD and F0 distribution RMSE of the dub before and after voice
+    conversion against the speaker's `reference` audio (for benches and eval; on audio the
+    conversion may have been fitted to, unlike the `knn` gate's held-out figures)."""
+    from stages.vc import world_features as wf
+
+    ref = wf.analyze(reference, METRIC_MCEP_DIMS)
+    reference_mcep = ref.mcep[ref.speech_frames]
+    reference_embedding = speaker_embedding(reference)
+    metrics: dict[str, float] = {}
+    for label, clips in (("before", before), ("after", after)):
+        speech = _joined(clips, wf.RATE)
+        features = wf.analyze(speech, METRIC_MCEP_DIMS)
+        similarity = embedding_similarity(speaker_embedding(speech), reference_embedding)
+        metrics[f"speaker_similarity_{label}"] = round(similarity, 4)
+        metrics[f"mcd_db_{label}"] = round(
+            global_mcd(reference_mcep, features.mcep[features.speech_frames]), 3)
+        metrics[f"f0_rmse_hz_{label}"] = round(f0_distribution_rmse(ref.f0, features.f0), 2)
+    return metrics
+
+
+def diarization_error_rate(reference: Sequence[tuple[str, float, float]],
+                           hypothesis: Sequence[tuple[str, float, float]],
+                           frame_s: float = 0.01) -> float:
+    """DER on `frame_s` frames, no collar, one speaker per frame: (missed + false alarm +
+    confusion) / reference speech, with hypothesis speakers mapped one-to-one onto reference
+    speakers to minimise the confusion (Hungarian). Turns are (speaker, start_s, end_s)."""
+    from scipy.optimize import linear_sum_assignment
+
+    end = max([t[2] for t in (*reference, *hypothesis)], default=0.0)
+    n = int(np.ceil(end / frame_s)) + 1
+
+    def labels(turns: Sequence[tuple[str, float, float]]) -> tuple[np.ndarray, list[str]]:
+        names = list(dict.fromkeys(t[0] for t in turns))
+        out = np.full(n, -1)
+        for name, start, stop in turns:
+            out[int(round(start / frame_s)):int(round(stop / frame_s))] = names.index(name)
+        return out, names
+
+    ref, ref_names = labels(reference)
+    hyp, hyp_names = labels(hypothesis)
+    spoken = ref >= 0
+    if not spoken.any():
+        return float("nan")
+    both = spoken & (hyp >= 0)
+    counts = np.zeros((len(ref_names), max(len(hyp_names), 1)))
+    np.add.at(counts, (ref[both], hyp[both]), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    correct = counts[rows, cols].sum()
+    missed = (spoken & (hyp < 0)).sum()
+    false_alarm = (~spoken & (hyp >= 0)).sum()
+    confusion = both.sum() - correct
+    return float((missed + false_alarm + confusion) / spoken.sum())

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from f2f.artifacts import Speech
-from f2f.errors import F2FError, MediaError, NoFaceError
+from f2f.errors import F2FError, MediaError, NoFaceError, report_error
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +174,7 @@ def main_sync(argv: Sequence[str] | None = None) -> int:
             audio = read_audio(args.audio)
         result = measure_sync(args.video, audio, max_offset=args.max_offset)
     except F2FError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report_error(exc)
     if args.json:
         print(json.dumps({**result.summary(), "peak_correlation": round(result.peak_correlation, 4),
                           "frames": result.frames, "face_frames": result.face_frames}))

@@ -38,7 +38,7 @@ def _check_span(start_s: float, end_s: float, what: str) -> None:
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """What ffmpeg reports about an input file."""
+    """What the container says about an input file (read with PyAV)."""
 
     path: str
     duration_s: float
@@ -53,6 +53,11 @@ class MediaInfo:
     audio_channels: int = 0
     video_codec: str = ""
     audio_codec: str = ""
+    variable_frame_rate: bool = False  # then `fps` is the highest rate, so no frame is dropped
+    video_start_s: float = 0.0  # stream start times, edit lists applied
+    audio_start_s: float = 0.0
+    audio_streams: int = 0  # f2f reads the first; the others are not carried to the output
+    subtitle_streams: int = 0  # not carried to the output either
 
     def __post_init__(self) -> None:
         if self.duration_s < 0:
@@ -372,6 +377,8 @@ class DubTrack:
     phonemes: tuple[PhonemeEvent, ...] = ()
     extensions: tuple[VideoExtension, ...] = ()
     source: str = ""  # "tts", "vc", "manual"
+    # per source frame, the (x0, y0, x1, y1) face to lip-sync or None; () = the tracker decides
+    face_plan: tuple[tuple[int, int, int, int] | None, ...] = ()
 
     @property
     def extension_s(self) -> float:
@@ -384,6 +391,7 @@ class DubTrack:
             "timings": [asdict(t) for t in self.timings],
             "phonemes": [asdict(p) for p in self.phonemes],
             "extensions": [asdict(e) for e in self.extensions],
+            "face_plan": [None if b is None else list(b) for b in self.face_plan],
         })
 
     @classmethod
@@ -395,4 +403,6 @@ class DubTrack:
             phonemes=tuple(PhonemeEvent(**p) for p in data["phonemes"]),
             extensions=tuple(VideoExtension(**e) for e in data["extensions"]),
             source=data.get("source", ""),
+            face_plan=tuple(None if b is None else (int(b[0]), int(b[1]), int(b[2]), int(b[3]))
+                            for b in data.get("face_plan", [])),
         )

@@ -10,22 +10,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from f2f.errors import F2FError
+from f2f.errors import F2FError, run_command
 
 log = logging.getLogger("f2f")
 STAGE_FLAGS = ("asr", "mt", "tts", "vc", "lipsync")
 
 
-def _translate_parser(sub: Any) -> None:
-    p = sub.add_parser("translate", help="translate a talking-head video",
+def _translate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("translate", parents=[common], help="translate a talking-head video",
                        description="English video in; dubbed, lip-synced video out.")
     p.add_argument("input", help="input video file")
+    p.add_argument("-o", "--output", help="output .mp4 (default: INPUT_STEM.LANG.mp4 here)")
+    add_config_flags(p)
+
+
+def add_config_flags(p: Any) -> None:
+    """The flags that build a config (translate and batch share them)."""
     p.add_argument("--to", dest="target_language", default=None, metavar="LANG",
                    help="target language code (default: hi)")
     p.add_argument("--from", dest="source_language", default=None, metavar="LANG",
                    help="source language code (default: en); a multilingual asr model takes "
                         "any Whisper language, or 'auto' to detect it")
-    p.add_argument("-o", "--output", help="output .mp4 (default: INPUT_STEM.LANG.mp4 here)")
     for kind in STAGE_FLAGS:
         p.add_argument(f"--{kind}", metavar="BACKEND",
                        help=f"{kind} backend name, or 'none' to switch the stage off")
@@ -46,18 +51,43 @@ def _translate_parser(sub: Any) -> None:
                    help="re-run this stage and everything after it")
 
 
+def _common_flags(parser: argparse.ArgumentParser, default: Any) -> None:
+    """-q/-v/--debug, accepted before the command and after it (README lists them as options)."""
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="only print errors")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="debug logging")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show tracebacks on errors (the exit code stays the documented one)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m f2f",
                                      description="f2f: face-to-face speech translation")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _common_flags(parser, False)
+    # after the command, SUPPRESS keeps a flag given before it from being reset to False
+    common = argparse.ArgumentParser(add_help=False)
+    _common_flags(common, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _translate_parser(sub)
-    b = sub.add_parser("backends", help="list every backend and whether it can run here")
+    _translate_parser(sub, common)
+    from f2f.batch_cli import add_batch_parser  # light: argparse only
+
+    add_batch_parser(sub)
+    b = sub.add_parser("backends", parents=[common],
+                       help="list every backend and whether it can run here")
     b.add_argument("--json", action="store_true")
-    d = sub.add_parser("download", help="download weights by name (needs network access)")
+    d = sub.add_parser("download", parents=[common],
+                       help="download weights by name (needs network access)")
     d.add_argument("name", nargs="?", help="weights name; omit to list them")
+    c = sub.add_parser("cache", parents=[common], help="where the cache is, its size; trim it",
+                       description="Shows the stage cache's folder and size; --clear and "
+                                   "--older-than remove entries (never one a running job uses).")
+    c.add_argument("--workdir", help="the cache folder (default: ~/.cache/f2f/cache)")
+    c.add_argument("--clear", action="store_true", help="remove every entry")
+    c.add_argument("--older-than", metavar="AGE",
+                   help="remove entries last used longer ago than AGE, e.g. 7d, 12h, 30m")
+    c.add_argument("--max-gb", type=float, metavar="GB",
+                   help="remove least recently used entries until the cache fits GB")
     sub.add_parser("eval", help="evaluation: sync, metrics, conditions, rate, summarize, ablate",
                    add_help=False)
     sub.add_parser("vc", help="voice conversion tools: `vc train SOURCE_DIR TARGET_DIR --out DIR`",
@@ -106,9 +136,9 @@ class _TqdmProgress:
             self._bar = None
 
 
-def _translate(args: argparse.Namespace) -> int:
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The PipelineConfig that the flags of `add_config_flags` describe."""
     from f2f.config import load_config
-    from f2f.pipeline import translate_video
 
     overrides: dict[str, Any] = {
         "target_language": args.target_language, "source_language": args.source_language,
@@ -123,7 +153,13 @@ def _translate(args: argparse.Namespace) -> int:
         sets.append("timing.keep_background=true")
     if args.face is not None:
         sets.append(f"lipsync.face_index={args.face}")
-    config = load_config(args.config, sets=sets, **overrides)
+    return load_config(args.config, sets=sets, **overrides)
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from f2f.pipeline import translate_video
+
+    config = config_from_args(args)
     source = Path(args.input)
     output = (Path(args.output) if args.output
               else Path(f"{source.stem}.{config.target_language}.mp4"))
@@ -131,7 +167,8 @@ def _translate(args: argparse.Namespace) -> int:
     try:
         result = translate_video(source, output, config, workdir=args.workdir,
                                  use_cache=not args.no_cache, refresh=tuple(args.refresh),
-                                 progress=progress)
+                                 progress=progress,
+                                 protect=tuple(p for p in (args.config,) if p))
     finally:
         progress.close()
     if not args.quiet:
@@ -140,8 +177,6 @@ def _translate(args: argparse.Namespace) -> int:
             state = "off" if step.backend == "none" else "cached" if step.cached else \
                 f"{step.wall_s:.1f} s"
             print(f"  {step.stage:<8} {step.backend:<15} {state}", file=sys.stderr)
-        for warning in report.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
         print(f"wrote {output} ({report.total_wall_s:.1f} s); report: "
               f"{result.outputs['report']}", file=sys.stderr)
     return 0
@@ -188,6 +223,52 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(text: str) -> float:
+    """'7d', '12h', '30m', '90s' or plain seconds -> seconds."""
+    from f2f.errors import ConfigError
+
+    text = text.strip().lower()
+    unit = _AGE_UNITS.get(text[-1:], 0)
+    number = text[:-1] if unit else text
+    try:
+        value = float(number) * (unit or 1)
+    except ValueError as exc:
+        raise ConfigError(f"--older-than takes an age such as 7d, 12h or 30m, got {text!r}"
+                          ) from exc
+    if value < 0:
+        raise ConfigError(f"--older-than must not be negative, got {text!r}")
+    return value
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from f2f.cache import Cache
+    from f2f.config import LimitsConfig
+    from f2f.pipeline import default_workdir
+
+    cache = Cache(Path(args.workdir) if args.workdir else default_workdir())
+    removed = []
+    if args.clear:
+        removed = cache.trim(max_bytes=0)
+    elif args.older_than or args.max_gb is not None:
+        removed = cache.trim(max_bytes=None if args.max_gb is None else args.max_gb * 1e9,
+                             older_than_s=parse_age(args.older_than) if args.older_than
+                             else None)
+    if removed:
+        freed = sum(e.size_bytes for e in removed) / 1e6
+        print(f"removed {len(removed)} entries ({freed:.1f} MB)")
+    entries = cache.entries()
+    print(f"cache: {cache.root}")
+    print(f"size: {cache.size_bytes() / 1e6:.1f} MB in {len(entries)} entries "
+          f"(cap {LimitsConfig().cache_max_gb:g} GB, --set limits.cache_max_gb=GB)")
+    for kind in sorted({e.kind for e in entries}):
+        mine = [e for e in entries if e.kind == kind]
+        print(f"  {kind:<8} {len(mine):>4} entries {sum(e.size_bytes for e in mine) / 1e6:9.1f} MB")
+    return 0
+
+
 def _delegate(module: str, function: str, argv: list[str]) -> int:
     import importlib
 
@@ -202,28 +283,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     rest: list[str] = []
     if command_at is not None and argv[command_at] in ("eval", "vc"):
         argv, rest = argv[: command_at + 1], argv[command_at + 1:]
-    args = parser.parse_args(argv)
+    # -q/-v/--debug may follow `eval`/`vc` too; they are ours, not theirs
+    flags = [a for a in rest if a in ("-q", "--quiet", "-v", "--verbose", "--debug")]
+    rest = [a for a in rest if a not in flags]
+    args = parser.parse_args(argv + flags)
     _setup_logging(args.quiet, args.verbose)
-    try:
-        if args.command == "translate":
-            return _translate(args)
-        if args.command == "backends":
-            return _backends(args)
-        if args.command == "download":
-            return _download(args)
-        if args.command == "eval":
-            return _delegate("eval.cli", "main", rest)
-        if args.command == "vc":
-            if not rest or rest[0] != "train":
-                parser.error("usage: python -m f2f vc train SOURCE_DIR TARGET_DIR --out DIR")
-            return _delegate("stages.vc.cyclegan", "train_cli", rest[1:])
-    except F2FError as exc:
-        if args.debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted; finished stages stay cached", file=sys.stderr)
-        return 130
+    return run_command(lambda: _dispatch(parser, args, rest), debug=args.debug)
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> int:
+    if args.command == "translate":
+        return _translate(args)
+    if args.command == "batch":
+        from f2f.batch_cli import run_batch_command
+
+        return run_batch_command(args)
+    if args.command == "backends":
+        return _backends(args)
+    if args.command == "download":
+        return _download(args)
+    if args.command == "cache":
+        return _cache(args)
+    if args.command == "eval":
+        return _delegate("eval.cli", "main", rest)
+    if args.command == "vc":
+        if not rest or rest[0] != "train":
+            parser.error("usage: python -m f2f vc train SOURCE_DIR TARGET_DIR --out DIR")
+        return _delegate("stages.vc.cyclegan", "train_cli", rest[1:])
     parser.error(f"unknown command {args.command}")
     return 2

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import tomllib
 import types
 import typing
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from f2f.cache import DEFAULT_MAX_GB
 from f2f.errors import ConfigError
 from f2f.stage import KINDS
 
@@ -29,7 +29,7 @@ DEFAULT_BACKENDS = {
     "asr": "faster-whisper",
     "mt": "lexicon",
     "tts": "espeak",
-    "vc": "world",
+    "vc": "knn",
     "lipsync": "viseme",
 }
 
@@ -58,6 +58,7 @@ class TimingConfig:
 class LimitsConfig:
     max_duration_s: float = 3600.0  # longer inputs are refused with a clear message
     max_file_mb: float = 4096.0
+    cache_max_gb: float = DEFAULT_MAX_GB  # beyond it, least recently used cache entries go
 
 
 @dataclass
@@ -75,6 +76,7 @@ class PipelineConfig:
     manual_translation: str | None = None  # a .txt (one line per segment) or .srt
     manual_dub_audio: str | None = None  # a target-language audio/video file
     subtitles: tuple[str, ...] = ("srt", "vtt")
+    speakers: bool = False  # diarize; a voice and a lip-synced face per speaker (f2f.speakers)
 
     def stage(self, kind: str) -> StageChoice:
         if kind not in KINDS:
@@ -87,8 +89,22 @@ class PipelineConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def resolved_dict(self) -> dict[str, Any]:
+        """Every setting, each chosen backend's options included at their defaults: what
+        `--config` needs to reproduce a run."""
+        data = self.to_dict()
+        for kind in KINDS:
+            choice = self.stage(kind)
+            table: dict[str, Any] = {"backend": choice.backend}
+            if choice.backend != "none":
+                table |= dataclasses.asdict(backend_config(kind, choice))
+            data[kind] = table
+        return data
+
     def to_toml(self) -> str:
-        return dump_toml(self.to_dict())
+        import tomli_w
+
+        return tomli_w.dumps(_toml_ready(self.resolved_dict()))
 
 
 # ------------------------------------------------------------------------- values and types
@@ -279,36 +295,12 @@ def validate(config: PipelineConfig) -> None:
         raise ConfigError("timing: need 0 < min_stretch <= 1 <= max_stretch")
 
 
-def dump_toml(data: dict[str, Any]) -> str:
-    """A small TOML writer for the resolved config (tables, scalars, arrays)."""
-    lines: list[str] = []
-    tables: list[tuple[str, dict[str, Any]]] = []
-
-    def scalar(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (int, float)):
-            return repr(value)
-        if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(scalar(v) for v in value) + "]"
-        return json.dumps(str(value), ensure_ascii=False)
-
-    def emit(prefix: str, mapping: dict[str, Any], out: list[str]) -> None:
-        for key, value in mapping.items():
-            if isinstance(value, dict):
-                tables.append((f"{prefix}{key}", value))
-            elif value is not None:
-                out.append(f"{key} = {scalar(value)}")
-
-    emit("", data, lines)
-    while tables:
-        name, mapping = tables.pop(0)
-        flat = dict(mapping)
-        if "options" in flat and "backend" in flat:  # StageChoice: options sit beside backend
-            flat = {"backend": flat["backend"], **flat["options"]}
-        body: list[str] = []
-        emit(f"{name}.", flat, body)
-        lines.append("")
-        lines.append(f"[{name}]")
-        lines.extend(body)
-    return "\n".join(lines) + "\n"
+def _toml_ready(value: Any) -> Any:
+    """TOML has no null: unset (None) settings are left out, their default is None anyway."""
+    if isinstance(value, dict):
+        return {str(k): _toml_ready(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_toml_ready(v) for v in value if v is not None]
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)  # paths and the like

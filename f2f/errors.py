@@ -6,6 +6,10 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
+import traceback
+from collections.abc import Callable
+
 
 class F2FError(Exception):
     """Base of every error f2f raises for a user to read."""
@@ -57,3 +61,33 @@ class StageError(F2FError):
     """A stage failed while running; earlier stages' cached work is kept."""
 
     exit_code = 8
+
+
+def exit_code_of(exc: F2FError) -> int:
+    """The documented exit code: a StageError caused by a more specific f2f error keeps that
+    error's code (a backend that wraps a missing-weights error still exits 7)."""
+    cause = exc.__cause__ or exc.__context__
+    while type(exc) is StageError and isinstance(cause, F2FError):
+        exc, cause = cause, cause.__cause__ or cause.__context__
+    return exc.exit_code
+
+
+def run_command(command: Callable[[], int | None], debug: bool = False) -> int:
+    """The one error handler of every f2f command line: an F2FError becomes one `error:` line on
+    stderr and its exit code (with `debug`, the traceback first, and still that code)."""
+    try:
+        return int(command() or 0)
+    except F2FError as exc:
+        return report_error(exc, debug)
+    except KeyboardInterrupt:
+        print("interrupted; finished stages stay cached", file=sys.stderr)
+        return 130
+
+
+def report_error(exc: F2FError, debug: bool = False) -> int:
+    """Prints `exc` as one `error:` line on stderr (the traceback first with `debug`) and
+    returns its exit code: what every f2f command does with an F2FError."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: {exc}", file=sys.stderr)
+    return exit_code_of(exc)

@@ -247,6 +247,53 @@ def mouth_opening(landmarks: np.ndarray) -> float:
     return float(gap) / interocular(landmarks)
 
 
+MOUTH = slice(48, 68)  # the 20 mouth points: outer lips then inner lips
+INNER_GAP_PAIRS = ((61, 67), (62, 66), (63, 65))  # upper / lower inner-lip points, left to right
+
+
+@dataclass(frozen=True)
+class FaceFrameOfReference:
+    """The face's own axes: origin between the eye centres, x along the eye line (image left to
+    right), y down the face, unit = the inter-ocular distance. Mouth shapes compared in these
+    units are free of head position, roll and size."""
+
+    origin: np.ndarray  # (2,) pixels
+    across: np.ndarray  # (2,) unit vector
+    down: np.ndarray  # (2,) unit vector
+    scale: float  # pixels per inter-ocular distance
+
+    @classmethod
+    def of(cls, landmarks: np.ndarray) -> FaceFrameOfReference:
+        right = landmarks[RIGHT_EYE].mean(axis=0).astype(np.float64)
+        left = landmarks[LEFT_EYE].mean(axis=0).astype(np.float64)
+        axis = left - right
+        scale = float(np.linalg.norm(axis)) + 1e-6
+        across = axis / scale
+        return cls((left + right) / 2.0, across, np.array([-across[1], across[0]]), scale)
+
+    def to_face(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) pixels -> (N, 2) face units."""
+        rel = np.asarray(points, np.float64) - self.origin
+        return np.stack([rel @ self.across, rel @ self.down], axis=-1) / self.scale
+
+    def to_pixels(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) face units -> (N, 2) pixels."""
+        pts = np.asarray(points, np.float64) * self.scale
+        return self.origin + pts[..., :1] * self.across + pts[..., 1:] * self.down
+
+
+def normalized_mouth(landmarks: np.ndarray) -> np.ndarray:
+    """The 20 mouth points (48-67) in face units (see FaceFrameOfReference): (20, 2)."""
+    return FaceFrameOfReference.of(landmarks).to_face(landmarks[MOUTH])
+
+
+def inner_gap(landmarks: np.ndarray) -> float:
+    """Signed inner-lip gap along the face's down axis, in inter-ocular distances (0 = closed)."""
+    ref = FaceFrameOfReference.of(landmarks)
+    return float(np.mean([(landmarks[b] - landmarks[a]) @ ref.down
+                          for a, b in INNER_GAP_PAIRS])) / ref.scale
+
+
 # ------------------------------------------------------------------------------------ tracking
 
 

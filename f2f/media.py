@@ -7,18 +7,17 @@ appears at its final path only when complete (written beside it, then renamed).
 from __future__ import annotations
 
 import logging
-import os
-import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from f2f.artifacts import MediaInfo, Speech, VideoExtension
+from f2f.atomic import atomic_path as atomic_output  # re-exported: callers import it here
 from f2f.errors import MediaError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -49,36 +48,66 @@ def run_ffmpeg(args: Sequence[str], what: str, input_bytes: bytes | None = None
 
 
 # ------------------------------------------------------------------------------------ probing
+# PyAV (installed with faster-whisper) reads the container's own stream records; decoding stays
+# on the ffmpeg binary, whose filters handle every format and size.
 
-_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_VIDEO = re.compile(r"Stream #\d+:\d+.*?: Video: (\w+)(.*)")
-_AUDIO = re.compile(r"Stream #\d+:\d+.*?: Audio: (\w+)(.*)")
-_SIZE = re.compile(r"(?<![\w.])(\d{1,5})x(\d{1,5})(?![\w.])")
-_FPS = re.compile(r"([\d.]+)(k?) fps")
-_TBR = re.compile(r"([\d.]+)(k?) tbr")
-_HZ = re.compile(r"(\d+) Hz")
-_ROTATE = re.compile(r"(?:rotate\s*:\s*|rotation of )(-?[\d.]+)")
-_CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "quad": 4, "4.0": 4, "5.0": 5, "5.1": 6,
-             "5.1(side)": 6, "6.1": 7, "7.1": 8}
+_VFR_SPREAD = 1.1  # frame durations differing by more than this factor: variable frame rate
 
 
-def _rate(match: re.Match[str] | None) -> float:
-    if not match:
-        return 0.0
-    return float(match.group(1)) * (1000.0 if match.group(2) else 1.0)
-
-
-def _count_frames(path: Path, duration_s: float, fps: float) -> int:
-    """Frame count from the container's packets (fast, no decoding); estimate as fallback."""
+def _open_container(path: Path) -> Any:
     try:
-        import imageio_ffmpeg
+        import av
+    except ImportError as exc:
+        raise MissingDependencyError("probing media needs PyAV: pip install av") from exc
+    try:
+        return av.open(str(path))
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"not a readable video or audio file: {path} ({exc})") from exc
 
-        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
-        if frames > 0:
-            return int(frames)
-    except (RuntimeError, OSError, ValueError, subprocess.SubprocessError):
-        pass
-    return max(int(round(duration_s * fps)), 1)
+
+def _seconds(value: Any, time_base: Any) -> float:
+    return float(value * time_base) if value is not None and time_base is not None else 0.0
+
+
+def _video_stream(container: Any) -> Any | None:
+    """The first real video stream: attached cover pictures are not video."""
+    import av
+
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    return None
+
+
+def _frame_timing(container: Any, stream: Any) -> tuple[int, float, bool]:
+    """(frame count, frame rate, variable?) from the stream's packets, without decoding."""
+    pts = sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size)
+    rate = float(stream.average_rate or stream.guessed_rate or 0)
+    if len(pts) < 3:
+        return len(pts), rate, False
+    steps = np.diff(np.asarray(pts, dtype=np.int64))
+    steps = steps[steps > 0]
+    variable = steps.size > 1 and steps.max() > _VFR_SPREAD * steps.min()
+    if not variable:
+        return len(pts), rate, False
+    # variable rate: decode at the stream's highest rate so no source frame is dropped
+    fastest = 1.0 / _seconds(int(np.percentile(steps, 5)), stream.time_base)
+    base = float(stream.base_rate or 0)
+    rate = base if 0 < base <= fastest * 1.01 else fastest
+    span_s = _seconds(pts[-1] - pts[0] + int(np.median(steps)), stream.time_base)
+    return max(int(round(span_s * rate)), 1), rate, True
+
+
+def _rotation(path: Path) -> int:
+    """The display rotation in degrees (of the first frame); ffmpeg applies it when decoding."""
+    container = _open_container(path)
+    try:
+        stream = _video_stream(container)
+        for frame in container.decode(stream):
+            return int(round(float(frame.rotation or 0))) % 360
+        return 0
+    finally:
+        container.close()
 
 
 def probe(path: str | Path) -> MediaInfo:
@@ -90,58 +119,86 @@ def probe(path: str | Path) -> MediaInfo:
         raise MediaError(f"input is a folder, not a media file: {path}")
     if path.stat().st_size == 0:
         raise MediaError(f"input file is empty (0 bytes): {path}")
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
-                            capture_output=True, check=False)
-    text = result.stderr.decode(errors="replace")
-    video, audio = _VIDEO.search(text), _AUDIO.search(text)
-    if video is None and audio is None:
-        last = text.strip().splitlines()[-1] if text.strip() else "unknown format"
-        raise MediaError(f"not a readable video or audio file: {path} ({last})")
-    duration = _DURATION.search(text)
-    duration_s = (int(duration.group(1)) * 3600 + int(duration.group(2)) * 60
-                  + float(duration.group(3))) if duration else 0.0
-    info: dict[str, object] = {"path": str(path), "duration_s": duration_s,
-                               "has_video": video is not None, "has_audio": audio is not None}
+    container = _open_container(path)
+    try:
+        return _probe_open(path, container)
+    finally:
+        container.close()
+
+
+def _probe_open(path: Path, container: Any) -> MediaInfo:
+    import av
+
+    video = _video_stream(container)
+    audios = list(container.streams.audio)
+    if video is None and not audios:
+        raise MediaError(f"not a readable video or audio file: {path} (no audio or video stream)")
+    duration_s = container.duration / av.time_base if container.duration else 0.0
+    info: dict[str, Any] = {
+        "path": str(path), "duration_s": max(duration_s, 0.0), "has_video": False,
+        "has_audio": bool(audios), "audio_streams": len(audios),
+        "subtitle_streams": len(container.streams.subtitles)}
     if video is not None:
-        # attached cover pictures are not video
-        rest = video.group(2)
-        size = _SIZE.search(rest)
-        fps = _rate(_FPS.search(rest)) or _rate(_TBR.search(rest))
-        if size is None or fps <= 0 or "attached pic" in rest:
-            info["has_video"] = False
-        else:
-            width, height = int(size.group(1)), int(size.group(2))
-            rotation = _ROTATE.search(text[video.start():])
-            rotation_deg = int(round(float(rotation.group(1)))) % 360 if rotation else 0
+        ctx = video.codec_context
+        width, height = int(ctx.width or 0), int(ctx.height or 0)
+        try:
+            frame_count, fps, variable = _frame_timing(container, video)
+            rotation_deg = _rotation(path)
+        except av.FFmpegError as exc:
+            raise MediaError(f"cannot read the video stream of {path}: {exc}") from exc
+        if width > 0 and height > 0 and fps > 0 and frame_count > 0:
             if rotation_deg in (90, 270):  # ffmpeg auto-rotates when decoding
                 width, height = height, width
-            info.update(width=width, height=height, fps=fps, rotation_deg=rotation_deg,
-                        video_codec=video.group(1),
-                        frame_count=_count_frames(path, duration_s, fps))
-    if audio is not None:
-        rest = audio.group(2)
-        hz = _HZ.search(rest)
-        channels = 0
-        for token in (t.strip() for t in rest.split(",")):
-            if token in _CHANNELS:
-                channels = _CHANNELS[token]
-            elif token.endswith("channels") and token.split()[0].isdigit():
-                channels = int(token.split()[0])
-        info.update(audio_sample_rate=int(hz.group(1)) if hz else 0, audio_channels=channels,
-                    audio_codec=audio.group(1))
-    return MediaInfo(**info)  # type: ignore[arg-type]
+            info.update(has_video=True, width=width, height=height, fps=fps,
+                        rotation_deg=rotation_deg, video_codec=ctx.name, frame_count=frame_count,
+                        variable_frame_rate=variable,
+                        video_start_s=_seconds(video.start_time, video.time_base))
+    if audios:
+        audio = audios[0]
+        ctx = audio.codec_context
+        info.update(audio_sample_rate=int(ctx.sample_rate or 0),
+                    audio_channels=int(ctx.layout.nb_channels if ctx.layout else 0),
+                    audio_codec=ctx.name,
+                    audio_start_s=_seconds(audio.start_time, audio.time_base))
+    return MediaInfo(**info)
+
+
+def audio_offset_s(path: str | Path) -> float:
+    """Seconds by which the first audio stream starts after the first video frame.
+
+    Start times include the container's edit lists (libavformat applies them). 0 for audio-only
+    files, whose own start is their timeline.
+    """
+    container = _open_container(Path(path))
+    try:
+        video, audios = _video_stream(container), list(container.streams.audio)
+        if video is None or not audios:
+            return 0.0
+        return (_seconds(audios[0].start_time, audios[0].time_base)
+                - _seconds(video.start_time, video.time_base))
+    finally:
+        container.close()
 
 
 # ------------------------------------------------------------------------------------ reading
 
 
 def read_audio(path: str | Path, sample_rate: int = AUDIO_RATE) -> Speech:
-    """Decodes the first audio stream to mono float32 at `sample_rate`."""
+    """Decodes the first audio stream to mono float32 at `sample_rate`, on the video's timeline.
+
+    Sample 0 is the time of the first video frame: audio that starts later (an `-itsoffset`,
+    an edit list) is preceded by silence, audio that starts earlier is trimmed.
+    """
     result = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1",
                          "-ar", str(sample_rate), "-f", "f32le", "-acodec", "pcm_f32le", "-"],
                         f"reading audio from {path}")
     samples = np.frombuffer(result.stdout, dtype="<f4").copy()
     np.nan_to_num(samples, copy=False)
+    shift = int(round(audio_offset_s(path) * sample_rate))
+    if shift > 0:
+        samples = np.concatenate([np.zeros(shift, np.float32), samples])
+    elif shift < 0:
+        samples = samples[-shift:]
     return Speech(samples, sample_rate)
 
 
@@ -150,8 +207,10 @@ def iter_frames(path: str | Path, fps: float, width: int, height: int) -> Iterat
 
     `width`/`height` must be the decoded size that `probe` reports.
     """
+    # frame 0 is the first video frame whatever the stream's start time (audio is read alike)
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-            "-map", "0:v:0", "-vf", f"fps={fps:.6f}", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+            "-map", "0:v:0", "-vf", f"setpts=PTS-STARTPTS,fps={fps:.6f}", "-pix_fmt", "rgb24",
+            "-f", "rawvideo", "-"]
     frame_bytes = width * height * 3
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             bufsize=frame_bytes * 2)
@@ -194,24 +253,6 @@ def extended_frames(frames: Iterable[np.ndarray], fps: float,
 
 
 # ------------------------------------------------------------------------------------ writing
-
-
-@contextmanager
-def atomic_output(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
-    """Yields a temporary path beside `path`; renamed onto `path` only if the block succeeds."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise MediaError(f"output folder does not exist: {path.parent}")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix,
-                                    dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -77,3 +77,43 @@ def paste_back(frame: np.ndarray, crop: np.ndarray, box: FaceBox, feather: float
     out = frame.copy()
     out[box.y0:box.y1, box.x0:box.x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+def mean_difference(reference: np.ndarray, image: np.ndarray, where: np.ndarray
+                    ) -> np.ndarray | None:
+    """Per-channel mean of `reference` minus `image` over the bool (H, W) mask `where`, or None
+    when it holds too few pixels to mean anything."""
+    import cv2
+
+    selected = where.astype(np.uint8)
+    if int(cv2.countNonZero(selected)) < 20:
+        return None
+    a = cv2.mean(reference, mask=selected)[:3]
+    b = cv2.mean(image, mask=selected)[:3]
+    return np.subtract(a, b)
+
+
+def shifted(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """uint8 `image` + a per-channel offset, saturated."""
+    import cv2
+
+    return cv2.add(image, tuple(float(v) for v in shift) + (0.0,))
+
+
+def blend_into(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x0: int, y0: int
+               ) -> np.ndarray:
+    """A copy of `frame` with uint8 `patch` blended in at (x0, y0) through float32 `alpha`
+    (H, W) in 0..1; only the rows and columns where alpha is non-zero are touched."""
+    import cv2
+
+    out = frame.copy()
+    rows = np.flatnonzero(alpha.max(axis=1) > 1e-3)
+    cols = np.flatnonzero(alpha.max(axis=0) > 1e-3)
+    if rows.size == 0 or cols.size == 0:
+        return out
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    a = np.ascontiguousarray(alpha[r0:r1, c0:c1], np.float32)
+    target = out[y0 + r0:y0 + r1, x0 + c0:x0 + c1]
+    target[:] = cv2.blendLinear(np.ascontiguousarray(patch[r0:r1, c0:c1]),
+                                np.ascontiguousarray(target), a, 1.0 - a)
+    return out

@@ -32,7 +32,7 @@ from f2f.artifacts import (
     TranslatedSegment,
     VideoRef,
 )
-from f2f.cache import Cache, hash_file, make_key
+from f2f.cache import DEFAULT_MAX_GB, Cache, hash_file, make_key
 from f2f.config import PipelineConfig, StageChoice, backend_config, validate
 from f2f.errors import (
     ConfigError,
@@ -42,9 +42,10 @@ from f2f.errors import (
     StageError,
     UnsupportedLanguageError,
 )
+from f2f.outputs import StagedOutputs, check_outputs
 from f2f.progress import ProgressEvent, ProgressFn, for_stage, silent
 from f2f.registry import get_backend_class
-from f2f.report import RunReport, StepRecord, asr_warnings
+from f2f.report import RunReport, StepRecord, asr_warnings, note_media
 from f2f.stage import Backend
 from f2f.subtitles import Cue, read_subtitles, write_subtitles
 from f2f.weights import f2f_home
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 STEPS = ("audio", "asr", "mt", "tts", "vc", "fit", "lipsync", "mux")
 SILENCE_DBFS = -55.0  # below this RMS the track counts as silent
+FACE_COVERAGE_WARN = 0.9  # a face missing in more than 1 frame in 10 is worth telling
 LANGUAGE_TAGS = {"en": "eng", "hi": "hin", "fr": "fra", "de": "deu", "es": "spa", "bn": "ben",
                  "ta": "tam", "te": "tel", "mr": "mar", "ur": "urd", "gu": "guj", "pa": "pan"}
 
@@ -120,6 +122,8 @@ def output_paths(output: Path, config: PipelineConfig) -> dict[str, Path]:
     stem = output.with_suffix("")
     paths = {"video": output, "report": Path(f"{stem}.report.json"),
              "config": Path(f"{stem}.config.toml")}
+    if config.speakers:  # who spoke when, as NIST RTTM
+        paths["rttm"] = Path(f"{stem}.rttm")
     base = str(stem).removesuffix(f".{config.target_language}")  # talk.hi.mp4 -> talk.hi.srt
     for fmt in config.subtitles:
         for language in (config.source_language, config.target_language):
@@ -271,11 +275,18 @@ def _cues(segments: Any, attribute: str = "text") -> list[Cue]:
 
 
 @contextmanager
-def _cache_for(workdir: Path | None, use_cache: bool) -> Iterator[Cache]:
+def _cache_for(workdir: Path | None, use_cache: bool, max_gb: float = DEFAULT_MAX_GB
+               ) -> Iterator[Cache]:
     if use_cache:
         root = Path(workdir) if workdir else default_workdir()
         root.mkdir(parents=True, exist_ok=True)
-        yield Cache(root)
+        cache = Cache(root)
+        with cache.leased():  # no other job's trim removes what this run reads
+            yield cache
+        removed = cache.trim(max_bytes=max_gb * 1e9)
+        if removed:
+            log.info("cache: removed %d least recently used entries (over %.1f GB)",
+                     len(removed), max_gb)
     else:
         with tempfile.TemporaryDirectory(prefix="f2f-nocache-") as tmp:
             yield Cache(tmp, enabled=False)
@@ -284,8 +295,12 @@ def _cache_for(workdir: Path | None, use_cache: bool) -> Iterator[Cache]:
 def translate_video(input_path: str | Path, output_path: str | Path,
                     config: PipelineConfig | None = None, *, workdir: str | Path | None = None,
                     use_cache: bool = True, refresh: tuple[str, ...] = (),
-                    progress: ProgressFn = silent, pool: BackendPool | None = None) -> RunResult:
-    """Runs the whole graph on one video and writes OUT.mp4, subtitles, report and config."""
+                    progress: ProgressFn = silent, pool: BackendPool | None = None,
+                    protect: tuple[str | Path, ...] = ()) -> RunResult:
+    """Runs the whole graph on one video and writes OUT.mp4, subtitles, report and config.
+
+    No output may be an input (the video, manual translation and dub, or any `protect`ed file).
+    """
     config = config or PipelineConfig()
     started = time.perf_counter()
     input_path, output_path = Path(input_path), Path(output_path)
@@ -293,6 +308,9 @@ def translate_video(input_path: str | Path, output_path: str | Path,
     if unknown:
         raise ConfigError(f"--refresh takes stage names ({', '.join(STEPS)}), got "
                           f"{', '.join(sorted(unknown))}")
+    if output_path.is_dir():
+        raise MediaError(f"-o {output_path} is an existing folder; give a file name such as "
+                         f"{output_path / (input_path.stem + '.mp4')}")
     if output_path.suffix.lower() != ".mp4":
         raise ConfigError(f"output must be an .mp4 file, got {output_path}")
     if not output_path.parent.exists():
@@ -302,19 +320,28 @@ def translate_video(input_path: str | Path, output_path: str | Path,
             config, mt=StageChoice("manual", {"path": str(config.manual_translation)}))
     validate(config)
     _check_languages(config)
+    paths = output_paths(output_path, config)
+    check_outputs(paths, (input_path, config.manual_translation, config.manual_dub_audio,
+                          *protect))
     info = _check_input(input_path, config)
     pool = pool or _DEFAULT_POOL
-    paths = output_paths(output_path, config)
     report = RunReport(input=str(input_path), output=str(output_path), f2f_version=__version__,
                        config=config.to_dict(), media=info.to_dict(),
                        outputs={k: str(v) for k, v in paths.items()})
-    with _cache_for(Path(workdir) if workdir else None, use_cache) as cache:
-        run = _Run(config, cache, set(refresh), progress, pool, report)
-        _check_available(config, pool, run.device)
-        result = _execute(run, input_path, info, paths)
-    report.total_wall_s = round(time.perf_counter() - started, 3)
-    report.save(paths["report"])
-    log.info("wrote %s (%.1f s)", output_path, report.total_wall_s)
+    note_media(info, report)
+    staging = StagedOutputs(paths)  # also proves the output folder writable, before any stage
+    try:
+        with _cache_for(Path(workdir) if workdir else None, use_cache,
+                        config.limits.cache_max_gb) as cache:
+            run = _Run(config, cache, set(refresh), progress, pool, report)
+            _check_available(config, pool, run.device)
+            result = _execute(run, input_path, info, staging.staged)
+        report.total_wall_s = round(time.perf_counter() - started, 3)
+        report.save(staging.staged["report"])
+        result.outputs = staging.commit()  # every output appears now, together
+    finally:
+        staging.discard()
+    log.debug("wrote %s (%.1f s)", output_path, report.total_wall_s)  # the CLI says it once
     return result
 
 
@@ -335,10 +362,13 @@ class _Graph:
                                      info.height)
         self.input_key = make_key(file=hash_file(input_path))
         self.audio_key = self.asr_key = self.mt_key = self.track_key = ""
+        self.diarization: Any = None  # f2f.diarize.Diarization with `speakers` on
 
     def execute(self) -> RunResult:
         audio = self.source_audio()
         transcript = self.result.transcript = self.transcribe(audio)
+        if self.config.speakers and audio is not None:
+            self.diarize(audio, transcript)
         translation = self.result.translation = self.translate(transcript)
         self.write_subtitles(transcript, translation)
         track = self.result.track = self.dub_track(audio, translation)
@@ -366,6 +396,16 @@ class _Graph:
         return audio
 
     # ---- ASR, or the timing of manual subtitles
+    def diarize(self, audio: Speech, transcript: Transcript) -> None:
+        from f2f import speakers
+
+        started = time.perf_counter()
+        self.diarization = speakers.diarize_transcript(audio, transcript)
+        speakers.write_rttm(self.diarization, self.paths["rttm"], self.input_path.stem)
+        self.run.report.outputs["rttm"] = str(self.paths["rttm"])
+        self.run.report.speakers = {"diarization": self.diarization.to_dict(),
+                                    "seconds": round(time.perf_counter() - started, 2)}
+
     def transcribe(self, audio: Speech | None) -> Transcript:
         config, run = self.config, self.run
         if not config.enabled("asr"):
@@ -393,7 +433,8 @@ class _Graph:
             return transcript
         transcript = run.cached_step("asr", asr.name, self.asr_key, Transcript.load, compute,
                                      asr)
-        run.report.warnings += asr_warnings(run.report.steps[-1].metrics, config.source_language)
+        for warning in asr_warnings(run.report.steps[-1].metrics, config.source_language):
+            run.report.warn(warning)
         return transcript
 
     # ---- MT (a manual translation is the `manual` MT backend)
@@ -450,7 +491,7 @@ class _Graph:
             return None
         run.report.segments = [dataclasses.asdict(t) for t in track.timings]
         if track.extensions:
-            run.report.warnings.append(
+            run.report.warn(
                 f"video extended by {track.extension_s:.2f} s (freeze frames) so speech fits")
         return track
 
@@ -486,11 +527,28 @@ class _Graph:
                       reference: Speech) -> tuple[SpeechSegments, str]:
         run = self.run
         vc = run.backend("vc")
-        key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity())
+        asked: dict[str, Any] = {}
+        several = self.diarization is not None and len(self.diarization.speakers) > 1
+        if several:
+            asked["speakers"] = self.diarization.to_dict()
+
+        def convert(segments: SpeechSegments, voice: Speech) -> SpeechSegments:
+            return vc.convert(segments, voice, run.cache.scratch("vc"),  # type: ignore[attr-defined]
+                              for_stage(run.progress, "vc"))
+        key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity(),
+                       **asked)
 
         def compute(tmp: Path) -> SpeechSegments:
-            converted = vc.convert(speech, reference, run.cache.scratch("vc"),  # type: ignore[attr-defined]
-                                   for_stage(run.progress, "vc"))
+            if several:  # each speaker's segments towards that speaker's own voice
+                from f2f import speakers
+
+                assert self.result.translation is not None
+                converted, per_speaker = speakers.convert_per_speaker(
+                    convert, speech, reference, self.diarization, self.result.translation,
+                    lambda: dict(vc.metrics))
+                vc.metrics = {"speakers": per_speaker}
+            else:
+                converted = convert(speech, reference)
             converted.save(tmp)
             return converted
         converted = run.cached_step("vc", vc.name, key, SpeechSegments.load, compute, vc)
@@ -505,7 +563,7 @@ class _Graph:
         self.track_key = make_key(step="fit", upstream=speech_key, mt=self.mt_key,
                                   audio=self.audio_key, duration=self.duration_s,
                                   timing=dataclasses.asdict(timing_config),
-                                  version=getattr(timing, "VERSION", "1"))
+                                  version=timing.VERSION)
 
         def compute(tmp: Path) -> DubTrack:
             background = audio if timing_config.keep_background else None
@@ -525,7 +583,8 @@ class _Graph:
             run.skip("lipsync", "no dubbed audio to sync to")
             return self.source_video, self.input_key
         lipsync = run.backend("lipsync")
-        key = make_key(upstream=self.track_key, video=self.input_key,
+        track = self.active_speaker(track)
+        key = make_key(upstream=self.track_key, video=self.input_key, faces=track.face_plan,
                        **lipsync.cache_identity())
 
         def compute(tmp: Path) -> VideoRef:
@@ -535,11 +594,27 @@ class _Graph:
             return out
         video = run.cached_step("lipsync", lipsync.name, key, VideoRef.load, compute, lipsync)
         coverage = run.report.steps[-1].metrics.get("face_coverage")
-        if coverage is not None and coverage < 0.5:
-            run.report.warnings.append(
+        if coverage is not None and coverage < FACE_COVERAGE_WARN:
+            run.report.warn(
                 f"a face was found in only {coverage:.0%} of the frames; frames without one "
                 f"pass through unchanged (try --face N or lipsync.face_detector=haar)")
         return video, key
+
+    def active_speaker(self, track: DubTrack) -> DubTrack:
+        """With several speakers, each turn's lip sync goes to the face that speaks it."""
+        if self.diarization is None or len(self.diarization.speakers) < 2:
+            return track
+        if "face_index" in self.config.lipsync.options or track.extensions:
+            self.run.report.speakers["faces"] = ("--face given" if not track.extensions else
+                                                 "one face: the video was extended")
+            return track
+        from f2f import speakers
+
+        assert self.audio_key
+        audio = media.read_audio(self.input_path)
+        plan, summary = speakers.face_plan(self.source_video, audio, self.diarization)
+        self.run.report.speakers["faces"] = summary
+        return dataclasses.replace(track, face_plan=plan)
 
     # ---- mux, then the outputs
     def mux(self, video: VideoRef, video_key: str, track: DubTrack | None) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from f2f.artifacts import MediaInfo
 from f2f.media import atomic_output
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,7 +37,13 @@ class RunReport:
     segments: list[dict[str, Any]] = field(default_factory=list)  # per-segment timing audit
     outputs: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    speakers: dict[str, Any] = field(default_factory=dict)  # who spoke when, and which face
     total_wall_s: float = 0.0
+
+    def warn(self, note: str) -> None:
+        """A warning for the user: logged once (the CLI shows the log) and kept in the report."""
+        log.warning(note)
+        self.warnings.append(note)
 
     def step(self, stage: str) -> StepRecord | None:
         return next((s for s in self.steps if s.stage == stage), None)
@@ -55,6 +65,24 @@ class RunReport:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         steps = [StepRecord(**s) for s in data.pop("steps", [])]
         return cls(**data, steps=steps)
+
+
+def note_media(info: MediaInfo, report: RunReport) -> None:
+    """Says plainly what of the input does not reach the output, and how its timing is kept."""
+    dropped = []
+    if info.audio_streams > 1:
+        dropped.append(f"{info.audio_streams - 1} extra audio track(s)")
+    if info.subtitle_streams:
+        dropped.append(f"{info.subtitle_streams} subtitle track(s)")
+    if dropped:
+        note = (f"the input's {' and '.join(dropped)} are not carried to the output "
+                f"(f2f reads the first audio track only)")
+        report.warn(note)
+    if info.variable_frame_rate:
+        note = (f"the input has a variable frame rate; the output is constant {info.fps:g} fps "
+                f"(its fastest rate): slower parts repeat frames, no frame is dropped and "
+                f"timing is kept")
+        report.warn(note)
 
 
 COVERAGE_WARN_BELOW = 0.95  # less of the VAD speech than this under ASR segments: warn

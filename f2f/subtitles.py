@@ -1,4 +1,8 @@
-"""SRT and WebVTT subtitles: write from segments, read back as cues."""
+"""SRT and WebVTT subtitles: write from segments, read back as cues.
+
+Hand-written on purpose: the two formats are a few lines each, and a library would add a
+dependency for less than this file.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,69 @@ class Cue:
     start_s: float
     end_s: float
     text: str
+
+
+# Subtitle guidelines (e.g. the BBC's and Netflix's): at most two lines of about 42 characters;
+# a longer cue is split, preferably where a clause ends, its time shared by characters.
+MAX_LINE_CHARS = 42
+MAX_LINES = 2
+_CLAUSE_END = (",", ";", ":", ".", "!", "?", "।", "—")
+
+
+def _break_score(left: str, target: float) -> float:
+    """Lower is better: near `target` characters, and after a clause end if possible."""
+    return abs(len(left) - target) - (MAX_LINE_CHARS if left.endswith(_CLAUSE_END) else 0)
+
+
+def _split_at_word(text: str, limit: int, target: float) -> tuple[str, str]:
+    """The best break of `text` into (left <= limit chars, rest) at a space."""
+    words = text.split()
+    options = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    fitting = [o for o in options if len(o[0]) <= limit] or options[:1]
+    if not fitting:  # one word longer than the limit: cut it
+        return text[:limit], text[limit:]
+    return min(fitting, key=lambda o: _break_score(o[0], target))
+
+
+def _words_within(text: str, width: int) -> str:
+    """Normalised spaces; a word longer than a line (a URL) cut into line-sized pieces."""
+    return " ".join(word[i:i + width] for word in text.split()
+                    for i in range(0, len(word), width))
+
+
+def wrap_text(text: str, width: int = MAX_LINE_CHARS) -> str:
+    """One or two lines of at most `width` characters, balanced (text that fits stays whole)."""
+    text = _words_within(text, width)
+    if len(text) <= width:
+        return text
+    left, right = _split_at_word(text, width, len(text) / 2)
+    return f"{left}\n{right}"
+
+
+def layout_cues(cues: Iterable[Cue], width: int = MAX_LINE_CHARS,
+                lines: int = MAX_LINES) -> list[Cue]:
+    """Splits cues longer than `lines` x `width` characters into consecutive cues (at clause
+    ends where it can), sharing the cue's time by characters, and wraps each one."""
+    out: list[Cue] = []
+    capacity = width * lines
+    for cue in cues:
+        text = _words_within(cue.text, width)
+        if not text:
+            continue
+        pieces = []
+        while len(text) > capacity:
+            count = -(-len(text) // capacity)  # pieces still needed
+            left, text = _split_at_word(text, capacity - lines, len(text) / count)
+            pieces.append(left)
+        pieces.append(text)
+        total = sum(len(p) for p in pieces)
+        start = cue.start_s
+        for index, piece in enumerate(pieces):
+            end = (cue.end_s if index == len(pieces) - 1
+                   else start + (cue.end_s - cue.start_s) * len(piece) / total)
+            out.append(Cue(start, end, wrap_text(piece, width)))
+            start = end
+    return out
 
 
 def _stamp(seconds: float, separator: str) -> str:
@@ -46,7 +113,7 @@ def to_vtt(cues: Iterable[Cue]) -> str:
 def write_subtitles(cues: Iterable[Cue], path: str | Path) -> Path:
     """Writes .srt or .vtt by the path's suffix, atomically."""
     path = Path(path)
-    cues = list(cues)
+    cues = layout_cues(cues)
     if path.suffix.lower() == ".srt":
         text = to_srt(cues)
     elif path.suffix.lower() == ".vtt":

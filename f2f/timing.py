@@ -26,6 +26,7 @@ from f2f.errors import ConfigError, StageError
 
 log = logging.getLogger(__name__)
 
+VERSION = 2  # part of the fit's cache key: bump it whenever the fitting changes its output
 DEFAULT_RATE = 22_050  # used when there are no segments at all
 _UNCHANGED = 0.01  # stretch factors this close to 1 are not worth processing
 _FADE_S = 0.02

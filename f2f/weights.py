@@ -246,15 +246,15 @@ def download(spec: WeightsSpec) -> Path:
 
             return Path(snapshot_download(spec.hf_repo))
         if spec.url:
-            import tempfile
             import urllib.request
 
+            from f2f.atomic import atomic_path
+
             target = target_dir / (spec.filenames[0] if spec.filenames else spec.name)
-            with tempfile.NamedTemporaryFile(dir=target_dir, delete=False) as tmp:
+            with atomic_path(target) as tmp, tmp.open("wb") as out:
                 with urllib.request.urlopen(spec.url, timeout=30) as response:  # noqa: S310
                     for chunk in iter(lambda: response.read(1 << 20), b""):
-                        tmp.write(chunk)
-            os.replace(tmp.name, target)
+                        out.write(chunk)
             _check_sha(target, spec)
             return target
     except WeightsNotFoundError:

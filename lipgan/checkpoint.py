@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from f2f.atomic import torch_save as atomic_save  # the one atomic writer; train.py uses it
 from f2f.errors import ConfigError, WeightsNotFoundError
 from f2f.weights import WeightsSpec, resolve
 from lipgan.models.discriminator import QualityDiscriminator, QualityDiscriminatorConfig
@@ -78,12 +79,6 @@ def save_model(path: str | Path, kind: str, model: nn.Module, **extra: Any) -> P
                **model_record(kind, model), **extra}
     atomic_save(payload, path)
     return path
-
-
-def atomic_save(payload: Mapping[str, Any], path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(dict(payload), tmp)
-    tmp.replace(path)
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from f2f.errors import F2FError
+from f2f.errors import F2FError, report_error
 from lipgan.audio import mel_window_for_frame
 from lipgan.checkpoint import load_syncnet
 from lipgan.data import FPS, WINDOW, ClipStore
@@ -90,8 +90,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     try:
         result = evaluate_sync(args.checkpoint, args.data, args.split, args.max_offset)
     except F2FError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report_error(exc)
     print(json.dumps(result, indent=1))
     return 0
 

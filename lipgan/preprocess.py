@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from f2f.errors import ConfigError, F2FError, MediaError
+from f2f.errors import ConfigError, F2FError, MediaError, report_error
 
 log = logging.getLogger(__name__)
 
@@ -212,10 +212,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     try:
         summary = preprocess(args.inputs, args.out, config)
     except F2FError as exc:
-        if args.debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report_error(exc, args.debug)
     print(json.dumps({k: v for k, v in summary.items() if k != "config"}))
     return 0
 

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from f2f.errors import ConfigError, F2FError
+from f2f.errors import ConfigError, F2FError, report_error
 from lipgan.checkpoint import atomic_save, load_syncnet, model_record, read_checkpoint, unwrap
 
 log = logging.getLogger(__name__)
@@ -764,10 +764,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.phase, args.data, args.out, args.config, args.set)
         metrics = train(config)
     except F2FError as exc:
-        if args.debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report_error(exc, args.debug)
     if metrics and int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps({"val": metrics}))
     return 0

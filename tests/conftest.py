@@ -1,13 +1,16 @@
-"""Shared fixtures: the real data in ../shared (skipped when absent) and small media makers."""
+"""Shared fixtures: the clips shipped in tests/data, the larger real data in ../shared (tests
+that need it skip when it is absent)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+REPO_DATA = REPO / "tests" / "data"  # small clips that ship with the repository
 
 
 def shared_root() -> Path:
@@ -22,10 +25,33 @@ def shared_dir() -> Path:
     return root / "data"
 
 
+def data_path(relative: str) -> Path:
+    """A data file or folder: the repository's copy in tests/data when it ships one, else
+    ../shared/data (F2F_SHARED); skips the test when neither has it (large data only)."""
+    for root in (REPO_DATA, shared_root() / "data"):
+        if (root / relative).exists():
+            return root / relative
+    pytest.skip(f"{relative} is not in tests/data nor in {shared_root() / 'data'} "
+                f"(set F2F_SHARED)")
+
+
 @pytest.fixture(scope="session")
-def grid_clip(shared_dir: Path) -> Path:
+def data_file() -> Callable[[str], Path]:
+    return data_path
+
+
+@pytest.fixture(scope="session")
+def grid_dir() -> Path:
+    """Four real 3 s GRID clips and their transcripts.tsv, shipped in tests/data/grid."""
+    folder = REPO_DATA / "grid"
+    assert (folder / "bbaf2n.mpg").is_file(), f"the repository's test clips are missing: {folder}"
+    return folder
+
+
+@pytest.fixture(scope="session")
+def grid_clip(grid_dir: Path) -> Path:
     """A real 3 s GRID talking-face clip: 'bin blue at f two now'."""
-    return shared_dir / "grid" / "bbaf2n.mpg"
+    return grid_dir / "bbaf2n.mpg"
 
 
 @pytest.fixture(autouse=True)

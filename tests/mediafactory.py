@@ -49,3 +49,14 @@ def with_audio_of(video: Path, audio_source: Path, out: Path, offset_s: float = 
              "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)]
     run_ffmpeg(args, f"making {out.name}")
     return out
+
+
+def make_vfr_video(path: Path) -> Path:
+    """2 s of video: the first second at 15 fps, the second at 30 fps (variable frame rate)."""
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=15:duration=1",
+                "-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:duration=1",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=2",
+                "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-map", "2:a",
+                "-fps_mode", "vfr", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                str(path)], f"making test video {path.name}")
+    return path

@@ -41,10 +41,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-pytest.importorskip("gradio")
-gradio_client = pytest.importorskip("gradio_client")
+import gradio  # noqa: E402,F401  (gradio and the test extra's gradio_client are required)
+import gradio_client  # noqa: E402
 
-import app as web_app  # noqa: E402  (after the importorskip guards)
+import app as web_app  # noqa: E402
 
 # asr, mt, tts, vc, lipsync (lip sync runs in tests/test_browser.py)
 DUB_ONLY = ("faster-whisper", "lexicon", "espeak", "none", "none")
@@ -100,13 +100,13 @@ class OutboundGuard:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Any:
+def server(tmp_path_factory: pytest.TempPathFactory, grid_dir: Path) -> Any:
     options = AppOptions(port=free_port(), concurrency=4, max_duration_s=MAX_DURATION_S,
                          max_upload_mb=5.0, runs_root=tmp_path_factory.mktemp("runs"),
-                         examples_dir=shared_dir / "grid", defaults={"vc": "none"})
+                         examples_dir=grid_dir, defaults={"vc": "none"})
     # gradio_client (the test's "user", not the app) reads this switch when huggingface_hub is
     # first imported, which happens at collection, before conftest sets the variable
-    hub_constants = pytest.importorskip("huggingface_hub.constants")
+    import huggingface_hub.constants as hub_constants
     telemetry_was = hub_constants.HF_HUB_DISABLE_TELEMETRY
     hub_constants.HF_HUB_DISABLE_TELEMETRY = True
     with OutboundGuard() as guard:
@@ -287,8 +287,8 @@ def test_manual_translation_and_dub_audio_uploads(server: Server, grid_clip: Pat
 
 
 def test_four_simultaneous_requests_get_their_own_results(server: Server,
-                                                          shared_dir: Path) -> None:
-    clips = [shared_dir / "grid" / name for name in
+                                                          grid_dir: Path) -> None:
+    clips = [grid_dir / name for name in
              ("bbaf2n.mpg", "lbbc2a.mpg", "lwbsza.mpg", "sbwe5n.mpg")]
     with ThreadPoolExecutor(4) as workers:
         results = list(workers.map(lambda clip: translate(server, clip, DUB_ONLY), clips))

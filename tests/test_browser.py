@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
 
 from f2f import media
 from f2f.app_support import AppOptions
@@ -27,13 +26,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
-pytest.importorskip("gradio")
-sync_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).is_file():
-    pytest.skip("Debian chromium not installed (apt-get install chromium, or "
-                "bash scripts/install.sh --test)", allow_module_level=True)
+import playwright.sync_api as sync_api  # noqa: E402  (the test extra: required)
 
-import app as web_app  # noqa: E402  (after the skip guards)
+import app as web_app  # noqa: E402
 
 
 def free_port() -> int:
@@ -43,6 +38,8 @@ def free_port() -> int:
 
 
 def test_page_translates_an_uploaded_clip(tmp_path: Path, grid_clip: Path) -> None:
+    assert Path(CHROMIUM).is_file(), ("Debian chromium is missing: bash scripts/install.sh "
+                                      "--test installs it (apt-get install chromium)")
     upload = tmp_path / "grid talk.mp4"  # what users upload: an MP4 the browser can preview
     run_ffmpeg(["-i", str(grid_clip), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
                 str(upload)], "making the upload")

@@ -208,8 +208,9 @@ def test_sigkill_in_each_step_then_resume(tmp_path: Path) -> None:
         kill_inside(point, clip, out, workdir, tmp_path / f"{point}.marker")
         assert not out.exists(), point  # never a partial output at the output path
         stage = "mux" if point == "output" else point
-        if point == "output":  # killed while the hidden temp file beside OUT.mp4 was half written
-            assert list(out.parent.glob(".talk.hi.*.mp4")), point
+        if point == "output":  # killed while the hidden staged OUT.mp4 was half written
+            assert list(out.parent.glob(".talk.hi.f2f-*/.talk.hi.*.mp4")), point
+            assert not list(out.parent.glob("talk.hi.*"))  # no subtitles without the video
         else:  # killed inside the step's temporary entry, which never became an entry
             assert list((workdir / stage).glob(".*")), point
             assert not list((workdir / stage).glob("*/.complete")), point

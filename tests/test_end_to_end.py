@@ -35,7 +35,7 @@ def test_default_run_makes_a_hindi_lipsynced_video(first_run, grid_clip: Path) -
     assert DEVANAGARI.search((tmp / "out.hi.srt").read_text(encoding="utf-8"))
     steps = {s.stage: s for s in result.report.steps}
     assert [steps[k].backend for k in ("asr", "mt", "tts", "vc", "lipsync")] == [
-        "faster-whisper", "lexicon", "espeak", "world", "viseme"]
+        "faster-whisper", "lexicon", "espeak", "knn", "viseme"]
     assert "tiny.en" in steps["asr"].weights
     assert (tmp / "out.report.json").is_file() and (tmp / "out.en.srt").is_file()
 

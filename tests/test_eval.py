@@ -39,7 +39,8 @@ class EvalASR(ASRBackend):
     name = "evaltest-asr"
 
     def transcribe(self, audio, language, progress):
-        return Transcript(language, (Segment(0, "bin blue at f two now", 0.3, 2.5),),
+        # one word of six wrong: the WER figure must come from comparing with the reference
+        return Transcript(language, (Segment(0, "bin blue at f three now", 0.3, 2.5),),
                           backend=self.name)
 
 
@@ -173,15 +174,18 @@ def test_lse_runs_with_a_tiny_wav2lip_expert(grid_clip: Path) -> None:
     expert = Wav2LipExpert(SyncNetColor(SyncNetConfig(width=0.0625)), name="tiny")
     result = lse(grid_clip, expert)
     assert result.windows == 71 and len(result.mean_distances) == 31
-    assert result.lse_d >= 0 and result.lse_c >= 0 and -15 <= result.offset_frames <= 15
+    distances = result.mean_distances
+    assert result.lse_d == pytest.approx(min(distances)) and result.lse_d > 0
+    assert result.lse_c == pytest.approx(float(np.median(distances)) - min(distances))
+    assert result.offset_frames == 15 - distances.index(min(distances))
 
 
 def test_conditions_command_writes_videos_metrics_report_and_plot(
-        grid_clip: Path, shared_dir: Path, tmp_path: Path) -> None:
+        grid_clip: Path, grid_dir: Path, tmp_path: Path) -> None:
     dub = make_audio(tmp_path / "dub.wav", seconds=2.0, kind="noise")
     out = tmp_path / "six"
     code = main(["conditions", str(grid_clip), "--out", str(out), "--manual-audio", str(dub),
-                 "--references", str(shared_dir / "grid" / "transcripts.tsv"), "--no-speech",
+                 "--references", str(grid_dir / "transcripts.tsv"), "--no-speech",
                  *STAGES])
     assert code == 0
     names = [c.name for c in DEFAULT_CONDITIONS]
@@ -190,7 +194,7 @@ def test_conditions_command_writes_videos_metrics_report_and_plot(
         assert info.has_audio and info.frame_count == 75
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert [c["condition"]["name"] for c in metrics["conditions"]] == names
-    assert metrics["input_metrics"]["wer"] == pytest.approx(0.0)
+    assert metrics["input_metrics"]["wer"] == pytest.approx(1 / 6, abs=1e-4)
     for entry in metrics["conditions"]:
         assert "sync_confidence" in entry["metrics"], entry["not_measured"]
     assert metrics["directions"]["sync_confidence"] == "higher"

@@ -20,11 +20,11 @@ from lipgan.models.wav2lip import Wav2Lip, Wav2LipConfig
 TINY = 0.125
 
 
-def _layout(shared_dir: Path) -> dict[str, dict[str, list[int]]]:
+def _layout(layout_tsv: Path) -> dict[str, dict[str, list[int]]]:
     """Section title -> {state_dict key: shape} from the published layout table."""
     sections: dict[str, dict[str, list[int]]] = {}
     title, in_keys = "", False
-    for line in (shared_dir / "wav2lip_checkpoint_layout.tsv").read_text().splitlines():
+    for line in layout_tsv.read_text().splitlines():
         if line.startswith("## "):
             title, in_keys = line[3:], False
             sections[title] = {}
@@ -39,8 +39,9 @@ def _layout(shared_dir: Path) -> dict[str, dict[str, list[int]]]:
 @pytest.mark.parametrize("prefix, model_type", [("Wav2Lip generator", Wav2Lip),
                                                 ("SyncNet_color", SyncNetColor),
                                                 ("Wav2Lip_disc_qual", QualityDiscriminator)])
-def test_models_match_public_checkpoint_layout_key_for_key(shared_dir, prefix, model_type):
-    layout = next(v for k, v in _layout(shared_dir).items() if k.startswith(prefix))
+def test_models_match_public_checkpoint_layout_key_for_key(data_file, prefix, model_type):
+    layouts = _layout(data_file("wav2lip_checkpoint_layout.tsv"))
+    layout = next(v for k, v in layouts.items() if k.startswith(prefix))
     mine = {k: list(v.shape) for k, v in model_type().state_dict().items()}
     assert list(mine) == list(layout)
     assert mine == layout

@@ -160,7 +160,8 @@ def test_torchrun_two_processes_on_cpu_with_gloo(grid_data, tmp_path):
     assert saved["step"] == 3
     assert not any(k.startswith("module.") for k in saved["state_dict"])
     assert not any(k.startswith("module.") for k in saved["models"]["syncnet"]["state_dict"])
-    assert json.loads(result.stdout.strip().splitlines()[-1])["val"]["accuracy"] >= 0
+    accuracy = json.loads(result.stdout.strip().splitlines()[-1])["val"]["accuracy"]
+    assert 0.0 <= accuracy <= 1.0  # a fraction of the validation pairs
 
 
 def test_unknown_option_suggests_the_close_one():

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402  (a hard dependency: its absence must fail, not skip)
 
 from f2f.artifacts import DubTrack  # noqa: E402
 from f2f.errors import WeightsNotFoundError  # noqa: E402
@@ -21,9 +21,9 @@ def _progress(fraction: float, message: str = "") -> None:
     assert 0.0 <= fraction <= 1.0
 
 
-def _layout(shared_dir: Path) -> dict[str, tuple[int, ...]]:
+def _layout(layout_tsv: Path) -> dict[str, tuple[int, ...]]:
     """The Wav2Lip generator's state_dict keys and shapes from the shared layout table."""
-    lines = (shared_dir / "wav2lip_checkpoint_layout.tsv").read_text().splitlines()
+    lines = layout_tsv.read_text().splitlines()
     start = lines.index("key\tshape") + 1
     table = {}
     for line in lines[start:]:
@@ -47,10 +47,10 @@ def public_style_checkpoint(tmp_path_factory) -> Path:
     return path
 
 
-def test_generator_matches_the_public_checkpoint_layout(shared_dir):
+def test_generator_matches_the_public_checkpoint_layout(data_file):
     from lipgan.models.wav2lip import Wav2Lip
 
-    expected = _layout(shared_dir)
+    expected = _layout(data_file("wav2lip_checkpoint_layout.tsv"))
     actual = {k: tuple(v.shape) for k, v in Wav2Lip().state_dict().items()}
     assert len(expected) == 352
     assert actual == expected

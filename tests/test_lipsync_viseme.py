@@ -11,6 +11,7 @@ from eval.sync import measure_sync
 from f2f.artifacts import DubTrack, PhonemeEvent, Speech, VideoExtension
 from f2f.media import probe, read_audio
 from f2f.registry import get_backend_class
+from stages.lipsync._mouth_shapes import devanagari_events
 from stages.lipsync.viseme import (VisemeLipSync, shape_for_phoneme, shapes_from_audio,
                                    shapes_from_phonemes)
 from tests._lipsync_helpers import read_frames, video_ref, write_with_blank_middle
@@ -47,16 +48,63 @@ def test_mouth_closes_in_silences():
     assert from_audio[12, 0] > 0.5
 
 
+def test_mms_devanagari_letters_get_their_mouths():
+    # MMS-TTS "phonemes" are characters: प closes the lips, ओ rounds, ी spreads, and a bare
+    # consonant carries the inherent schwa (opens after the consonant)
+    assert shape_for_phoneme("प").opening == 0.0 and shape_for_phoneme("म").opening == 0.0
+    assert shape_for_phoneme("ओ").spread < 0 < shape_for_phoneme("ी").spread
+    assert shape_for_phoneme("ा").opening > 0.9
+    events = devanagari_events([PhonemeEvent(c, 0.1 * i, 0.1 * (i + 1))
+                                for i, c in enumerate("कमल")])  # kamal: k@ m@ l
+    assert [e.phoneme for e in events] == ["k", "@", "m", "@", "l"]
+    spoken = [PhonemeEvent(c, 0.1 + 0.1 * i, 0.2 + 0.1 * i) for i, c in enumerate("बोलो")]
+    tracks = shapes_from_phonemes(spoken, fps=25.0, frames=20)
+    assert tracks[3, 2] == pytest.approx(1.0)  # ब: lips pressed (2.5 frames in)
+    assert tracks[6, 1] < -0.3  # ो: rounded
+    assert tracks[:2, 2].max() == 0.0 and tracks[:2, 0].max() < 0.05  # silence before
+
+
+def test_the_shipped_audio_mouth_model_is_pinned_and_opens_on_speech(shared_dir):
+    from stages.lipsync._mouth_model import AUDIO_MOUTH, load_audio_mouth
+    from stages.lipsync._mouth_motion import gap_of, motion_from_model
+    from stages.lipsync._mouth_shapes import speech_activity
+
+    model, path = load_audio_mouth()
+    assert path.stat().st_size < 5_000_000 and AUDIO_MOUTH.sha256
+    speech = read_audio(shared_dir / "grid" / "lwbsza.mpg")
+    offsets = motion_from_model(model, speech.samples, 25.0, 75,
+                                speech_activity(speech, 25.0, 75))
+    gap = gap_of(offsets)
+    assert abs(gap[:5]).max() < 0.02  # the clip starts silent: rest mouth
+    assert gap[20:60].max() > 0.05  # speech opens it
+
+
+def test_a_corrupt_model_file_is_refused_not_used():
+    # a file of the shipped name found first (in $F2F_HOME/weights) but with another hash
+    from f2f.errors import WeightsNotFoundError
+    from f2f.weights import weights_dir
+    from stages.lipsync._mouth_model import load_audio_mouth
+
+    weights_dir().mkdir(parents=True, exist_ok=True)
+    bad = weights_dir() / "audio_mouth.npz"
+    bad.write_bytes(b"not the model")
+    try:
+        with pytest.raises(WeightsNotFoundError, match="SHA-256"):
+            load_audio_mouth()
+    finally:
+        bad.unlink()
+
+
 
 def test_shapes_for_zero_frames_are_empty_not_an_error():
     speech = Speech(np.zeros(1600, np.float32), 16000)
     assert shapes_from_audio(speech, fps=25.0, frames=0).shape == (0, 2)
-    assert shapes_from_phonemes((PhonemeEvent("a", 0.0, 0.1),), fps=25.0, frames=0).shape == (0, 2)
+    assert shapes_from_phonemes((PhonemeEvent("a", 0.0, 0.1),), fps=25.0, frames=0).shape == (0, 3)
     assert shapes_from_audio(Speech(np.zeros(0, np.float32), 16000), 25.0, 1).shape == (1, 2)
 
-def test_viseme_end_to_end_moves_the_mouth_with_the_dub(grid_clip, shared_dir, tmp_path):
+def test_viseme_end_to_end_moves_the_mouth_with_the_dub(grid_clip, grid_dir, tmp_path):
     # dub the clip with another speaker's speech: the mouth must follow that audio, not its own
-    dub = read_audio(shared_dir / "grid" / "lwbsza.mpg")
+    dub = read_audio(grid_dir / "lwbsza.mpg")
     extension = VideoExtension(at_s=1.0, duration_s=0.4)
     padded = Speech(np.concatenate([dub.samples, np.zeros(6400, np.float32)]), 16000)
     track = DubTrack(padded, extensions=(extension,), source="manual")
@@ -66,7 +114,8 @@ def test_viseme_end_to_end_moves_the_mouth_with_the_dub(grid_clip, shared_dir, t
     info = probe(out.path)
     assert (info.width, info.height, info.fps) == (source.width, source.height, source.fps)
     assert out.frame_count == info.frame_count == source.frame_count + 10
-    assert backend.metrics["face_coverage"] > 0.95 and backend.metrics["driver"] == "audio"
+    assert backend.metrics["face_coverage"] > 0.95
+    assert backend.metrics["driver"] == "learned audio model"
 
     plain = tmp_path / "plain.mp4"
     no_ext = backend.sync(source, DubTrack(dub, source="manual"), plain, _silent_progress)
@@ -114,3 +163,20 @@ def test_per_frame_face_boxes_are_kept_beside_the_output(grid_clip, tmp_path):
     assert boxes[5] is not None and boxes[45] is not None
     x0, y0, x1, y1 = boxes[5]
     assert 0 <= x0 < x1 <= 360 and 0 <= y0 < y1 <= 288
+
+
+def test_piecewise_warp_is_exact_at_the_points_and_cuts_collapsed_triangles():
+    from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
+
+    src = np.array([[0, 0], [40, 0], [40, 40], [0, 40], [20, 18], [20, 22]], np.float64)
+    dst = src.copy()
+    dst[5] = (20, 30)  # the lower "lip" point moves down: the triangles between them open
+    triangles = triangulate(dst)
+    assert not folds(dst, src, triangles)
+    map_x, map_y, covered = triangle_map((41, 41), dst, src, triangles)
+    assert covered[5:35, 5:35].all()
+    assert (map_x[30, 20], map_y[30, 20]) == pytest.approx((20, 22), abs=0.6)  # exact there
+    assert (map_x[2, 2], map_y[2, 2]) == pytest.approx((2, 2), abs=0.6)  # pinned corner region
+    crossed = dst.copy()
+    crossed[5] = (20, 10)  # the lower point above the upper one: the mesh would turn over
+    assert folds(crossed, src, triangles)

@@ -77,8 +77,8 @@ def test_backend_keeps_ids_and_slots_and_reports_low_quality() -> None:
         backend.translate(transcript, "fr", _no_progress)
 
 
-def test_chrf_on_tico19_test_set(shared_dir: Path) -> None:
-    with (shared_dir / "tico19" / "en_hi_40.tsv").open(encoding="utf-8", newline="") as handle:
+def test_chrf_on_tico19_test_set(data_file) -> None:
+    with data_file("tico19/en_hi_40.tsv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     cls = get_backend_class("mt", "lexicon")
     transcript = Transcript("en", tuple(Segment(i, r["en"], i, i + 1.0)

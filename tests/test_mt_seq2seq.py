@@ -21,8 +21,8 @@ def _no_progress(fraction: float, message: str = "") -> None:
 
 @pytest.fixture(scope="module")
 def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sentencepiece = pytest.importorskip("sentencepiece")
-    torch = pytest.importorskip("torch")
+    import sentencepiece
+    import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
     torch.manual_seed(0)
@@ -129,7 +129,7 @@ def test_nllb_language_codes() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_nllb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sentencepiece = pytest.importorskip("sentencepiece")
+    import sentencepiece
     from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
 
     folder = tmp_path_factory.mktemp("tiny_nllb")

@@ -20,8 +20,8 @@ def _delayed(audio: Speech, frames: int, fps: float = 25.0) -> Speech:
 
 
 @pytest.mark.parametrize("name", ["bbaf2n.mpg", "lwbsza.mpg", "sbwe5n.mpg"])
-def test_real_clips_are_in_sync_and_shifted_audio_is_found(shared_dir, name):
-    clip = shared_dir / "grid" / name
+def test_real_clips_are_in_sync_and_shifted_audio_is_found(grid_dir, name):
+    clip = grid_dir / name
     audio = read_audio(clip)
     own = measure_sync(clip, audio)
     assert abs(own.offset_frames) <= 2

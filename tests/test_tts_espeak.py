@@ -9,7 +9,7 @@ from f2f.artifacts import TranslatedSegment, Translation
 from f2f.errors import UnsupportedLanguageError
 from f2f.registry import get_backend_class
 
-pytest.importorskip("espeakng_loader", reason="espeakng-loader not installed")
+import espeakng_loader  # noqa: E402,F401  (a hard dependency: its absence must fail)
 
 
 def _translation(*texts: str, language: str = "hi", slot_s: float = 2.0) -> Translation:

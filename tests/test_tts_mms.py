@@ -12,7 +12,7 @@ from f2f.artifacts import TranslatedSegment, Translation
 from f2f.errors import WeightsNotFoundError
 from f2f.registry import get_backend_class
 
-transformers = pytest.importorskip("transformers")
+import transformers  # noqa: E402  (a hard dependency: its absence must fail)
 
 _CHARS = " अआइईउऊएऐओऔकखगघचछजझटठडढणतथदधनपफबभमयरलवशषसहािीुूेैोौंँ्ःज़ड़फ़।,"
 

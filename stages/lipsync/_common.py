@@ -51,6 +51,9 @@ class LoopOptions:
     face_index: int = 0
     batch_size: int = 8
     landmark_smoothing: float = 0.5  # weight of the current frame's landmarks (1 = none)
+    # per output frame, the face to sync (None: that frame passes through), e.g. the active
+    # speaker's (f2f.active_speaker.frame_plan); frames beyond it use the tracker
+    face_plan: Sequence[FaceBox | None] | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -116,8 +119,14 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
             progress(min(writer.frames_written / max(expected, 1), 1.0),
                      f"{backend_name}: {writer.frames_written}/{expected} frames")
 
+        plan = options.face_plan if options.face_plan is not None else [
+            None if b is None else FaceBox(*b) for b in track.face_plan]
         for index, frame in enumerate(frames):
-            box = tracker.update(frame)
+            box = plan[index] if plan and index < len(plan) else tracker.update(frame)
+            if plan and index < len(plan):  # a change of face restarts landmark smoothing
+                previous_box = FaceBox(*boxes[-1]) if index and boxes[-1] else None
+                tracker.restarted = box is None or previous_box is None \
+                    or box.iou(previous_box) < 0.3
             boxes.append(None if box is None else [box.x0, box.y0, box.x1, box.y1])
             landmarks = None
             if box is not None:

@@ -260,7 +260,6 @@ class LexiconMT(MTBackend):
     def translate(self, transcript: Transcript, target_language: str,
                   progress: StageProgress) -> Translation:
         require_language(self, target_language)
-        log.warning("mt lexicon: %s", self.quality_note)
         translator = self.translator()
         texts, known, total = [], 0, 0
         for index, segment in enumerate(transcript.segments):

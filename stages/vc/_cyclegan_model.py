@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+from f2f.atomic import torch_save
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ class CycleGANConfig:
     disc_channels: int = 16
     segment_frames: int = 64  # 0.32 s crops at a 5 ms frame period
     batch_size: int = 4
-    steps: int = 300
     lr_generator: float = 2e-4
     lr_discriminator: float = 1e-4
     cycle_weight: float = 10.0
@@ -177,9 +177,7 @@ class CycleGAN:
             "models": {k: m.state_dict() for k, m in self.modules().items()},
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
         }
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
+        torch_save(payload, path)
 
     @property
     def device(self) -> torch.device:
@@ -191,7 +189,9 @@ class CycleGAN:
         if payload.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: checkpoint format {payload.get('format_version')} "
                              f"!= {FORMAT_VERSION}")
-        model = cls.create(CycleGANConfig(**payload["config"]), device)
+        known = {f.name for f in dataclasses.fields(CycleGANConfig)}  # older files: `steps`
+        config = CycleGANConfig(**{k: v for k, v in payload["config"].items() if k in known})
+        model = cls.create(config, device)
         for key, module in model.modules().items():
             module.load_state_dict(payload["models"][key])
         model.opt_g.load_state_dict(payload["opt_g"])

@@ -35,12 +35,12 @@ from typing import Any
 import numpy as np
 
 from f2f.artifacts import SegmentSpeech, Speech, SpeechSegments
-from f2f.errors import ConfigError, F2FError, MediaError, StageError
+from f2f.errors import ConfigError, F2FError, MediaError, StageError, report_error
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import VCBackend
 from f2f.timing import resample
-from stages.vc import _world_features as wf
+from stages.vc import world_features as wf
 from stages.vc.world import map_features
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def _model_config(config: CycleGANVC.Config):  # noqa: ANN202 - torch imported l
 
     return CycleGANConfig(mcep_dims=config.mcep_dims, channels=config.channels,
                           residual_blocks=config.residual_blocks,
-                          disc_channels=config.disc_channels, steps=config.steps,
+                          disc_channels=config.disc_channels,
                           batch_size=config.batch_size, segment_frames=config.segment_frames,
                           identity_weight=config.identity_weight,
                           adversarial_weight=config.adversarial_weight, residual=True,
@@ -140,12 +140,10 @@ def train_voices(source: list[wf.WorldFeatures], target: list[wf.WorldFeatures],
     if checkpoint.is_file():
         try:
             model = CycleGAN.load(checkpoint, device)
-            if dataclasses.replace(model.config, steps=model_config.steps) != model_config \
-                    or "mapping" not in model.extra:
+            if model.config != model_config or "mapping" not in model.extra:
                 log.info("vc cyclegan: cached model has another config; training anew")
                 model = None
             else:
-                model.config = model_config  # more steps than before: train on
                 log.info("vc cyclegan: resuming %s at step %d", checkpoint, model.step)
         except (ValueError, KeyError, RuntimeError, OSError) as exc:
             log.warning("vc cyclegan: ignoring unreadable checkpoint %s (%s)", checkpoint, exc)
@@ -247,7 +245,6 @@ class CycleGANVC(VCBackend):
         max_reference_s: float = 300.0
         threads: int = 1  # on a shared 2-core CPU, 2 threads ran 20x slower than 1
         seed: int = 0
-        metrics: bool = True
 
     def cache_identity(self) -> dict[str, object]:
         identity = super().cache_identity()
@@ -304,10 +301,6 @@ class CycleGANVC(VCBackend):
                         "final_correction": round(float(last.get("stay", float("nan"))), 4),
                         "reference_speech_s": round(target_stats.speech_s, 2),
                         "target_clips": len(targets)}
-        if self.config.metrics:
-            self.metrics |= wf.conversion_metrics(
-                [s.speech for s in clips], [s.speech for s in out if s.id in voiced_ids],
-                reference, wf.with_mcep_dims(ref_features, wf.METRIC_MCEP_DIMS))
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
     def _model(self, source: list[wf.WorldFeatures], targets: list[wf.WorldFeatures],
@@ -348,7 +341,7 @@ class CycleGANVC(VCBackend):
         world = WorldVC(WorldVC.Config(
             mcep_dims=self.config.mapping_mcep_dims,
             spectral_strength=self.config.spectral_strength,
-            formant_warp_power=self.config.formant_warp_power, metrics=self.config.metrics))
+            formant_warp_power=self.config.formant_warp_power))
         converted = world.convert(speech, reference, cache_dir, progress)
         self.metrics = {**world.metrics, "fallback": f"world: {reason}"}
         return converted
@@ -397,8 +390,7 @@ def train_cli(argv: list[str]) -> int:
             model = train_voices(source, target, config, args.out / CHECKPOINT, show,
                                  args.device)
     except F2FError as exc:
-        print(f"error: {exc}")
-        return exc.exit_code
+        return report_error(exc)
     last = model.history[-1] if model.history else {}
     print(f"saved {args.out / CHECKPOINT} at step {model.step}; "
           f"cycle loss {last.get('cycle', float('nan')):.4f}")

@@ -20,7 +20,7 @@ from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import VCBackend
 from f2f.timing import resample
-from stages.vc import _world_features as wf
+from stages.vc import world_features as wf
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ class WorldVC(VCBackend):
         # (0.5 scored best speaker similarity on GRID clips, see docs/speech.md)
         formant_warp_power: float = 0.3  # warp = (F0 ratio) ** power; 0 = no formant shift
         max_reference_s: float = 120.0  # longer inputs: statistics from the first part only
-        metrics: bool = True  # speaker similarity / MCD / F0 before and after (costs ~1 s)
 
     def convert(self, speech: SpeechSegments, reference: Speech, cache_dir: Path,
                 progress: StageProgress) -> SpeechSegments:
@@ -110,10 +109,6 @@ class WorldVC(VCBackend):
                         "formant_warp": round(alpha, 3),
                         "target_f0_hz": round(float(np.exp(target.lf0_mean)), 1),
                         "source_f0_hz": round(float(np.exp(source.lf0_mean)), 1)}
-        if self.config.metrics:
-            self.metrics |= wf.conversion_metrics(
-                [s.speech for s in clips], [s.speech for s in out if s.id in voiced_ids],
-                reference, ref_features)
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
 

@@ -60,7 +60,9 @@ class WorldFeatures:
         return energy_db > energy_db.max(initial=-120.0) + _SILENCE_DB
 
 
-def analyze(speech: Speech, mcep_dims: int) -> WorldFeatures:
+def analyze(speech: Speech, mcep_dims: int, aperiodicity: bool = True) -> WorldFeatures:
+    """`aperiodicity` False: `ap` is left empty (a reference voice needs only F0 and envelope;
+    D4C is the slowest part of the analysis)."""
     pw = pyworld()
     samples = resample(speech, RATE).samples.astype(np.float64)
     if samples.size < RATE * FRAME_PERIOD_MS / 1000 * 4:  # WORLD needs a few frames
@@ -69,7 +71,7 @@ def analyze(speech: Speech, mcep_dims: int) -> WorldFeatures:
                        frame_period=FRAME_PERIOD_MS)
     f0 = pw.stonemask(samples, f0, times, RATE)
     sp = pw.cheaptrick(samples, f0, times, RATE)
-    ap = pw.d4c(samples, f0, times, RATE)
+    ap = pw.d4c(samples, f0, times, RATE) if aperiodicity else np.zeros((f0.size, 0))
     mcep = pw.code_spectral_envelope(sp, RATE, mcep_dims)
     return WorldFeatures(f0, sp, ap, mcep, pw.get_cheaptrick_fft_size(RATE), samples.size)
 
@@ -219,48 +221,3 @@ def match_peak(converted: np.ndarray, original: np.ndarray) -> np.ndarray:
     if peak < 1e-6:
         return converted
     return np.clip(converted * (reference / peak), -1.0, 1.0).astype(np.float32)
-
-
-METRIC_MAX_S = 60.0  # seconds of speech the before/after figures are measured on
-METRIC_MCEP_DIMS = 24  # MCD is always measured on 24-d mel-cepstra, whatever a backend maps
-
-
-def conversion_metrics(before: list[Speech], after: list[Speech], reference: Speech,
-                       reference_features: WorldFeatures,
-                       mcep_dims: int = METRIC_MCEP_DIMS) -> dict[str, float]:
-    """Speaker similarity, global MCD and F0 distribution RMSE of TTS and converted speech
-    against the reference speaker (what the run report shows for TTS vs TTS+VC)."""
-    from eval.speech import (
-        embedding_similarity,
-        f0_distribution_rmse,
-        global_mcd,
-        speaker_embedding,
-    )
-
-    def joined(clips: list[Speech]) -> Speech:
-        # Statistics of the first minute are enough, and WORLD features of a whole long dub
-        # would take gigabytes (a 513-bin envelope every 5 ms).
-        parts, total = [], 0
-        for clip in clips:
-            if clip.samples.size and total < METRIC_MAX_S * RATE:
-                parts.append(resample(clip, RATE).samples)
-                total += parts[-1].size
-        samples = np.concatenate(parts)[: int(METRIC_MAX_S * RATE)] if parts else None
-        return Speech(samples if samples is not None else np.zeros(RATE, np.float32), RATE)
-
-    reference_mcep = reference_features.mcep[reference_features.speech_frames]
-    if reference_features.mcep.shape[1] != mcep_dims:
-        ref = analyze(reference, mcep_dims)
-        reference_mcep = ref.mcep[ref.speech_frames]
-    metrics: dict[str, float] = {}
-    reference_embedding = speaker_embedding(reference)  # once, not once per comparison
-    for label, clips in (("before", before), ("after", after)):
-        speech = joined(clips)
-        features = analyze(speech, mcep_dims)
-        similarity = embedding_similarity(speaker_embedding(speech), reference_embedding)
-        metrics[f"speaker_similarity_{label}"] = round(similarity, 4)
-        metrics[f"mcd_db_{label}"] = round(
-            global_mcd(reference_mcep, features.mcep[features.speech_frames]), 3)
-        metrics[f"f0_rmse_hz_{label}"] = round(
-            f0_distribution_rmse(reference_features.f0, features.f0), 2)
-    return metrics

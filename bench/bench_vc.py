@@ -1,0 +1,193 @@
+"""Benchmark (not a test): does voice conversion bring an eSpeak Hindi dub closer to the speaker,
+judged on that speaker's speech the conversion never saw, and how long does it take?
+
+    nice python bench/bench_vc.py [--backends none world knn] [--quick] [--out FILE]
+
+Cases (the judge is always resemblyzer similarity to audio the backend was not given):
+- grid: one 3 s clip of a speaker is the input audio; the dub says the clip's sentence in Hindi;
+  the judge is the mean embedding of other clips of that speaker (s1, s2, s29, s4).
+- long: 21-25 clips of one speaker joined (> 1 min) are the input; a 4-sentence dub; judged on
+  other clips of that speaker.
+- demo: the first half of the 10 s demo talk is the input; judged on its second half.
+Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, seconds).
+`--speed` instead times the default backend on a 10 s dub with the whole 10 s demo as input
+(encoder loaded first, median of 3, with the machine's load average) into vc_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+
+def _clips(grid: Path, speaker: str) -> list[Path]:
+    return sorted(p for p in (grid / speaker).iterdir() if p.suffix in (".mpg", ".webm"))
+
+
+def _cases(data: Path, quick: bool) -> list[dict[str, Any]]:
+    grid = data / "grid"
+    cases = []
+    for speaker in ("s1", "s2", "s29", "s4"):
+        clips = _clips(grid, speaker)
+        for clip in clips[: 1 if quick else 3]:
+            cases.append({"kind": "grid", "name": f"{speaker}/{clip.stem}", "input": [clip],
+                          "texts": [f"{speaker}/{clip.stem}"], "judge": clips[-6:]})
+    for speaker, n in (("s1", 25), ("s4", 21)):
+        clips = _clips(grid, speaker)
+        cases.append({"kind": "long", "name": f"{speaker} x{n}", "input": clips[:n],
+                      "texts": [f"{speaker}/{c.stem}" for c in clips[n:n + 4]],
+                      "judge": clips[-4:] if speaker == "s4" else clips[-8:]})
+    cases.append({"kind": "demo", "name": "obama_weekly_address_10s",
+                  "input": [data / "talks" / "obama_weekly_address_10s.mp4"],
+                  "texts": ["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n"], "judge": None})
+    return cases
+
+
+def _dub(texts: list[str]) -> Any:
+    from bench_cyclegan import hindi_for
+
+    from f2f.artifacts import TranslatedSegment, Translation
+    from f2f.registry import get_backend_class
+
+    segments = tuple(TranslatedSegment(i, "", hindi_for(t), 3.0 * i, 3.0 * i + 3.0)
+                     for i, t in enumerate(texts))
+    return get_backend_class("tts", "espeak")().synthesize(Translation("en", "hi", segments),
+                                                          lambda f, m: None)
+
+
+def _run_case(case: dict[str, Any], backends: list[str], tmp: Path) -> dict[str, Any]:
+    from f2f.artifacts import Speech
+    from f2f.media import read_audio
+    from f2f.registry import get_backend_class
+    from f2f.voiceprint import cosine, speaker_embedding
+
+    audio = [read_audio(p, 16_000) for p in case["input"]]
+    reference = Speech(np.concatenate([a.samples for a in audio]), 16_000)
+    if case["judge"] is None:  # demo: input = first half, judge = second half
+        half = reference.samples.size // 2
+        judge = speaker_embedding(Speech(reference.samples[half:], 16_000))
+        reference = Speech(reference.samples[:half], 16_000)
+    else:
+        judge = np.mean([speaker_embedding(read_audio(p, 16_000)) for p in case["judge"]],
+                        axis=0)
+    dub = _dub(case["texts"])
+    row: dict[str, Any] = {"kind": case["kind"], "name": case["name"],
+                           "input_s": round(reference.duration_s, 2),
+                           "dub_s": round(sum(s.speech.duration_s for s in dub.segments), 2)}
+    for name in backends:
+        started = time.perf_counter()
+        metrics: dict[str, Any] = {}
+        if name == "none":
+            out = dub
+        else:
+            backend = get_backend_class("vc", name)()
+            out = backend.convert(dub, reference, tmp, lambda f, m: None)
+            metrics = dict(backend.metrics)
+        seconds = time.perf_counter() - started
+        joined = Speech(np.concatenate([s.speech.samples for s in out.segments]),
+                        out.segments[0].speech.sample_rate)
+        row[name] = {"similarity": round(cosine(speaker_embedding(joined), judge), 4),
+                     "seconds": round(seconds, 2),
+                     **{k: v for k, v in metrics.items() if k != "held_out_scores"}}
+    return row
+
+
+def _summary(rows: list[dict[str, Any]], backends: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind in ("grid", "long", "demo"):
+        chosen = [r for r in rows if r["kind"] == kind]
+        if not chosen:
+            continue
+        out[kind] = {name: round(float(np.mean([r[name]["similarity"] for r in chosen])), 4)
+                     for name in backends}
+        if "none" in backends:
+            out[kind]["gain_over_none"] = {
+                name: round(out[kind][name] - out[kind]["none"], 4) for name in backends
+                if name != "none"}
+            out[kind]["worst_gain"] = {
+                name: round(min(r[name]["similarity"] - r["none"]["similarity"]
+                                for r in chosen), 4) for name in backends if name != "none"}
+    return out
+
+
+def speed(shared: Path, out: Path) -> dict[str, Any]:
+    import os
+    import tempfile
+
+    from f2f.config import DEFAULT_BACKENDS
+    from f2f.media import read_audio
+    from f2f.registry import get_backend_class
+    from f2f.voiceprint import speaker_embedding
+
+    reference = read_audio(shared / "data" / "talks" / "obama_weekly_address_10s.mp4", 16_000)
+    dub = _dub(["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n", "s1/bbaz4n"])
+    speaker_embedding(reference)  # the encoder loads once per process, not per conversion
+    name = DEFAULT_BACKENDS["vc"]
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(3):
+            backend = get_backend_class("vc", name)()
+            started = time.perf_counter()
+            backend.convert(dub, reference, Path(tmp), lambda f, m: None)
+            times.append(round(time.perf_counter() - started, 2))
+    return {"backend": name, "input_s": round(reference.duration_s, 2),
+            "dub_s": round(sum(s.speech.duration_s for s in dub.segments), 2),
+            "seconds": times, "median_s": sorted(times)[1],
+            "load_average_1min": round(os.getloadavg()[0], 1), "choice": backend.metrics}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", nargs="+", default=["none", "world", "knn"])
+    parser.add_argument("--quick", action="store_true", help="one GRID clip per speaker")
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--kinds", nargs="+", default=["grid", "long", "demo"])
+    parser.add_argument("--speed", action="store_true", help="time the default on a 10 s dub")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    args.out = args.out or REPO / "bench" / "results" / ("vc_speed.json" if args.speed
+                                                         else "vc.json")
+    import logging
+    import tempfile
+
+    import torch
+
+    torch.set_num_threads(1)
+    logging.basicConfig(level=logging.WARNING)
+    if args.speed:
+        summary = speed(args.shared, args.out)
+        rows = [summary]
+    else:
+        rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = [c for c in _cases(args.shared / "data", args.quick) if c["kind"] in args.kinds]
+        for case in [] if args.speed else cases:
+            rows.append(_run_case(case, args.backends, Path(tmp)))
+            print(json.dumps(rows[-1]), flush=True)
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count(),
+                          "note": "shared 2-core machine, 8 jobs at once: times pessimistic"},
+              "command": "python " + " ".join(sys.argv),
+              "summary": rows[0] if args.speed else _summary(rows, args.backends),
+              "rows": rows}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = args.out.with_suffix(".tmp")
+    tmp_out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    tmp_out.replace(args.out)
+    print(json.dumps(result["summary"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,321 @@
+"""Mouth replacement: each face frame's lower face is re-rendered from a closed-mouth reference
+frame of the same face track, never from the frame's own (moving) mouth.
+
+Per frame: the reference is aligned to the frame by a similarity transform on the stable
+landmarks (eyes, nose, upper jaw); its closed lips are opened to the target shape by a
+piecewise-affine warp (so nothing folds, and collapsing triangles cut lips apart instead of
+squeezing them); the interior is painted (_mouth_interior); the result is colour-matched to the
+frame around the edge and blended in through a soft mask that covers everywhere the frame's own
+lips and chin can be, so no second lip or chin can survive at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from f2f.faces import FaceFrameOfReference, inner_gap, mouth_opening
+from f2f.paste import blend_into, mean_difference, shifted
+from stages.lipsync._common import FaceFrame
+from stages.lipsync._mouth_interior import (TeethExemplar, better, capture_teeth,
+                                            paint_interior)
+from stages.lipsync._mouth_range import SpeakerRange
+from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
+
+STABLE = [0, 1, 2, 14, 15, 16, *range(27, 36), *range(36, 48)]
+WARPED = [*range(0, 17), *range(27, 36), *range(48, 68)]  # the points the warp moves or pins
+JAW_DROP = {4: 0.1, 5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3, 12: 0.1}
+POSE_LIMIT = 0.12  # face units of nose displacement: beyond it the reference is renewed
+MAX_AGE = 100  # frames: a closed-enough newer frame replaces an older reference
+CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as closed
+_GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 mouth points
+FADE_FRAMES = 6  # a new reference blends in over this many frames
+_OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
+
+
+def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """(2, 3) least-squares similarity (rotation, uniform scale, shift) taking src onto dst."""
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s, d = src - mu_s, dst - mu_d
+    a = float((s * d).sum())
+    b = float((s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]).sum())
+    norm = float((s * s).sum()) + 1e-9
+    c, si = a / norm, b / norm
+    rot = np.array([[c, -si], [si, c]])
+    return np.concatenate([rot, (mu_d - rot @ mu_s)[:, None]], axis=1)
+
+
+def apply(affine: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ affine[:, :2].T + affine[:, 2]
+
+
+def invert(affine: np.ndarray) -> np.ndarray:
+    inv = np.linalg.inv(affine[:, :2])
+    return np.concatenate([inv, (-inv @ affine[:, 2])[:, None]], axis=1)
+
+
+def pose_of(landmarks: np.ndarray) -> np.ndarray:
+    """Where the nose tip and the jaw sides sit in face units: turns and nods move these."""
+    ref = FaceFrameOfReference.of(landmarks)
+    return ref.to_face(landmarks[[33, 30, 2, 14]]).ravel()
+
+
+@dataclass(frozen=True)
+class Reference:
+    crop: np.ndarray  # (h, w, 3) uint8, a copy of the source frame's lower face
+    origin: np.ndarray  # (2,) crop's top-left in its frame's pixels
+    landmarks: np.ndarray  # (68, 2) in its frame's pixels
+    gap: float
+    pose: np.ndarray
+    index: int
+    score: float
+
+
+def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
+                   ) -> tuple[int, int, int, int]:
+    """Pixel box that holds the mouth, the chin at any opening, and the soft mask's edge."""
+    pts = landmarks[[*range(2, 15), *range(29, 36), *range(48, 68)]]
+    x0, y0 = pts.min(axis=0) - 0.25 * scale
+    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.45 * scale]
+    return (int(max(0, np.floor(x0))), int(max(0, np.floor(y0))),
+            int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    interior: bool = True
+    feather: float = 0.07  # mask blur sigma, inter-ocular distances
+    colour_match: bool = True
+
+
+class MouthReplacer:
+    """The `viseme` FrameRenderer: one face track's state (reference, teeth, colour offset)."""
+
+    needs_landmarks = True
+
+    def __init__(self, speaker_range: SpeakerRange, settings: RenderSettings) -> None:
+        self.range = speaker_range
+        self.settings = settings
+        self.reference: Reference | None = None
+        self.teeth: TeethExemplar | None = None
+        self._last_index: int | None = None
+        self._last_centre: np.ndarray | None = None
+        self._colour_shift: np.ndarray | None = None
+        self._width: float | None = None  # slow average of the mouth width, face units
+        self._fading: tuple[Reference, int] | None = None  # the last reference, when replaced
+        self.reference_changes = 0
+        self._frame_size = (0, 0)
+        self._triangles: dict[int, np.ndarray] = {}  # per reference: the mesh while it holds
+        self.folds_avoided = 0
+        self.reference_reasons: dict[str, int] = {}
+
+    # ---------------------------------------------------------------- track bookkeeping
+
+    def _new_track(self, item: FaceFrame, landmarks: np.ndarray, scale: float) -> bool:
+        centre = landmarks[27:36].mean(axis=0)
+        jump = self._last_centre is not None and float(
+            np.linalg.norm(centre - self._last_centre)) > 0.5 * scale
+        gap_in_time = self._last_index is None or item.index != self._last_index + 1
+        self._last_index, self._last_centre = item.index, centre
+        return jump or gap_in_time
+
+    def _score(self, gap: float, landmarks: np.ndarray) -> float:
+        """Lower is a better reference: closed, and as wide as this speaker's mouth at rest
+        (a pursed or smiling mouth would carry its shape into every frame)."""
+        face = FaceFrameOfReference.of(landmarks)
+        width = float((landmarks[54] - landmarks[48]) @ face.across) / face.scale
+        self._width = width if self._width is None else 0.97 * self._width + 0.03 * width
+        return max(gap, 0.0) + 0.6 * abs(width - self._width)
+
+    def _maybe_new_reference(self, item: FaceFrame, landmarks: np.ndarray, gap: float,
+                             new_track: bool) -> None:
+        pose = pose_of(landmarks)
+        score = self._score(gap, landmarks)
+        ref = self.reference
+        if ref is not None and not new_track:
+            turn = float(np.abs(pose - ref.pose).max())
+            # a new pose needs a new reference, but an open one only when the pose is far off
+            moved = turn > 2 * POSE_LIMIT or (turn > POSE_LIMIT and gap <= ref.gap + 0.02)
+            # clearly better only: every change costs a cross-fade and some texture shift
+            better_ref = ref.score > CLOSED_ENOUGH and score < 0.6 * ref.score - 0.005
+            stale = item.index - ref.index > MAX_AGE and score <= ref.score + 0.01
+            if not (moved or better_ref or stale):
+                return
+            reason = "pose" if moved else "closer" if better_ref else "age"
+        else:
+            reason = "new track"
+        self.reference_reasons[reason] = self.reference_reasons.get(reason, 0) + 1
+        height, width = item.frame.shape[:2]
+        scale = FaceFrameOfReference.of(landmarks).scale
+        x0, y0, x1, y1 = lower_face_box(landmarks, 1.6 * scale, width, height)
+        crop = np.ascontiguousarray(item.frame[y0:y1, x0:x1]).copy()
+        self._fading = None if new_track or ref is None else (ref, item.index)
+        self.reference = Reference(crop, np.array([x0, y0], np.float64),
+                                   landmarks.astype(np.float64), gap, pose, item.index, score)
+        self.reference_changes += 1
+
+    # ---------------------------------------------------------------- per frame
+
+    def render(self, batch: Sequence[FaceFrame]) -> list[np.ndarray]:
+        out = []
+        for item in batch:
+            if item.box is None or item.landmarks is None:
+                self._last_index = None
+                out.append(item.frame)
+                continue
+            landmarks = item.landmarks.astype(np.float64)
+            face = FaceFrameOfReference.of(landmarks)
+            gap = inner_gap(landmarks)
+            new_track = self._new_track(item, landmarks, face.scale)
+            self.range.observe(mouth_opening(landmarks), new_track)
+            self._maybe_new_reference(item, landmarks, gap, new_track)
+            candidate = capture_teeth(item.frame, landmarks, face.down, face.scale, gap)
+            if better(candidate, self.teeth):
+                self.teeth = candidate
+            out.append(self._render_one(item, landmarks, face))
+        return out
+
+    def target_points(self, landmarks: np.ndarray, face: FaceFrameOfReference,
+                      aligned_ref: np.ndarray, index: int) -> np.ndarray:
+        """(68, 2) where every point goes in this frame: the reference's face, aligned, with the
+        mouth and jaw moved to the dub's shape."""
+        offsets, closure, scale = self.range.offsets(index)
+        target = aligned_ref.copy()
+        rest_face = face.to_face(aligned_ref[48:68])
+        ref_lower_lip = float(rest_face[9, 1])
+        # the rest mouth is the speaker's closed one: a reference that is still a little open
+        # has its lower lip brought up to it (triangles between the lips collapse, nothing folds)
+        ref_gap = float(np.mean([rest_face[b, 1] - rest_face[a, 1] for a, b in _GAP_ROWS]))
+        excess = max(ref_gap - max(self.range.rest(), 0.0), 0.0)
+        rest_face[[7, 8, 9, 10, 11, 17, 18, 19], 1] -= excess
+        mouth = rest_face + offsets
+        upper = mouth[[13, 14, 15], 1]
+        lower = mouth[[19, 18, 17], 1]
+        # lips never cross; on p/b/m they meet (lower lip and jaw rise by the remaining gap)
+        lift = closure * np.maximum(lower - upper, 0.0)  # (3,) left, middle, right
+        mouth[[19, 18, 17], 1] -= lift
+        mouth[[7, 8, 9, 10, 11], 1] -= lift[[0, 0, 1, 2, 2]]
+        mouth[[19, 18, 17], 1] = np.maximum(mouth[[19, 18, 17], 1], upper)
+        target[48:68] = face.to_pixels(mouth)
+        self.range.rendered(mouth_opening(target), scale)
+        drop = float(mouth[9, 1] - ref_lower_lip) * face.scale  # lower lip's move, pixels
+        for j, weight in JAW_DROP.items():
+            target[j] = aligned_ref[j] + 0.8 * weight * drop * face.down
+        return target
+
+    def _warp(self, ref: Reference, landmarks: np.ndarray, face: FaceFrameOfReference,
+              index: int, box: tuple[int, int, int, int] | None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+        """The reference opened to this frame's target: (warped region uint8, covered mask,
+        target points in region coordinates, region box)."""
+        import cv2
+
+        to_frame = similarity(ref.landmarks[STABLE], landmarks[STABLE])
+        aligned = apply(to_frame, ref.landmarks)
+        target = self.target_points(landmarks, face, aligned, index)
+        if box is None:
+            height, width = self._frame_size
+            box = lower_face_box(np.concatenate([landmarks, target]), face.scale, width, height)
+        x0, y0, x1, y1 = box
+        origin = np.array([x0, y0], np.float64)
+        # control points: moved/pinned landmarks plus a ring on the region's border
+        bx = np.linspace(x0, x1, 5)
+        by = np.linspace(y0, y1, 5)
+        ring = np.array([(x, y) for x in bx for y in (y0, y1)] +
+                        [(x, y) for y in by[1:-1] for x in (x0, x1)], np.float64)
+        dst = np.concatenate([target[WARPED], ring]) - origin
+        src = np.concatenate([ref.landmarks[WARPED], apply(invert(to_frame), ring)]) - ref.origin
+        triangles = self._triangles.get(id(ref))
+        if triangles is None or folds(dst, src, triangles):
+            template = dst.copy()
+            template[_OPEN_ROWS] += 0.12 * face.scale * face.down  # open: cavity triangles
+            triangles = triangulate(template)
+            if folds(dst, src, triangles):
+                # a fold would show as a ring: keep the reference's own mouth for this frame
+                dst[:len(WARPED)] = aligned[WARPED] - origin
+                target = aligned
+                self.folds_avoided += 1
+            self._triangles = {id(ref): triangles, **{k: v for k, v in self._triangles.items()
+                                                     if k == id(self.reference)}}
+        map_x, map_y, covered = triangle_map((y1 - y0, x1 - x0), dst, src, triangles)
+        warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        return warped, covered, target - origin, box
+
+    def _render_one(self, item: FaceFrame, landmarks: np.ndarray,
+                    face: FaceFrameOfReference) -> np.ndarray:
+        import cv2
+
+        ref = self.reference
+        assert ref is not None
+        frame = item.frame
+        self._frame_size = frame.shape[:2]
+        warped, covered, local_target, box = self._warp(ref, landmarks, face, item.index, None)
+        x0, y0, x1, y1 = box
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return frame
+        if self._fading is not None:  # cross-fade from the replaced reference: no pop
+            old, since = self._fading
+            t = (item.index - since + 1) / (FADE_FRAMES + 1)
+            if t >= 1.0:
+                self._fading = None
+            else:
+                previous, *_ = self._warp(old, landmarks, face, item.index, box)
+                warped = cv2.addWeighted(warped, t, previous, 1.0 - t, 0.0)
+        origin = np.array([x0, y0], np.float64)
+        region = frame[y0:y1, x0:x1]
+        mask = self._mask((y1 - y0, x1 - x0), landmarks - origin, local_target, face) * covered
+        if self.settings.colour_match:
+            warped = self._match(warped, region, mask)
+        if self.settings.interior:
+            lips = warped[np.clip(local_target[48:60, 1].astype(int), 0, y1 - y0 - 1),
+                          np.clip(local_target[48:60, 0].astype(int), 0, x1 - x0 - 1)]
+            paint_interior(warped, local_target[60:68], face.down, face.scale,
+                           lips.astype(np.float32).mean(axis=0), self.teeth)
+        return blend_into(frame, warped, mask, x0, y0)
+
+    def _mask(self, shape: tuple[int, int], current: np.ndarray, target: np.ndarray,
+              face: FaceFrameOfReference) -> np.ndarray:
+        """1 over every place the frame's own or the target's lips and chin can be, soft edge."""
+        import cv2
+
+        s, down = face.scale, face.down
+        across = face.across
+        nose = current[33]
+        polygons = []
+        for pts in (current, target):
+            top_y = nose + 0.06 * s * down
+            left = pts[48] - 0.32 * s * across
+            right = pts[54] + 0.32 * s * across
+            top_left = top_y + ((left - top_y) @ across) * across
+            top_right = top_y + ((right - top_y) @ across) * across
+            jaw = []
+            for j in range(4, 13):
+                w = JAW_DROP[j]
+                inward = (pts[51] - pts[j]) / (np.linalg.norm(pts[51] - pts[j]) + 1e-6)
+                jaw.append(pts[j] + (1.0 - w) * 0.12 * s * inward + w * 0.3 * s * down)
+            polygons.append(np.array([top_left, top_right, *jaw[::-1]], np.float64))
+        # drawn and blurred at quarter size: the mask is smooth, the cost is not
+        q = 4
+        small = np.zeros(((shape[0] + q - 1) // q, (shape[1] + q - 1) // q), np.float32)
+        for poly in polygons:
+            cv2.fillPoly(small, [np.round(poly * (16 / q)).astype(np.int32)], 1.0,
+                         lineType=cv2.LINE_AA, shift=4)
+        shrink = max(1, int(round(0.08 * s / q)))
+        small = cv2.erode(small, np.ones((2 * shrink + 1, 2 * shrink + 1), np.uint8))
+        small = cv2.GaussianBlur(small, (0, 0), max(0.7, self.settings.feather * s / q))
+        return cv2.resize(small, (small.shape[1] * q, small.shape[0] * q),
+                          interpolation=cv2.INTER_LINEAR)[:shape[0], :shape[1]]
+
+    def _match(self, warped: np.ndarray, region: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Shifts the render's colour to the frame's, measured in the mask's soft edge."""
+        band = (mask > 0.05) & (mask < 0.6)
+        shift = mean_difference(region, warped, band)
+        if shift is None:
+            return warped
+        if self._colour_shift is not None:
+            shift = 0.5 * shift + 0.5 * self._colour_shift  # lighting drifts; noise must not
+        self._colour_shift = shift
+        return shifted(warped, shift)

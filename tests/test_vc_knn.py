@@ -1,0 +1,110 @@
+"""The default `knn` VC: it converts only when a candidate is more like the speaker on speaker
+audio it was not fitted to, and the dub then really is closer to that speaker's other clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from f2f.artifacts import Speech, SpeechSegments
+from f2f.registry import get_backend_class
+
+pytest.importorskip("pyworld", reason="pyworld not installed")
+pytest.importorskip("resemblyzer", reason="resemblyzer not installed")
+pytest.importorskip("espeakng_loader", reason="espeakng-loader not installed")
+
+
+def _dub(*texts: str) -> SpeechSegments:
+    from f2f.artifacts import TranslatedSegment, Translation
+
+    segments = tuple(TranslatedSegment(i, "", t, 3.0 * i, 3.0 * i + 3.0)
+                     for i, t in enumerate(texts))
+    return get_backend_class("tts", "espeak")().synthesize(Translation("en", "hi", segments),
+                                                          lambda f, m: None)
+
+
+def test_knn_moves_the_dub_towards_the_speaker_on_unseen_clips(shared_dir: Path,
+                                                               tmp_path: Path) -> None:
+    """A female GRID speaker (s4) and the male eSpeak voice: the gate picks a conversion and
+    the dub is closer to four other clips of her that the backend never saw."""
+    from f2f.media import read_audio
+    from f2f.voiceprint import cosine, speaker_embedding
+
+    clips = sorted((shared_dir / "grid" / "s4").glob("*.mpg"))
+    reference = Speech(np.concatenate([read_audio(c, 16_000).samples for c in clips[:2]]),
+                       16_000)
+    judge = np.mean([speaker_embedding(read_audio(c, 16_000)) for c in clips[-4:]], axis=0)
+    dub = _dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो")
+    vc = get_backend_class("vc", "knn")()
+    out = vc.convert(dub, reference, tmp_path, lambda f, m: None)
+    m = vc.metrics
+    assert m["vc_choice"] != "none"
+    assert m["held_out_similarity_after"] > m["held_out_similarity_before"] + 0.02
+    for before, after in zip(dub.segments, out.segments, strict=True):
+        assert after.id == before.id and after.phonemes == before.phonemes  # timing kept
+        assert after.speech.duration_s == pytest.approx(before.speech.duration_s, abs=0.01)
+
+    def similarity(speech: SpeechSegments) -> float:
+        joined = np.concatenate([s.speech.samples for s in speech.segments])
+        return cosine(speaker_embedding(Speech(joined, speech.segments[0].speech.sample_rate)),
+                      judge)
+    assert similarity(out) > similarity(dub) + 0.05
+
+
+def test_knn_passes_the_dub_through_when_no_candidate_helps(tmp_path: Path) -> None:
+    """The 'speaker' is the eSpeak voice itself: nothing can make the dub more like it, so the
+    dub must come back unchanged, with the reason and the held-out figures in the metrics."""
+    dub = _dub("नीला रंग अभी दो पर रखो")
+    reference_dub = _dub("लाल रंग में एफ तीन फिर से रखो", "हरे रंग के साथ बी सात कृपया रखो")
+    reference = Speech(np.concatenate([s.speech.samples for s in reference_dub.segments]),
+                       reference_dub.segments[0].speech.sample_rate)
+    vc = get_backend_class("vc", "knn")()
+    out = vc.convert(dub, reference, tmp_path, lambda f, m: None)
+    assert out is dub, vc.metrics
+    assert vc.metrics["vc_choice"] == "none" and "not converted" in vc.metrics["note"]
+    assert vc.metrics["held_out_similarity_after"] == vc.metrics["held_out_similarity_before"]
+
+
+def test_too_little_speaker_speech_is_not_converted(tmp_path: Path) -> None:
+    dub = _dub("नीला रंग")
+    silent = Speech(np.zeros(32_000, np.float32), 16_000)
+    vc = get_backend_class("vc", "knn")()
+    assert vc.convert(dub, silent, tmp_path, lambda f, m: None) is dub
+    assert "too little speaker speech" in vc.metrics["note"]
+
+
+def test_alternate_split_gives_disjoint_speech_halves() -> None:
+    from stages.vc._gate import split_alternate
+
+    rate = 16_000
+    t = np.arange(4 * rate) / rate
+    tone = (0.5 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    tone[rate:2 * rate] = 0.0  # a second of silence goes to neither half
+    split = split_alternate(Speech(tone, rate), chunk_s=0.5)
+    assert split.fit.duration_s == pytest.approx(1.5, abs=0.02)
+    assert split.held_out.duration_s == pytest.approx(1.5, abs=0.02)
+    for half in (split.fit, split.held_out):  # speech only, no silent chunk
+        chunks = half.samples.reshape(-1, rate // 2)
+        assert (np.abs(chunks).max(axis=1) > 0.4).all()
+    # alternate: the first speech chunk fits, the second is held out
+    assert np.array_equal(split.fit.samples[: rate // 2], tone[: rate // 2])
+    assert np.array_equal(split.held_out.samples[: rate // 2], tone[rate // 2: rate])
+
+
+def test_frame_selection_takes_the_speakers_own_frames() -> None:
+    """A dub frame near (after normalisation) a speaker frame gets that frame's own cepstrum,
+    not the statistics-mapped one."""
+    from stages.vc._frame_select import SpeakerPool, select_frames
+
+    rng = np.random.default_rng(0)
+    speaker = rng.normal(size=(200, 8)) * 2.0 + 1.0
+    pool = SpeakerPool(speaker, speaker.mean(axis=0), speaker.std(axis=0))
+    source_mean, source_std = pool.mean * 0.5 - 3.0, pool.std * 0.5  # another voice's scale
+    nearby = (speaker[50:60] - pool.mean) / pool.std + rng.normal(size=(10, 8)) * 0.05
+    dub = nearby * source_std + source_mean  # near those frames, in the dub's own statistics
+    out = select_frames(dub, np.ones(10, bool), source_mean, source_std, pool, k=1,
+                        smooth_frames=1)
+    assert np.allclose(out[:, 1:], speaker[50:60, 1:])
+    assert np.allclose(out[:, 0], dub[:, 0])  # loudness stays the dub's
