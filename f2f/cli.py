@@ -29,7 +29,8 @@ def add_config_flags(p: Any) -> None:
     p.add_argument("--to", dest="target_language", default=None, metavar="LANG",
                    help="target language code (default: hi)")
     p.add_argument("--from", dest="source_language", default=None, metavar="LANG",
-                   help="source language code (default: en)")
+                   help="source language code (default: en); a multilingual asr model takes "
+                        "any Whisper language, or 'auto' to detect it")
     for kind in STAGE_FLAGS:
         p.add_argument(f"--{kind}", metavar="BACKEND",
                        help=f"{kind} backend name, or 'none' to switch the stage off")

@@ -45,7 +45,7 @@ from f2f.errors import (
 from f2f.outputs import StagedOutputs, check_outputs
 from f2f.progress import ProgressEvent, ProgressFn, for_stage, silent
 from f2f.registry import get_backend_class
-from f2f.report import RunReport, StepRecord, note_media
+from f2f.report import RunReport, StepRecord, asr_warnings, note_media
 from f2f.stage import Backend, resolve_device
 from f2f.subtitles import Cue, read_subtitles, write_subtitles
 from f2f.weights import f2f_home
@@ -421,7 +421,11 @@ class _Graph:
                 raise NoSpeechError(f"no speech detected in {self.input_path}")
             transcript.save(tmp)
             return transcript
-        return run.cached_step("asr", asr.name, self.asr_key, Transcript.load, compute, asr)
+        transcript = run.cached_step("asr", asr.name, self.asr_key, Transcript.load, compute,
+                                     asr)
+        for warning in asr_warnings(run.report.steps[-1].metrics, config.source_language):
+            run.report.warn(warning)
+        return transcript
 
     # ---- MT (a manual translation is the `manual` MT backend)
     def translate(self, transcript: Transcript) -> Translation:

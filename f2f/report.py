@@ -83,3 +83,27 @@ def note_media(info: MediaInfo, report: RunReport) -> None:
                 f"(its fastest rate): slower parts repeat frames, no frame is dropped and "
                 f"timing is kept")
         report.warn(note)
+
+
+COVERAGE_WARN_BELOW = 0.95  # less of the VAD speech than this under ASR segments: warn
+
+
+def asr_warnings(metrics: dict[str, Any], source_language: str) -> list[str]:
+    """What the run report says about an ASR step's metrics: speech without subtitles, and
+    speech that sounds like another language than the one given."""
+    warnings = []
+    fraction = metrics.get("speech_coverage")
+    if fraction is not None and fraction < COVERAGE_WARN_BELOW:
+        warnings.append(
+            f"subtitles cover only {fraction:.0%} of the {metrics.get('vad_speech_s', 0):.0f} s "
+            f"of speech; the longest stretch without any is "
+            f"{metrics.get('longest_uncovered_s', 0):.0f} s from "
+            f"{metrics.get('longest_uncovered_at_s', 0):.0f} s (it has no subtitle and no dub; "
+            f"check the audio there, or try another asr.model)")
+    detected = metrics.get("detected_language")
+    if (detected and detected != source_language and source_language != "auto"
+            and metrics.get("detected_language_probability", 0) >= 0.8):
+        warnings.append(f"the speech sounds like '{detected}' "
+                        f"({metrics['detected_language_probability']:.0%} sure), not "
+                        f"'{source_language}': if so, rerun with --from {detected}")
+    return warnings

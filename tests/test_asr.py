@@ -150,3 +150,35 @@ def test_wer_and_cer() -> None:
     assert cer("abc", "abd") == pytest.approx(1 / 3)
     with pytest.raises(ValueError):
         wer(["a"], ["a", "b"])
+
+
+# ------------------------------------------------------------------------ Whisper base, in pieces
+
+
+def test_whisper_base_is_joined_from_its_two_packages_and_pinned() -> None:
+    from f2f import weights
+    from stages.asr.faster_whisper import BASE_MODEL_SHA256, model_spec
+
+    found = weights.resolve(model_spec("base"))  # a pinned dependency: missing is a failure
+    assert found == weights.weights_dir() / "faster-whisper-base"
+    assert weights.file_sha256(found / "model.bin") == BASE_MODEL_SHA256
+    assert {p.name for p in found.iterdir()} == {"model.bin", "config.json", "tokenizer.json",
+                                                  "vocabulary.txt"}
+    cls = get_backend_class("asr", "faster-whisper")
+    base = cls(cls.Config(model="base")).availability()
+    assert base.ok and "multilingual" in base.weights
+    assert "English only" in cls(cls.Config(model="tiny.en")).availability().weights
+    assert "uses multilingual base at" in cls().availability().weights  # f2f backends says so
+
+
+def test_auto_model_is_tiny_en_for_english_and_base_otherwise(shared_dir: Path) -> None:
+    cls = get_backend_class("asr", "faster-whisper")
+    english, french = cls(language="en"), cls(language="fr")
+    assert english.model_name() == "tiny.en" and cls().model_name() == "tiny.en"
+    assert french.model_name() == "base" and cls(language="auto").model_name() == "base"
+    assert english.weights_fingerprint() != french.weights_fingerprint()  # distinct cache keys
+    detecting = cls(cls.Config(cpu_threads=2), language="auto")
+    demo = read_audio(shared_dir / "talks" / "obama_weekly_address_10s.mp4", 16000)
+    transcript = detecting.transcribe(demo, "auto", _no_progress)
+    assert transcript.language == "en" and detecting.metrics["detected_language"] == "en"
+    assert "NAFTA" in transcript.text

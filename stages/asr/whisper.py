@@ -17,13 +17,16 @@ from typing import Any
 
 from f2f import weights
 from f2f.artifacts import Speech, Transcript
-from f2f.errors import ConfigError, StageError, WeightsNotFoundError
+from f2f.errors import ConfigError, NoSpeechError, StageError, WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import ASRBackend
 from f2f.weights import WeightsSpec
+from stages.asr._coverage import transcript_coverage
+from stages.asr._longform import Attempt, ChunkRules, DecodeFn, RawWord, transcribe_long
 from stages.asr._segmenting import (SegmentRules, build_transcript, check_input_audio,
                                     decoding_metrics, words_from_timings)
+from stages.asr._vad import speech_regions
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def _looks_like_path(model: str) -> bool:
 @register
 class WhisperASR(ASRBackend):
     name = "whisper"
-    version = "1"
+    version = "2"  # 2: VAD chunks with retries instead of Whisper's own window skipping
     requires = ("whisper", "torch")
     install_hint = "pip install openai-whisper (the triton it pulls is not needed on CPU)"
     languages = None
@@ -66,7 +69,7 @@ class WhisperASR(ASRBackend):
         model: str = "tiny.en"  # an official name or a checkpoint file
         beam_size: int = 5
         initial_prompt: str = ""  # vocabulary hints, e.g. names the speaker uses
-        temperature_fallback: bool = True  # re-decode at higher temperatures when output is poor
+        temperature_fallback: bool = True  # a chunk that stays bad is re-decoded by sampling
         pause_split_s: float = 1.0
         max_segment_s: float = 12.0
 
@@ -129,29 +132,58 @@ class WhisperASR(ASRBackend):
         if not model.is_multilingual and language != "en":
             raise ConfigError(f"asr model {self.config.model} is English-only; the source "
                               f"language is {language!r}: choose a multilingual model")
+        regions = speech_regions(audio.samples)
+        if not regions:
+            raise NoSpeechError(f"no speech detected in {audio.duration_s:.2f} s of audio by "
+                                f"the voice activity detector; is the speech audible?")
+        logprobs: list[float] = []
+        no_speech: list[float] = []
+        decode = self._decoder(model, language, logprobs, no_speech)
+        rules = ChunkRules(sampling_fallback=self.config.temperature_fallback)
+        progress(0.0, f"transcribing {audio.duration_s:.1f} s")
+        try:
+            chunks = transcribe_long(
+                decode, audio.samples, regions, self.config.beam_size, rules,
+                on_chunk=lambda end_s: progress(min(end_s / max(audio.duration_s, 1e-6), 1.0),
+                                                "transcribing"))
+        except (RuntimeError, ValueError, IndexError) as exc:
+            raise StageError(f"openai-whisper failed on {self.checkpoint_path()}: {exc}") from exc
+        words = words_from_timings(w for chunk in chunks for w in chunk.words)
+        rules_segments = SegmentRules(self.config.pause_split_s, self.config.max_segment_s)
+        transcript = build_transcript(words, language, self.name, audio.duration_s,
+                                      rules_segments)
+        self.metrics = {**decoding_metrics(words, transcript, logprobs, no_speech),
+                        **transcript_coverage(regions, transcript).metrics(),
+                        "chunks": len(chunks),
+                        "chunks_retried": sum(c.attempts > 1 for c in chunks),
+                        "chunks_unresolved": [[round(c.span.start_s, 2), round(c.span.end_s, 2),
+                                               c.problem] for c in chunks if c.problem]}
+        progress(1.0, f"{len(words)} words")
+        log.info("asr whisper: %d words in %d segments", len(words), len(transcript.segments))
+        return transcript
+
+    def _decoder(self, model: Any, language: str, logprobs: list[float],
+                 no_speech: list[float]) -> DecodeFn:
+        """One chunk -> word timings, with Whisper's own skipping and fallback off."""
         import numpy as np
         import torch
         import whisper
 
-        temperature = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if self.config.temperature_fallback else 0.0
-        progress(0.0, f"transcribing {audio.duration_s:.1f} s")
-        try:
+        def decode(samples: np.ndarray, attempt: Attempt) -> list[RawWord]:
+            if attempt.temperature > 0:
+                torch.manual_seed(attempt.seed)
             with torch.inference_mode():
                 result = whisper.transcribe(
-                    model, np.array(audio.samples), language=language, word_timestamps=True,
-                    beam_size=self.config.beam_size, fp16=self.device.startswith("cuda"),
-                    condition_on_previous_text=False, verbose=None, temperature=temperature,
-                    initial_prompt=self.config.initial_prompt or None)
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise StageError(f"openai-whisper failed on {self.checkpoint_path()}: {exc}") from exc
-        pieces = result.get("segments", [])
-        words = words_from_timings((w["word"], w["start"], w["end"], w["probability"])
-                                   for piece in pieces for w in piece.get("words", ()))
-        rules = SegmentRules(self.config.pause_split_s, self.config.max_segment_s)
-        transcript = build_transcript(words, language, self.name, audio.duration_s, rules)
-        self.metrics = decoding_metrics(words, transcript,
-                                        [float(p["avg_logprob"]) for p in pieces],
-                                        [float(p["no_speech_prob"]) for p in pieces])
-        progress(1.0, f"{len(words)} words")
-        log.info("asr whisper: %d words in %d segments", len(words), len(transcript.segments))
-        return transcript
+                    model, np.array(samples, np.float32), language=language,
+                    word_timestamps=True, beam_size=attempt.beam_size,
+                    best_of=5 if attempt.temperature > 0 else None,
+                    fp16=self.device.startswith("cuda"), condition_on_previous_text=False,
+                    verbose=None, temperature=attempt.temperature,
+                    compression_ratio_threshold=None, logprob_threshold=None,
+                    no_speech_threshold=None, initial_prompt=self.config.initial_prompt or None)
+            pieces = result.get("segments", [])
+            logprobs.extend(float(p["avg_logprob"]) for p in pieces)
+            no_speech.extend(float(p["no_speech_prob"]) for p in pieces)
+            return [(w["word"], w["start"], w["end"], w["probability"])
+                    for piece in pieces for w in piece.get("words", ())]
+        return decode
