@@ -14,7 +14,9 @@ judge (`eval.judge`, the default expert of `eval`):
 
 The Hindi dub runs once per clip (ASR, MT, TTS and VC are cached; only the lip sync differs).
 A backend that cannot run here (e.g. missing weights) is listed with its reason. `--quick`
-scores 3 clips and only `none` and the default backend (a CI smoke test).
+scores 3 clips and only `none` and the default backend (a CI smoke test). `--work DIR` keeps the
+videos and the pipeline cache: a video already there is scored, not made again (delete DIR after
+changing a backend).
 """
 
 from __future__ import annotations
@@ -72,10 +74,30 @@ def dub(clip: Path, out: Path, lipsync: str, work: Path, pool: Any,
     return out
 
 
-def score(video: Path, expert: Any, audio: Any = None) -> dict[str, float]:
-    from eval.lips import lse
+def crops(video: Path, cache: Path) -> tuple[Any, float]:
+    """The judge's face crops of a video (`eval.lips.face_crops`), kept in `cache` (.npy): they
+    do not depend on the expert, so a rescoring with another judge skips face tracking."""
+    import numpy as np
 
-    return lse(video, expert, audio).summary()
+    from eval.lips import EXPERT_FPS, face_crops
+
+    if cache.is_file():
+        return np.load(cache), EXPERT_FPS
+    faces, fps = face_crops(video)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache.with_suffix(".tmp.npy"), faces)
+    cache.with_suffix(".tmp.npy").replace(cache)
+    return faces, fps
+
+
+def score(video: Path, expert: Any, cache: Path, audio: Any = None) -> dict[str, float]:
+    """LSE of `video` (with its own audio, or `audio`): the protocol of `eval.lips.lse`."""
+    from eval.lips import lse_from_features
+    from f2f.media import read_audio
+
+    faces, fps = crops(video, cache)
+    features = expert.features(faces, audio if audio is not None else read_audio(video), fps)
+    return lse_from_features(*features).summary()
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -94,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 clips, none + default backend")
     parser.add_argument("--clips", type=int, help="score only the first N held-out clips")
     parser.add_argument("--expert", help="another SyncNet checkpoint (default: the judge)")
+    parser.add_argument("--work", type=Path, help="keep videos and cache here (default: temp)")
+    parser.add_argument("--make-only", action="store_true",
+                        help="make the videos and face crops; the scores are not written")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" /
                         "sync_grid.json")
     args = parser.parse_args(argv)
@@ -111,13 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     per_clip: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="f2f-bench-sync-") as tmp:
-        folder = Path(tmp)
+        folder = args.work or Path(tmp)
         for index, clip in enumerate(clips):
             other = clips[(index + 1) % len(clips)]
             name = f"{clip.parent.name}/{clip.stem}"
             work = folder / "cache" / name
-            rows: dict[str, Any] = {"real": score(clip, expert),
-                                    "misaligned_real": score(clip, expert, read_audio(other))}
+            cached = folder / "crops" / name
+            real_crops = cached / "real.npy"
+            rows: dict[str, Any] = {"real": score(clip, expert, real_crops),
+                                    "misaligned_real": score(clip, expert, real_crops,
+                                                             read_audio(other))}
             runs = [("hindi_none", "none", None)]
             runs += [(f"hindi_{b}", b, None) for b in backends]
             runs += [(f"other_{b}", b, other) for b in backends]
@@ -125,12 +153,15 @@ def main(argv: list[str] | None = None) -> int:
                 out = folder / "out" / name / f"{condition}.mp4"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    rows[condition] = score(dub(clip, out, backend, work, pool, dub_audio),
-                                            expert)
+                    if not out.is_file():
+                        dub(clip, out, backend, work, pool, dub_audio)
+                    rows[condition] = score(out, expert, cached / f"{condition}.npy")
                 except Exception as exc:  # one failing run is reported, the bench goes on
                     failures[f"{name} {condition}"] = f"{type(exc).__name__}: {exc}"[:300]
             per_clip[name] = rows
             print(name, {k: v["lse_c"] for k, v in rows.items()}, file=sys.stderr)
+    if args.make_only:
+        return 0
     conditions = sorted({c for rows in per_clip.values() for c in rows},
                         key=lambda c: (c != "real", c != "misaligned_real", c))
     summary = {c: summarise([rows[c] for rows in per_clip.values() if c in rows])

@@ -94,7 +94,7 @@ def evaluate(expert: Any, data: str | Path, split: str = "val", vshift: int = 15
     positives, negatives, window_hits, per_clip = [], [], [], {}
     for index in store.usable:
         clip = store.clip(store.clip_ids[index])
-        scores = clip_scores(expert, np.asarray(clip.faces[:clip.n_frames]), clip.samples,
+        scores = clip_scores(expert, np.array(clip.faces[:clip.n_frames]), clip.samples,
                              vshift=vshift)
         positives.append(scores["positives"])
         negatives.append(scores["negatives"])
@@ -116,7 +116,8 @@ def evaluate(expert: Any, data: str | Path, split: str = "val", vshift: int = 15
 # ------------------------------------------------------------------------------ build
 
 
-def build(grid: Path, work: Path, steps: int | None = None) -> dict[str, Any]:
+def build(grid: Path, work: Path, steps: int | None = None, ship: Path = DATA_DIR
+          ) -> dict[str, Any]:
     """Preprocess GRID by speaker, train with eval/data/judge_train.toml, score, ship."""
     from eval.lips import Wav2LipExpert
     from lipgan.checkpoint import load_syncnet, save_model
@@ -133,7 +134,8 @@ def build(grid: Path, work: Path, steps: int | None = None) -> dict[str, Any]:
     best = work / "run" / "best.pt"
     model = load_syncnet(best)
     scores = evaluate(Wav2LipExpert(model, name="judge"), data, "val")
-    target = DATA_DIR / JUDGE_FILE
+    ship.mkdir(parents=True, exist_ok=True)
+    target = ship / JUDGE_FILE
     tmp = save_model(work / JUDGE_FILE, "syncnet", model, pixels="rgb",
                      trained_on=f"GRID speakers {', '.join(TRAIN_SPEAKERS)} (CC BY 4.0)")
     shutil.copyfile(tmp, target.with_name(f".{JUDGE_FILE}.tmp"))
@@ -141,7 +143,7 @@ def build(grid: Path, work: Path, steps: int | None = None) -> dict[str, Any]:
     report = {"sha256": file_sha256(target), "train_speakers": list(TRAIN_SPEAKERS),
               "val_speakers": list(VAL_SPEAKERS), "recipe": recipe.read_text(),
               "command": "python -m eval.judge build", "validation": scores}
-    sidecar = DATA_DIR / "syncnet_grid.json"
+    sidecar = ship / "syncnet_grid.json"
     sidecar.with_name(".syncnet_grid.json.tmp").write_text(json.dumps(report, indent=1))
     sidecar.with_name(".syncnet_grid.json.tmp").replace(sidecar)
     return report
@@ -159,6 +161,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--grid", default="../shared/data/grid", type=Path)
     b.add_argument("--work", default="runs/judge", type=Path)
     b.add_argument("--steps", type=int, help="override max_steps of the recipe")
+    b.add_argument("--ship", default=DATA_DIR, type=Path, help="where the judge goes")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
@@ -170,7 +173,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
             result = evaluate(load_expert(args.expert), args.data, args.split)
             result = {k: v for k, v in result.items() if k != "per_clip"}
         else:
-            result = build(args.grid, args.work, args.steps)
+            result = build(args.grid, args.work, args.steps, args.ship)
             result = {k: v for k, v in result.items() if k != "recipe"}
             print(f"pin in eval/judge.py: JUDGE_SHA256 = \"{result['sha256']}\"",
                   file=sys.stderr)

@@ -16,7 +16,8 @@ from f2f.errors import ConfigError
 PHASES = ("syncnet", "lipgan", "wav2lip")
 DEFAULT_LR = {"syncnet": 1e-3, "lipgan": 1e-3, "wav2lip": 1e-4}
 DEFAULT_BETAS = {"syncnet": (0.9, 0.999), "lipgan": (0.9, 0.999), "wav2lip": (0.5, 0.999)}
-MODEL_SHAPING = ("phase", "width", "embedding", "compact")  # must match a checkpoint being resumed
+# a resumed checkpoint must have been trained with the same
+MODEL_SHAPING = ("phase", "width", "embedding", "compact", "motion")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class TrainConfig:
     width: float = 1.0  # channel multiplier; 1.0 = the published models
     embedding: int = 256  # LipGAN's h
     compact: bool = False  # syncnet: the half-resolution expert (lipgan.models.syncnet)
+    motion: bool = False  # syncnet, compact: the encoder sees each window minus its mean frame
     batch_size: int = 16
     max_steps: int = 1000
     lr: float = 0.0  # 0: the phase's paper value (1e-3, 1e-3, 1e-4)

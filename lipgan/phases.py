@@ -101,7 +101,8 @@ class SyncNetPhase(Phase):
         super().__init__(config, runtime)
         from lipgan.models.syncnet import SyncNetColor, SyncNetConfig
 
-        model = SyncNetColor(SyncNetConfig(width=config.width, compact=config.compact))
+        model = SyncNetColor(SyncNetConfig(width=config.width, compact=config.compact,
+                                           motion=config.motion))
         self.add("syncnet", model, config.base_lr)
 
     def kinds(self) -> dict[str, str]:

@@ -100,3 +100,17 @@ def test_the_judge_sees_audio_shifted_against_the_video(judge_and_clip, shift_fr
     assert abs(abs(shifted.offset_frames) - abs(shift_frames)) <= 1, shifted.summary()
     real = lse(clip, judge)
     assert np.sign(shifted.offset_frames) != 0 and real.lse_c > 0
+
+
+def test_the_conditions_verdict_is_the_judge_not_loudness() -> None:
+    """A lip sync that only raises the loudness correlation (what viseme injects) fails."""
+    from eval.conditions import ConditionResult, ConditionsRun, choose_conditions, sanity_checks
+
+    dubbed, synced = choose_conditions(["tts_vc", "tts_vc_lipsync"])
+    run = ConditionsRun("clip.mp4", [
+        ConditionResult(dubbed, metrics={"sync_confidence": 0.2, "lse_c": 0.30}),
+        ConditionResult(synced, metrics={"sync_confidence": 0.6, "lse_c": 0.25})])
+    checks = sanity_checks(run)
+    assert len(checks) == 1 and checks[0].startswith("FAIL") and "LSE-C" in checks[0]
+    run.results[1].metrics["lse_c"] = 0.35
+    assert sanity_checks(run)[0].startswith("PASS")

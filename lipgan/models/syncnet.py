@@ -25,12 +25,24 @@ class SyncNetConfig:
     # compact: both encoders see half-resolution inputs through five strided convolutions, about
     # 30x cheaper per sample than the published layout, so a judge trains on a CPU in an hour
     compact: bool = False
+    # motion (compact only): the faces minus their 5-frame mean, so the encoder sees how the
+    # mouth moves, not whose it is; a judge trained on few speakers then generalises to others
+    motion: bool = False
 
 
-def _compact_face_encoder(width: float) -> nn.Sequential:
+class WindowMotion(nn.Module):
+    """(B, 3T, H, W) frame-major stacks -> the same minus the mean frame of the window."""
+
+    def forward(self, faces: torch.Tensor) -> torch.Tensor:
+        frames = faces.unflatten(1, (SYNC_FRAMES, -1))  # (B, T, 3, H, W)
+        return (frames - frames.mean(dim=1, keepdim=True)).flatten(1, 2)
+
+
+def _compact_face_encoder(width: float, motion: bool = False) -> nn.Sequential:
     """(B, 15, 48, 96) -> (B, C, 1, 1): the lower halves at 24 x 48, frames on channels."""
     c32, c64, c128, c256 = (scaled(c, width) for c in (32, 64, 128, 256))
     return nn.Sequential(
+        *([WindowMotion()] if motion else []),
         nn.AvgPool2d(2),  # 24 x 48: lips are still ~10 px wide, 4x fewer pixels to convolve
         Conv2d(3 * SYNC_FRAMES, c32, 3, 1, 1),
         Conv2d(c32, c64, 3, 2, 1),  # 12 x 24
@@ -60,7 +72,7 @@ class SyncNetColor(nn.Module):
         super().__init__()
         self.config = config
         if config.compact:
-            self.face_encoder = _compact_face_encoder(config.width)
+            self.face_encoder = _compact_face_encoder(config.width, config.motion)
             self.audio_encoder = _compact_audio_encoder(config.width)
             return
         c32, c64, c128, c256, c512 = (scaled(c, config.width) for c in (32, 64, 128, 256, 512))
