@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    from eval.lips import load_expert
+    from eval.judge import load_expert
     from f2f.media import read_audio
     from f2f.pipeline import BackendPool
 

@@ -7,8 +7,8 @@ between video[i] and audio[i + k] (audio zero-padded past both ends); the mean o
 LSE-D = the smallest mean distance, LSE-C = median minus smallest, AV offset = the argmin.
 The protocol is `lse_from_features`; the embeddings come from an expert:
 
-- by default the project's judge (`eval.judge`): a SyncNet colour expert trained on GRID
-  speakers and shipped in `eval/data/`, SHA-256 pinned;
+- by default the project's judge (`eval.judge.load_expert`): a SyncNet colour expert trained
+  on GRID speakers and shipped in `eval/data/`, SHA-256 pinned;
 - `Wav2LipExpert.load(path)`: any SyncNet_color checkpoint, the public `lipsync_expert.pth`
   (trained on BGR frames) or one of ours (RGB). Unit embeddings: distances lie in 0..2, NOT on
   the scale of the published LSE numbers (syncnet_v2); compare only like with like.
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from f2f.errors import ConfigError, MediaError, MissingDependencyError, NoFaceError
+from f2f.errors import MediaError, MissingDependencyError, NoFaceError
 from f2f.facecrop import FACE_SIZE, crop_face, face_region
 from f2f.weights import WeightsSpec, resolve
 from lipgan.quality import psnr, ssim
@@ -168,20 +168,6 @@ class Wav2LipExpert:
         return np.concatenate(video_out), np.concatenate(audio_out)
 
 
-def load_expert(path: str | Path | None = None) -> SyncExpert:
-    """The shipped judge (no path), or an expert from a checkpoint (a SyncNet_color file)."""
-    if path is None:
-        from eval.judge import load_judge
-
-        return load_judge()
-    if Path(path).name.startswith("syncnet_v2"):
-        raise ConfigError(
-            f"{path}: the public SyncNet v2 network is not implemented in f2f yet; the LSE "
-            "protocol (`lse_from_features`) takes its embeddings once it is. Use a Wav2Lip "
-            "lipsync_expert.pth, our trained expert, or no --expert (the shipped judge)")
-    return Wav2LipExpert.load(path)
-
-
 # ------------------------------------------------------------------------------ face crops
 
 
@@ -226,21 +212,6 @@ def lse(video_path: str | Path, expert: SyncExpert, audio: Speech | None = None,
     log.info("LSE %s (%s): D %.3f C %.3f offset %+d", video_path, expert.name, result.lse_d,
              result.lse_c, result.offset_frames)
     return result
-
-
-def lse_d(video_path: str | Path, expert: SyncExpert | None = None) -> float:
-    """LSE-D: the smallest mean audio-visual embedding distance over offsets -15..+15."""
-    return lse(video_path, expert or load_expert()).lse_d
-
-
-def lse_c(video_path: str | Path, expert: SyncExpert | None = None) -> float:
-    """LSE-C: median minus smallest mean distance over offsets (sync confidence)."""
-    return lse(video_path, expert or load_expert()).lse_c
-
-
-def lse_offset_frames(video_path: str | Path, expert: SyncExpert | None = None) -> int:
-    """The offset (frames) at which the expert finds the audio and the faces closest."""
-    return lse(video_path, expert or load_expert()).offset_frames
 
 
 # ------------------------------------------------------------------------------ reconstruction
@@ -351,6 +322,5 @@ def face_fid(generated_path: str | Path, reference_path: str | Path) -> float:
 
 
 __all__ = ["LSEResult", "ReconstructionResult", "SyncExpert", "Wav2LipExpert", "face_crops",
-           "face_fid", "fid_unavailable_reason", "frechet_distance", "load_expert", "lse",
-           "lse_c", "lse_d", "lse_from_features", "lse_offset_frames", "offset_distances",
-           "psnr", "reconstruction", "ssim"]
+           "face_fid", "fid_unavailable_reason", "frechet_distance", "lse", "lse_from_features",
+           "offset_distances", "psnr", "reconstruction", "ssim"]

@@ -45,7 +45,7 @@ def load_lse_expert(options: MetricOptions, not_measured: dict[str, str]) -> Any
     if options.expert == "none":
         not_measured["lse_d"] = "LSE switched off (--expert none)"
         return None
-    from eval.lips import load_expert
+    from eval.judge import load_expert
 
     try:
         return load_expert(options.expert)

@@ -148,11 +148,11 @@ register_metric("sync_offset_frames", NEUTRAL,
                 lambda video, audio=None: _lazy("eval.sync", "measure_sync")(video, audio)
                 .offset_frames, area="lips", unit="frames",
                 description="weights-free extra: best audio-visual offset (0 = in sync)")
-register_metric("lse_d", LOWER, _lazy("eval.lips", "lse_d"), area="lips", unit="distance",
+register_metric("lse_d", LOWER, _lazy("eval.judge", "lse_d"), area="lips", unit="distance",
                 description="LSE-D: smallest mean audio-visual distance of the SyncNet judge")
-register_metric("lse_c", HIGHER, _lazy("eval.lips", "lse_c"), area="lips", unit="distance",
+register_metric("lse_c", HIGHER, _lazy("eval.judge", "lse_c"), area="lips", unit="distance",
                 description="LSE-C: median minus smallest mean distance (sync confidence)")
-register_metric("lse_offset_frames", NEUTRAL, _lazy("eval.lips", "lse_offset_frames"),
+register_metric("lse_offset_frames", NEUTRAL, _lazy("eval.judge", "lse_offset_frames"),
                 area="lips",
                 unit="frames", description="the SyncNet judge's audio-visual offset")
 register_metric("psnr", HIGHER, _lazy("lipgan.quality", "psnr"), area="lips", unit="dB",

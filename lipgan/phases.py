@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lipgan.checkpoint import load_syncnet, unwrap
+from lipgan.checkpoint import load_syncnet, read_checkpoint, unwrap
 from lipgan.config import DEFAULT_BETAS, TrainConfig, learning_rate
 from lipgan.quality import channel_last, psnr, ssim
 from lipgan.runtime import Runtime, wrap
@@ -237,8 +237,10 @@ class Wav2LipPhase(Phase):
                      QualityDiscriminator(QualityDiscriminatorConfig(width=config.width)),
                      config.disc_lr)
         self.expert: nn.Module | None = None
+        self.expert_bgr = False  # the public lipsync_expert.pth was trained on BGR frames
         if config.expert:
             self.expert = load_syncnet(config.expert, runtime.device).requires_grad_(False)
+            self.expert_bgr = read_checkpoint(config.expert).get("format") != "lipgan"
             log.info("lipgan.train: frozen SyncNet expert from %s", config.expert)
         elif config.sync_weight > 0:
             log.warning("lipgan.train: no expert given (--set expert=PATH): training without "
@@ -287,7 +289,8 @@ class Wav2LipPhase(Phase):
 
         assert self.expert is not None
         with self.autocast():
-            audio, face = self.expert(sync_audio, expert_input(fake))
+            frames = fake.flip(1) if self.expert_bgr else fake  # (B, 3, T, H, W), RGB -> BGR
+            audio, face = self.expert(sync_audio, expert_input(frames))
         return sync_loss(audio, face, torch.ones(fake.shape[0], device=fake.device))
 
     def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
