@@ -42,6 +42,7 @@ from eval.measure import (
     voice_metrics,
 )
 from eval.metrics import direction_of
+from eval.report import HEADLINE
 from f2f.errors import ConfigError, MediaError
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,6 @@ DEFAULT_CONDITIONS: tuple[Condition, ...] = (
 )
 
 # The figures report.md and the plot lead with; every other measured figure follows.
-HEADLINE = ("sync_confidence", "lse_d", "lse_c", "speaker_similarity", "global_mcd",
-            "f0_distribution_rmse", "stretch_mean", "drift_s")
 
 
 def conditions_from_file(path: str | Path) -> list[Condition]:

@@ -11,14 +11,11 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eval.metrics import get_metric, is_number
 from f2f.artifacts import Speech
 from f2f.errors import ConfigError, F2FError
-
-if TYPE_CHECKING:
-    from eval.conditions import ConditionResult
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +52,7 @@ def load_lse_expert(options: MetricOptions, not_measured: dict[str, str]) -> Any
         return None
 
 
-def _measure(into: ConditionResult, name: str, compute: Callable[[], Any]) -> None:
+def _measure(into: Any, name: str, compute: Callable[[], Any]) -> None:
     """Runs one measure; a measure that cannot run is recorded with its reason, never fatal."""
     try:
         value = compute()
@@ -101,11 +98,12 @@ def voice_metrics(dub: Speech, original: Speech) -> dict[str, float]:
     return {k: v for k, v in out.items() if math.isfinite(v)}
 
 
-def measure_condition(into: ConditionResult, source_audio: Speech, options: MetricOptions,
+def measure_condition(into: Any, source_audio: Speech, options: MetricOptions,
                       segments: Sequence[dict[str, Any]], expert: Any = None,
                       roundtrip: Callable[[Speech], str] | None = None,
                       target_text: str = "") -> None:
-    """Every automatic metric that applies to one condition's output video."""
+    """Every automatic metric that applies to one condition's output video (`into`: an
+    `eval.conditions.ConditionResult`, filled in place; not imported, conditions imports this)."""
     from f2f.media import read_audio
 
     assert into.video is not None

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from eval.metrics import direction_of
 
-if TYPE_CHECKING:
-    from eval.conditions import Condition, ConditionsRun
+# the columns a report puts first and plots: the judge's verdict first
+HEADLINE = ("lse_c", "lse_d", "sync_confidence", "speaker_similarity", "global_mcd",
+            "f0_distribution_rmse", "stretch_mean", "drift_s")
 
-def write_report(run: ConditionsRun, out_dir: Path) -> None:
-    """metrics.json, report.md, metrics.png and conditions.json (the rating page's manifest)."""
-    from eval.conditions import HEADLINE
+
+def write_report(run: Any, out_dir: Path) -> None:
+    """metrics.json, report.md, metrics.png and conditions.json (the rating page's manifest).
+
+    `run` is an `eval.conditions.ConditionsRun` (not imported: conditions imports this module).
+    """
     from eval.summary import Stats, bar_chart
     from f2f.media import atomic_output
 
@@ -36,7 +40,7 @@ def write_report(run: ConditionsRun, out_dir: Path) -> None:
         tmp.write_text(report_markdown(run), encoding="utf-8")
 
 
-def _subtitle_file(video: Path, condition: Condition) -> str:
+def _subtitle_file(video: Path, condition: Any) -> str:
     if not condition.subtitles:
         return ""
     candidates = sorted(video.parent.glob(f"{video.stem}.*.vtt"))
@@ -50,7 +54,7 @@ def _format(value: float | int) -> str:
     return f"{value:.3f}" if abs(value) < 1000 else f"{value:.0f}"
 
 
-def report_markdown(run: ConditionsRun) -> str:
+def report_markdown(run: Any) -> str:
     names = run.metric_names()
     arrows = {"higher": " ↑", "lower": " ↓"}
     lines = [f"# Six-condition comparison: {Path(run.input).name}", ""]
