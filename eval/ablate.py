@@ -19,9 +19,9 @@ from eval.conditions import (
     ConditionsRun,
     MetricOptions,
     References,
-    report_markdown,
     run_conditions,
 )
+from eval.report import report_markdown
 from f2f.errors import ConfigError
 
 

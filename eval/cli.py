@@ -29,8 +29,8 @@ def _pipeline_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", help="shared cache (default: OUT/.cache)")
     p.add_argument("--translation", metavar="FILE", help="manual translation (.txt or .srt)")
     p.add_argument("--expert", metavar="CHECKPOINT",
-                   help="SyncNet expert for LSE-D/LSE-C (syncnet_v2.model, lipsync_expert.pth "
-                        "or our trained expert)")
+                   help="SyncNet expert for LSE-D/LSE-C (default: the judge shipped in "
+                        "eval/data/; a lipsync_expert.pth or our trained expert; none = off)")
     p.add_argument("--roundtrip-asr", metavar="BACKEND",
                    help="ASR backend that understands the target language (round-trip CER)")
     p.add_argument("--no-sync", action="store_true", help="skip the weights-free sync measure")
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m f2f eval",
                                      description="evaluate f2f outputs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("sync", help="weights-free audio-visual sync of one video", add_help=False)
+    sub.add_parser("sync", help="weights-free loudness-correlation extra (the verdict is LSE)",
+                   add_help=False)
 
     m = sub.add_parser("metrics", help="automatic metrics on videos (and references)")
     m.add_argument("outputs", nargs="+", help="output videos or folders of them")
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--reconstruct", action="store_true",
                    help="PSNR/SSIM/LMD against the reference of the same stem (videos redrawn "
                         "from their own audio: the LipGAN LRW protocol)")
-    m.add_argument("--expert", metavar="CHECKPOINT", help="SyncNet expert for LSE-D/LSE-C")
+    m.add_argument("--expert", metavar="CHECKPOINT",
+                   help="SyncNet expert for LSE-D/LSE-C (default: the shipped judge; none = off)")
     m.add_argument("--mt-testset", metavar="TSV",
                    help="score an MT backend on a TSV with en and hi columns "
                         "(e.g. shared/data/tico19/en_hi_40.tsv)")
@@ -278,19 +280,18 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from eval.conditions import MetricOptions, ConditionResult, Condition, measure_condition
+    from eval.conditions import Condition, ConditionResult, MetricOptions, measure_condition
+    from eval.measure import load_lse_expert
     from f2f.media import read_audio
 
     result: dict[str, Any] = {"videos": {}}
-    expert = None
-    if args.expert:
-        from eval.lips import load_expert
-
-        expert = load_expert(args.expert)
+    not_measured: dict[str, str] = {}
+    expert = load_lse_expert(MetricOptions(expert=args.expert), not_measured)
     for video in videos_in(args.outputs) if args.outputs else []:
         entry = ConditionResult(Condition("video", str(video)), video=video)
         reference = _reference_for(video, args.reference_dir)
         source = read_audio(reference) if reference else read_audio(video)
+        entry.not_measured.update(not_measured)
         measure_condition(entry, source, MetricOptions(speech=reference is not None), [],
                           expert)
         if reference is not None and args.reconstruct:

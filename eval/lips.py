@@ -7,11 +7,14 @@ between video[i] and audio[i + k] (audio zero-padded past both ends); the mean o
 LSE-D = the smallest mean distance, LSE-C = median minus smallest, AV offset = the argmin.
 The protocol is `lse_from_features`; the embeddings come from an expert:
 
-- `Wav2LipExpert`: Wav2Lip's SyncNet_color (`lipgan.models.syncnet`), with the public
-  `lipsync_expert.pth` or our own trained expert. Its embeddings are unit vectors, so its
-  distances (0..2) are NOT on the scale of the published LSE numbers; compare only like with like.
-- `syncnet_v2.model` (the file the published numbers use): its network is not implemented yet;
-  `load_expert` says so. Any expert that fills the `SyncExpert` protocol plugs in.
+- by default the project's judge (`eval.judge.load_expert`): a SyncNet colour expert trained
+  on GRID speakers and shipped in `eval/data/`, SHA-256 pinned;
+- `Wav2LipExpert.load(path)`: any SyncNet_color checkpoint, the public `lipsync_expert.pth`
+  (trained on BGR frames) or one of ours (RGB). Unit embeddings: distances lie in 0..2, NOT on
+  the scale of the published LSE numbers (syncnet_v2); compare only like with like.
+
+Every expert sees the crops it was trained on: `lipgan.preprocess.video_face_crops`, the
+`f2f.facecrop` rule, at 25 fps.
 
 Reconstruction (the LipGAN LRW protocol: a lip-sync model redraws a video from its own audio):
 PSNR and SSIM on 96x96 face crops, LMD = mean distance of the 20 mouth landmarks in pixels of a
@@ -30,9 +33,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from eval.metrics import HIGHER, LOWER, metric
-from f2f.errors import ConfigError, MediaError, MissingDependencyError, NoFaceError
+from f2f.errors import MediaError, MissingDependencyError, NoFaceError
+from f2f.facecrop import FACE_SIZE, crop_face, face_region
 from f2f.weights import WeightsSpec, resolve
+from lipgan.quality import psnr, ssim
 
 if TYPE_CHECKING:
     from f2f.artifacts import Speech
@@ -41,7 +45,7 @@ log = logging.getLogger(__name__)
 
 VSHIFT = 15  # offsets -15..+15 frames, as in the public evaluation
 WINDOW_FRAMES = 5
-FACE_SIZE = 96
+EXPERT_FPS = 25.0  # a 5-frame window is 0.2 s of audio only at the expert's frame rate
 MOUTH = slice(48, 68)
 
 INCEPTION_SPEC = WeightsSpec(
@@ -67,9 +71,10 @@ class LSEResult:
                 "lse_offset_frames": self.offset_frames}
 
 
-def lse_from_features(video_features: np.ndarray, audio_features: np.ndarray,
-                      vshift: int = VSHIFT) -> LSEResult:
-    """LSE-D/LSE-C from aligned embeddings (N, D) each: row i of both starts at frame i."""
+def offset_distances(video_features: np.ndarray, audio_features: np.ndarray,
+                     vshift: int = VSHIFT) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (N, 2 vshift + 1) between video[i] and audio[i + k], audio zero-padded as the
+    public script does, and a mask of the pairs whose audio window exists (N, 2 vshift + 1)."""
     video = np.asarray(video_features, dtype=np.float64)
     audio = np.asarray(audio_features, dtype=np.float64)
     if video.ndim != 2 or audio.ndim != 2 or video.shape[1] != audio.shape[1]:
@@ -78,15 +83,23 @@ def lse_from_features(video_features: np.ndarray, audio_features: np.ndarray,
     if n == 0:
         raise MediaError("LSE: no complete 5-frame window in the video")
     video, audio = video[:n], audio[:n]
-    padded = np.pad(audio, ((vshift, vshift), (0, 0)))  # zeros past both ends, as published
+    padded = np.pad(audio, ((vshift, vshift), (0, 0)))
     offsets = 2 * vshift + 1
     distances = np.empty((n, offsets))
     for i in range(n):
         distances[i] = np.linalg.norm(padded[i:i + offsets] - video[i], axis=1)
+    shifted = np.arange(n)[:, None] + np.arange(-vshift, vshift + 1)[None, :]
+    return distances, (shifted >= 0) & (shifted < n)
+
+
+def lse_from_features(video_features: np.ndarray, audio_features: np.ndarray,
+                      vshift: int = VSHIFT) -> LSEResult:
+    """LSE-D/LSE-C from aligned embeddings (N, D) each: row i of both starts at frame i."""
+    distances, _ = offset_distances(video_features, audio_features, vshift)
     mean = distances.mean(axis=0)
     best = int(np.argmin(mean))
     return LSEResult(lse_d=float(mean[best]), lse_c=float(np.median(mean) - mean[best]),
-                     offset_frames=vshift - best, windows=n,
+                     offset_frames=vshift - best, windows=len(distances),
                      mean_distances=tuple(float(d) for d in mean))
 
 
@@ -102,22 +115,31 @@ class SyncExpert(Protocol):
 
 
 class Wav2LipExpert:
-    """Wav2Lip's SyncNet_color as the expert: lower halves of 96x96 faces, 80x16 mel windows."""
+    """A SyncNet_color as the expert: lower halves of 96x96 faces, 80x16 mel windows.
 
-    def __init__(self, model: Any, name: str = "wav2lip-expert", bgr: bool = True,
-                 batch: int = 32) -> None:
+    `bgr`: the channel order the expert was trained on. Faces always arrive RGB (f2f decodes
+    rgb24); the public lipsync_expert.pth was trained on cv2's BGR frames, ours on RGB.
+    """
+
+    def __init__(self, model: Any, name: str = "wav2lip-expert", bgr: bool = False,
+                 batch: int = 64) -> None:
         self.model = model.eval()
         self.name = name
-        self.bgr = bgr  # the public expert was trained on cv2 (BGR) frames
+        self.bgr = bgr
         self.batch = batch
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Wav2LipExpert:
-        from lipgan.checkpoint import load_syncnet
+        """A checkpoint of ours (format 'lipgan': RGB) or a public one (BGR)."""
+        from lipgan.checkpoint import model_from_checkpoint, read_checkpoint
+        from lipgan.weights import SYNCNET_SPEC
 
-        model = load_syncnet(path)
-        log.info("LSE expert: Wav2Lip SyncNet_color from %s", path or "the default weights")
-        return cls(model, name=f"wav2lip-expert:{Path(path).name if path else 'default'}")
+        resolved = resolve(SYNCNET_SPEC, path)
+        data = read_checkpoint(resolved)
+        model = model_from_checkpoint("syncnet", data, resolved)
+        bgr = data.get("format") != "lipgan"
+        log.info("LSE expert: SyncNet_color from %s (%s)", resolved, "BGR" if bgr else "RGB")
+        return cls(model, name=f"wav2lip-expert:{resolved.name}", bgr=bgr)
 
     def features(self, faces: np.ndarray, audio: Speech, fps: float
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +147,7 @@ class Wav2LipExpert:
 
         from f2f.timing import resample
         from lipgan.audio import SAMPLE_RATE, mel_window_for_frame, melspectrogram
+        from lipgan.models.syncnet import expert_windows
 
         if audio.sample_rate != SAMPLE_RATE:
             audio = resample(audio, SAMPLE_RATE)
@@ -132,36 +155,23 @@ class Wav2LipExpert:
         windows = len(faces) - WINDOW_FRAMES + 1
         if windows <= 0:
             raise MediaError(f"LSE needs at least {WINDOW_FRAMES} frames, got {len(faces)}")
-        pixels = faces[..., ::-1] if self.bgr else faces
-        lower = pixels[:, FACE_SIZE // 2:].astype(np.float32) / 255.0  # (T, 48, 96, 3)
+        pixels = torch.from_numpy(np.ascontiguousarray(faces[..., ::-1] if self.bgr else faces))
         video_out, audio_out = [], []
         with torch.inference_mode():
             for start in range(0, windows, self.batch):
                 ids = range(start, min(windows, start + self.batch))
-                face_batch = np.stack([np.concatenate(lower[i:i + WINDOW_FRAMES], axis=2)
-                                       for i in ids]).transpose(0, 3, 1, 2)  # (B, 15, 48, 96)
+                face_batch = expert_windows(pixels.float() / 255.0, ids)  # (B, 15, 48, 96)
                 mel_batch = np.stack([mel_window_for_frame(mel, i, fps) for i in ids])[:, None]
-                a, v = self.model(torch.from_numpy(mel_batch),
-                                  torch.from_numpy(np.ascontiguousarray(face_batch)))
+                a, v = self.model(torch.from_numpy(mel_batch), face_batch)
                 video_out.append(v.float().numpy())
                 audio_out.append(a.float().numpy())
         return np.concatenate(video_out), np.concatenate(audio_out)
 
 
-def load_expert(path: str | Path | None) -> SyncExpert:
-    """An expert from a checkpoint: `syncnet_v2.model` (public SyncNet) or a Wav2Lip expert."""
-    if path is not None and Path(path).name.startswith("syncnet_v2"):
-        raise ConfigError(
-            f"{path}: the public SyncNet v2 network is not implemented in f2f yet; the LSE "
-            "protocol (`lse_from_features`) takes its embeddings once it is. Use a Wav2Lip "
-            "lipsync_expert.pth or our trained expert (lipgan) instead")
-    return Wav2LipExpert.load(path)
-
-
 # ------------------------------------------------------------------------------ face crops
 
 
-def _face_frames(video_path: str | Path, size: int = FACE_SIZE, detect_every: int = 5
+def _face_frames(video_path: str | Path, detect_every: int = 5
                  ) -> Iterator[tuple[np.ndarray, Any]]:
     """(frame, smoothed face box or None) for every frame of the video, streamed."""
     from f2f.faces import FaceDetector, FaceTracker
@@ -175,27 +185,19 @@ def _face_frames(video_path: str | Path, size: int = FACE_SIZE, detect_every: in
         yield frame, tracker.update(frame)
 
 
-def _square_crop(frame: np.ndarray, box: Any, size: int) -> np.ndarray:
-    import cv2
-
-    return cv2.resize(box.crop(frame), (size, size), interpolation=cv2.INTER_AREA)
+def _crop(frame: np.ndarray, box: Any, size: int) -> np.ndarray:
+    """The `f2f.facecrop` crop of `box`; the whole frame if nothing of the box is left."""
+    region = face_region(box, frame.shape[:2])
+    return crop_face(frame, region if region is not None else box, size)
 
 
 def face_crops(video_path: str | Path, size: int = FACE_SIZE) -> tuple[np.ndarray, float]:
-    """Face crops (T, size, size, 3) of every frame (the last box is kept through misses)."""
-    from f2f.media import probe
+    """Face crops (T, size, size, 3) RGB at the expert's 25 fps: the training crops."""
+    from f2f.faces import FaceDetector
+    from lipgan.preprocess import video_face_crops
 
-    crops: list[np.ndarray | None] = []
-    last = None
-    for frame, box in _face_frames(video_path, size):
-        last = box or last
-        crops.append(None if last is None else _square_crop(frame, last, size))
-    found = [c for c in crops if c is not None]
-    if not found:
-        raise NoFaceError(f"LSE: no face found in {video_path}")
-    first = found[0]
-    filled = [first if c is None else c for c in crops]  # frames before the first detection
-    return np.stack(filled), probe(video_path).fps
+    faces, _ = video_face_crops(video_path, FaceDetector("auto"), size=size, fps=EXPERT_FPS)
+    return faces, EXPERT_FPS
 
 
 def lse(video_path: str | Path, expert: SyncExpert, audio: Speech | None = None,
@@ -210,18 +212,6 @@ def lse(video_path: str | Path, expert: SyncExpert, audio: Speech | None = None,
     log.info("LSE %s (%s): D %.3f C %.3f offset %+d", video_path, expert.name, result.lse_d,
              result.lse_c, result.offset_frames)
     return result
-
-
-@metric("lse_d", LOWER, area="lips", unit="distance")
-def lse_d(video_path: str | Path, expert: SyncExpert) -> float:
-    """LSE-D: the smallest mean audio-visual embedding distance over offsets -15..+15."""
-    return lse(video_path, expert).lse_d
-
-
-@metric("lse_c", HIGHER, area="lips", unit="distance")
-def lse_c(video_path: str | Path, expert: SyncExpert) -> float:
-    """LSE-C: median minus smallest mean distance over offsets (sync confidence)."""
-    return lse(video_path, expert).lse_c
 
 
 # ------------------------------------------------------------------------------ reconstruction
@@ -239,25 +229,6 @@ class ReconstructionResult:
                 "lmd": round(self.lmd, 4), "frames": self.frames}
 
 
-@metric("psnr", HIGHER, area="lips", unit="dB")
-def psnr(generated: np.ndarray, reference: np.ndarray) -> float:
-    """Peak signal-to-noise ratio of two uint8 images."""
-    from skimage.metrics import peak_signal_noise_ratio
-
-    if np.array_equal(generated, reference):
-        return float("inf")
-    return float(peak_signal_noise_ratio(reference, generated, data_range=255))
-
-
-@metric("ssim", HIGHER, area="lips", unit="0-1")
-def ssim(generated: np.ndarray, reference: np.ndarray) -> float:
-    """Structural similarity of two RGB uint8 images."""
-    from skimage.metrics import structural_similarity
-
-    return float(structural_similarity(reference, generated, channel_axis=2, data_range=255))
-
-
-@metric("lmd", LOWER, area="lips", unit="px@96")
 def lmd(generated_landmarks: np.ndarray, reference_landmarks: np.ndarray,
         face_width_px: float) -> float:
     """Mean distance of the mouth landmarks (48-67), in pixels of a face scaled to 96 px."""
@@ -290,10 +261,9 @@ def reconstruction(generated_path: str | Path, reference_path: str | Path,
                     f"{reference_path} {reference.shape[1]}x{reference.shape[0]}")
             if box is None:
                 continue
-            a, b = _square_crop(frame, box, FACE_SIZE), _square_crop(reference, box, FACE_SIZE)
-            value = psnr(a, b)
-            psnrs.append(min(value, 100.0))  # identical crops: cap instead of infinity
-            ssims.append(ssim(a, b))
+            a, b = _crop(frame, box, FACE_SIZE), _crop(reference, box, FACE_SIZE)
+            psnrs.append(psnr(a, b, data_range=255))
+            ssims.append(ssim(a, b, data_range=255))
             lmds.append(lmd(predictor.predict(frame, box), predictor.predict(reference, box),
                             box.width))
     if not psnrs:
@@ -305,7 +275,6 @@ def reconstruction(generated_path: str | Path, reference_path: str | Path,
 # ------------------------------------------------------------------------------ FID
 
 
-@metric("fid", LOWER, area="lips", unit="")
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """Fréchet distance between two feature sets (N, D): FID when they are Inception features."""
     from scipy import linalg
@@ -353,5 +322,5 @@ def face_fid(generated_path: str | Path, reference_path: str | Path) -> float:
 
 
 __all__ = ["LSEResult", "ReconstructionResult", "SyncExpert", "Wav2LipExpert", "face_crops",
-           "face_fid", "fid_unavailable_reason", "frechet_distance", "load_expert", "lse",
-           "lse_from_features", "reconstruction"]
+           "face_fid", "fid_unavailable_reason", "frechet_distance", "lse", "lse_from_features",
+           "offset_distances", "psnr", "reconstruction", "ssim"]

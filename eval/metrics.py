@@ -9,9 +9,9 @@ the best condition and readers know which way to read a column:
     get_metric("wer").direction  # "lower"
 
 The functions themselves live next to the measure they implement (`eval/text.py`, `eval/speech.py`,
-`eval/sync.py`, `eval/lips.py`); this module only names them. Measures owned by other modules are
-registered lazily (their import is deferred until the function is called), so importing this
-module stays cheap and works before those modules exist.
+`eval/sync.py`, `eval/lips.py`, `lipgan/quality.py`); this module is the one explicit registry
+that names them all. Those modules never import it: each entry imports its module when first
+called, so importing this registry stays cheap and has no cycle.
 """
 
 from __future__ import annotations
@@ -96,8 +96,6 @@ def _lazy(module: str, attribute: str) -> Callable[..., Any]:
 
 def get_metric(name: str) -> Metric:
     if name not in _METRICS:
-        _import_own_measures()
-    if name not in _METRICS:
         close = difflib.get_close_matches(name, list(_METRICS), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConfigError(f"unknown metric '{name}'{hint}; known: {', '.join(sorted(_METRICS))}")
@@ -105,7 +103,6 @@ def get_metric(name: str) -> Metric:
 
 
 def all_metrics() -> list[Metric]:
-    _import_own_measures()
     return [_METRICS[name] for name in sorted(_METRICS)]
 
 
@@ -145,11 +142,27 @@ register_metric("speaker_similarity", HIGHER, _lazy("eval.speech", "speaker_simi
 register_metric("sync_confidence", HIGHER,
                 lambda video, audio=None: _lazy("eval.sync", "measure_sync")(video, audio)
                 .confidence, area="lips", unit="correlation",
-                description="weights-free sync measure: peak minus median correlation")
+                description="weights-free extra: mouth opening vs loudness, peak minus median "
+                            "correlation (never the verdict on a loudness-driven backend)")
 register_metric("sync_offset_frames", NEUTRAL,
                 lambda video, audio=None: _lazy("eval.sync", "measure_sync")(video, audio)
                 .offset_frames, area="lips", unit="frames",
-                description="weights-free sync measure: best audio-visual offset (0 = in sync)")
+                description="weights-free extra: best audio-visual offset (0 = in sync)")
+register_metric("lse_d", LOWER, _lazy("eval.judge", "lse_d"), area="lips", unit="distance",
+                description="LSE-D: smallest mean audio-visual distance of the SyncNet judge")
+register_metric("lse_c", HIGHER, _lazy("eval.judge", "lse_c"), area="lips", unit="distance",
+                description="LSE-C: median minus smallest mean distance (sync confidence)")
+register_metric("lse_offset_frames", NEUTRAL, _lazy("eval.judge", "lse_offset_frames"),
+                area="lips",
+                unit="frames", description="the SyncNet judge's audio-visual offset")
+register_metric("psnr", HIGHER, _lazy("lipgan.quality", "psnr"), area="lips", unit="dB",
+                description="peak signal-to-noise ratio of face crops")
+register_metric("ssim", HIGHER, _lazy("lipgan.quality", "ssim"), area="lips", unit="0-1",
+                description="structural similarity of face crops")
+register_metric("lmd", LOWER, _lazy("eval.lips", "lmd"), area="lips", unit="px@96",
+                description="mean mouth-landmark distance, pixels of a 96-px-wide face")
+register_metric("fid", LOWER, _lazy("eval.lips", "frechet_distance"), area="lips", unit="",
+                description="Fréchet distance of face-crop Inception features")
 
 
 # ------------------------------------------------------------------ timing of the dub track
@@ -178,11 +191,6 @@ def drift_s(slot_starts_s: list[float], placed_starts_s: list[float]) -> float:
 def speech_rate_ratio(dub_speech_s: float, source_speech_s: float) -> float:
     """Seconds of dubbed speech per second of source speech (>1: the dub talks longer)."""
     return float(dub_speech_s / source_speech_s) if source_speech_s > 0 else float("nan")
-
-
-def _import_own_measures() -> None:
-    """Measures defined in this package register themselves with `@metric` on import."""
-    importlib.import_module("eval.lips")
 
 
 __all__ = ["HIGHER", "LOWER", "NEUTRAL", "Metric", "all_metrics", "direction_of", "get_metric",

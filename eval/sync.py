@@ -1,4 +1,9 @@
-"""A weights-free audio-visual sync measure for any talking-face video.
+"""A weights-free audio-visual sync measure for any talking-face video: a labelled extra.
+
+It correlates mouth opening with loudness, which is exactly what the `viseme` lip-sync backend
+injects, so it can never be the verdict on that backend (viseme "beats" real video on it). The
+verdict of `eval` is LSE-C of the learned SyncNet judge (`eval.judge`, `eval.lips`); this
+measure stays for a quick look without any weights.
 
 Per video frame it takes the mouth opening from dlib's 68 landmarks (inner-lip gap plus
 outer-lip height, over the inter-ocular distance) and the speech envelope of the audio (log RMS

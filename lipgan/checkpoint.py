@@ -185,11 +185,6 @@ def load_syncnet(path: str | Path | None = None,
     return model  # type: ignore[return-value]
 
 
-def load_quality_discriminator(path: str | Path, device: str | torch.device = "cpu"
-                               ) -> QualityDiscriminator:
-    return load_model("quality_disc", path, device)  # type: ignore[return-value]
-
-
 def load_lipgan(path: str | Path | None = None,
                 device: str | torch.device = "cpu") -> LipGANGenerator:
     model = load_model("lipgan", _resolved(LIPGAN_SPEC, path), device)

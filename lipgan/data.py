@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 
 from f2f.artifacts import Speech
 from f2f.errors import ConfigError, MediaError
+from f2f.facecrop import mask_lower_half
 from lipgan.audio import (MEL, MEL_FRAMES_PER_SECOND, MEL_WINDOW, mel_window_for_frame,
                           melspectrogram, mfcc, mfcc_window_for_frame)
 
@@ -42,6 +43,7 @@ class Augment:
     brightness: float = 0.1  # face brightness factor in [1 - b, 1 + b]
     colour: float = 0.05  # per-channel gain in [1 - c, 1 + c]
     flip: bool = True  # horizontal flip with probability 0.5
+    shift_px: int = 0  # a random translation of up to this many pixels (crops vary by detector)
 
 
 @dataclass
@@ -131,15 +133,18 @@ class FaceTransform:
     brightness: float = 1.0
     channel_gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
     flip: bool = False
+    shift_px: tuple[int, int] = (0, 0)  # (down, right)
 
     @classmethod
     def draw(cls, rng: np.random.Generator, augment: Augment) -> FaceTransform:
         if not augment.enabled:
             return cls()
         b, c = augment.brightness, augment.colour
+        shift = rng.integers(-augment.shift_px, augment.shift_px + 1, size=2)
         return cls(float(rng.uniform(1 - b, 1 + b)),
                    tuple(float(g) for g in rng.uniform(1 - c, 1 + c, size=3)),  # type: ignore
-                   bool(augment.flip and rng.random() < 0.5))
+                   bool(augment.flip and rng.random() < 0.5),
+                   (int(shift[0]), int(shift[1])) if augment.shift_px else (0, 0))
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """uint8 (..., S, S, 3) -> float32 (..., S, S, 3) in [0, 1]."""
@@ -147,7 +152,15 @@ class FaceTransform:
         out = out * (self.brightness * np.asarray(self.channel_gain, dtype=np.float32))
         if self.flip:
             out = out[..., :, ::-1, :]
-        return np.clip(out, 0.0, 1.0)
+        out = np.clip(out, 0.0, 1.0)
+        if self.shift_px != (0, 0):  # the same small translation of every frame (edge pixels)
+            dy, dx = self.shift_px
+            size_y, size_x = out.shape[-3], out.shape[-2]
+            pad = max(abs(dy), abs(dx))
+            widths = [(0, 0)] * (out.ndim - 3) + [(pad, pad), (pad, pad), (0, 0)]
+            out = np.pad(out, widths, mode="edge")[..., pad + dy:pad + dy + size_y,
+                                                   pad + dx:pad + dx + size_x, :]
+        return np.ascontiguousarray(out)
 
 
 def _chw(frames: np.ndarray) -> torch.Tensor:
@@ -194,22 +207,66 @@ class SyncDataset(_Windows):
     """SyncNet expert samples: lower halves of 5 frames vs a mel window, in sync or shifted.
 
     Half the samples are in sync (label 1); the others pair the faces with audio from a window
-    at least `min_offset` frames away in the same clip (label 0).
+    at least `min_offset` frames away in the same clip (label 0). With `candidates` = K > 0 a
+    sample also holds K + 1 audio windows of the same clip, the in-sync one first and then K
+    others shifted by 1..max_shift frames: the hardest negatives, which teach the exact offset
+    (SyncNet's multi-way matching) at the price of one face encoding.
     """
 
+    def __init__(self, root: str | Path, split: str = "train", seed: int = 0,
+                 augment: Augment = Augment(), length: int = 1_000_000,
+                 min_offset: int = WINDOW, candidates: int = 0, max_shift: int = 15) -> None:
+        super().__init__(root, split, seed, augment, length, min_offset)
+        self.candidates, self.max_shift = candidates, max_shift
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        from lipgan.models.syncnet import expert_windows
+
         rng = self._rng(index)
         clip, start, other = self._draw(rng)
         synced = bool(rng.random() < 0.5)
         mel = gain_mel(self.store.feature(clip, "mel"), self._gain(rng))
         audio = mel_window_for_frame(mel, start if synced else other, FPS)
         faces = FaceTransform.draw(rng, self.augment)(clip.faces[start:start + WINDOW])
-        half = faces.shape[1] // 2
-        lower = faces[:, half:]  # (5, S/2, S, 3)
-        stacked = lower.transpose(0, 3, 1, 2).reshape(3 * WINDOW, half, faces.shape[2])
-        return {"audio": torch.from_numpy(audio)[None],  # (1, 80, 16)
-                "faces": torch.from_numpy(np.ascontiguousarray(stacked)),  # (15, 48, 96)
-                "synced": torch.tensor(float(synced))}
+        sample = {"audio": torch.from_numpy(audio)[None],  # (1, 80, 16)
+                  "faces": expert_windows(torch.from_numpy(faces))[0],  # (15, 48, 96)
+                  "synced": torch.tensor(float(synced))}
+        if self.candidates:
+            last = clip.n_frames - WINDOW
+            shifts = [s for s in range(-self.max_shift, self.max_shift + 1)
+                      if s and 0 <= start + s <= last]
+            picked = rng.choice(shifts, size=self.candidates, replace=len(shifts) <
+                                self.candidates)
+            windows = [mel_window_for_frame(mel, start + int(s), FPS) for s in (0, *picked)]
+            sample["candidates"] = torch.from_numpy(np.stack(windows))[:, None]  # (K+1, 1, 80, 16)
+        return sample
+
+
+class SyncSegmentDataset(_Windows):
+    """SyncNet expert samples as runs of `segment` consecutive windows of one clip: faces
+    (L, 15, S/2, S) and the in-sync audio of each (L, 1, 80, 16). Window i's audio is the
+    positive of face i, the other L - 1 are the same clip shifted by 1..L-1 frames: every face
+    encoding meets L - 1 hard negatives for the price of one audio encoding."""
+
+    def __init__(self, root: str | Path, split: str = "train", seed: int = 0,
+                 augment: Augment = Augment(), length: int = 1_000_000,
+                 min_offset: int = WINDOW, segment: int = 12) -> None:
+        super().__init__(root, split, seed, augment, length, min_offset)
+        self.segment = segment
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        from lipgan.models.syncnet import expert_windows
+
+        rng = self._rng(index)
+        clip = self.store.clip(self.store.clip_ids[int(rng.choice(self.store.usable))])
+        count = min(self.segment, clip.n_frames - WINDOW + 1)
+        start = int(rng.integers(0, clip.n_frames - WINDOW - count + 2))
+        mel = gain_mel(self.store.feature(clip, "mel"), self._gain(rng))
+        frames = clip.faces[start:start + count + WINDOW - 1]
+        faces = expert_windows(torch.from_numpy(FaceTransform.draw(rng, self.augment)(frames)))
+        audio = np.stack([mel_window_for_frame(mel, start + i, FPS) for i in range(count)])
+        return {"faces": faces,  # (L, 15, 48, 96)
+                "audio": torch.from_numpy(audio)[:, None]}  # (L, 1, 80, 16)
 
 
 class Wav2LipDataset(_Windows):
@@ -222,8 +279,7 @@ class Wav2LipDataset(_Windows):
         transform = FaceTransform.draw(rng, self.augment)
         target = _chw(transform(clip.faces[start:start + WINDOW]))  # (3, 5, S, S)
         reference = _chw(transform(clip.faces[other:other + WINDOW]))
-        masked = target.clone()
-        masked[:, :, target.shape[-2] // 2:] = 0
+        masked = mask_lower_half(target)
         per_frame = np.stack([mel_window_for_frame(mel, start + t, FPS) for t in range(WINDOW)])
         return {"faces": torch.cat((masked, reference), dim=0),  # (6, 5, S, S)
                 "audio": torch.from_numpy(per_frame)[:, None],  # (5, 1, 80, 16)
@@ -245,8 +301,7 @@ class LipGANDataset(_Windows):
         transform = FaceTransform.draw(rng, self.augment)
         target = _chw(transform(clip.faces[middle]))  # (3, S, S)
         reference = _chw(transform(clip.faces[other + WINDOW // 2]))
-        masked = target.clone()
-        masked[:, target.shape[-2] // 2:] = 0
+        masked = mask_lower_half(target)
         heat_map = mfcc_window_for_frame(self.store.feature(clip, "mfcc"), middle, FPS)
         return {"faces": torch.cat((masked, reference), dim=0),  # (6, S, S)
                 "audio": torch.from_numpy(heat_map)[None],  # (1, 12, 35)

@@ -4,10 +4,9 @@
 
 Reads plain folders of videos and the LRS2 layout (`main/<video id>/<utterance>.mp4`, with its
 `train.txt` / `val.txt` lists when they sit in the input folder). Faces are found and tracked with
-`f2f.faces` (the same detector the lip-sync stage uses) and cropped Wav2Lip-style: the box grown
-by 10 % at the bottom to keep the chin, resized to size x size. Resumable: finished clips are
-skipped. Clips that cannot be used (unreadable, no audio, no face in too many frames) are counted
-and listed in DATA/failed.tsv, never dropped silently.
+`f2f.faces` and cropped by `f2f.facecrop` (the rule the lip-sync stage and `eval` use too).
+Resumable: finished clips are skipped. Clips that cannot be used (unreadable, no audio, no face
+in too many frames) are counted and listed in DATA/failed.tsv, never dropped silently.
 """
 
 from __future__ import annotations
@@ -23,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from f2f.errors import ConfigError, F2FError, MediaError, report_error
+from f2f.errors import ConfigError, F2FError, MediaError, NoFaceError, report_error
+from f2f.facecrop import FACE_SIZE, crop_face, face_region
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,7 @@ FPS = 25.0
 
 @dataclass(frozen=True)
 class PreprocessConfig:
-    size: int = 96
-    chin_pad: float = 0.1  # fraction of the box height added below the chin
+    size: int = FACE_SIZE
     max_faceless: float = 0.2  # a clip with more frames without a face is rejected
     detect_every: int = 5
     detector: str = "auto"
@@ -73,44 +72,50 @@ def find_videos(inputs: Sequence[str | Path]) -> list[Source]:
 
 def crop_faces(path: Path, config: PreprocessConfig, detector: object
                ) -> tuple[np.ndarray, int]:
-    """Face crops (N, size, size, 3) uint8 at 25 fps and how many frames had no face."""
-    import cv2
+    """Face crops (N, size, size, 3) RGB uint8 at 25 fps and how many frames had no face.
 
+    The crop is `f2f.facecrop`'s, the one the lip-sync stage and `eval` use, so an expert or a
+    generator trained on these crops is run and scored on the same ones.
+    """
+    from f2f.media import probe
+
+    if not probe(path).has_audio:
+        raise MediaError("no audio stream")
+    return video_face_crops(path, detector, size=config.size, detect_every=config.detect_every,
+                            max_faceless=config.max_faceless)
+
+
+def video_face_crops(path: str | Path, detector: object, size: int = FACE_SIZE,
+                     fps: float = FPS, detect_every: int = 5, max_faceless: float = 1.0
+                     ) -> tuple[np.ndarray, int]:
+    """Face crops of every frame resampled to `fps`; a frame without a face takes the nearest
+    detected one. Raises MediaError when more than `max_faceless` of the frames have none."""
     from f2f.faces import track_faces
     from f2f.media import iter_frames, probe
 
     info = probe(path)
     if not info.has_video:
-        raise MediaError("no video stream")
-    if not info.has_audio:
-        raise MediaError("no audio stream")
+        raise MediaError(f"no video stream in {path}")
     current: list[np.ndarray] = []
 
     def frames() -> Iterator[np.ndarray]:
-        for frame in iter_frames(path, FPS, info.width, info.height):
+        for frame in iter_frames(path, fps, info.width, info.height):
             current[:] = [frame]
             yield frame
 
     crops: list[np.ndarray | None] = []
-    for box in track_faces(frames(), detector, detect_every=config.detect_every):  # type: ignore
-        frame = current[0]
-        if box is not None:
-            box = box.padded(0.0, config.chin_pad, 0.0, 0.0).clipped(info.width, info.height)
-        if box is None:
-            crops.append(None)
-            continue
-        crops.append(cv2.resize(np.ascontiguousarray(box.crop(frame)),
-                                (config.size, config.size), interpolation=cv2.INTER_AREA))
+    for box in track_faces(frames(), detector, detect_every=detect_every):  # type: ignore
+        region = None if box is None else face_region(box, current[0].shape[:2])
+        crops.append(None if region is None else crop_face(current[0], region, size))
     if not crops:
-        raise MediaError("no frames decoded")
+        raise MediaError(f"no frames decoded from {path}")
     faceless = sum(c is None for c in crops)
-    if faceless > config.max_faceless * len(crops):
-        raise MediaError(f"no face in {faceless} of {len(crops)} frames")
+    if faceless > max_faceless * len(crops) or faceless == len(crops):
+        raise NoFaceError(f"no face in {faceless} of {len(crops)} frames of {path}")
     found = [i for i, c in enumerate(crops) if c is not None]
-    for i, crop in enumerate(crops):  # a missed frame takes the nearest detected one
-        if crop is None:
-            crops[i] = crops[min(found, key=lambda j: abs(j - i))]
-    return np.stack(crops).astype(np.uint8), faceless  # type: ignore[arg-type]
+    filled = [c if c is not None else crops[min(found, key=lambda j: abs(j - i))]
+              for i, c in enumerate(crops)]
+    return np.stack(filled).astype(np.uint8), faceless  # type: ignore[arg-type]
 
 
 def _in_val(source: Source, config: PreprocessConfig) -> bool:

@@ -186,7 +186,7 @@ def test_conditions_command_writes_videos_metrics_report_and_plot(
     out = tmp_path / "six"
     code = main(["conditions", str(grid_clip), "--out", str(out), "--manual-audio", str(dub),
                  "--references", str(grid_dir / "transcripts.tsv"), "--no-speech",
-                 *STAGES])
+                 "--expert", "none", *STAGES])
     assert code == 0
     names = [c.name for c in DEFAULT_CONDITIONS]
     for name in names:

@@ -80,9 +80,23 @@ def test_forward_shapes_of_every_model():
 
 def test_contrastive_loss_pulls_synced_and_pushes_unsynced_to_the_margin():
     d = torch.tensor([0.0, 2.0, 0.5])
-    assert contrastive_loss(d[:1], torch.ones(1)) == 0
-    assert contrastive_loss(d[1:2], torch.zeros(1)) == 0
-    assert contrastive_loss(d[2:], torch.zeros(1)) == pytest.approx(1.5 ** 2)
+    assert contrastive_loss(d[:1], torch.ones(1), margin=2.0) == 0
+    assert contrastive_loss(d[1:2], torch.zeros(1), margin=2.0) == 0
+    assert contrastive_loss(d[2:], torch.zeros(1), margin=2.0) == pytest.approx(1.5 ** 2)
+
+
+def test_lipgan_margin_is_reachable_by_its_embeddings():
+    """ReLU'd unit embeddings are at most sqrt 2 apart: a margin beyond it is refused, and the
+    default one is met (zero loss) by two orthogonal embeddings."""
+    from lipgan.config import load_config
+    from lipgan.models.lipgan import MAX_DISTANCE
+
+    with pytest.raises(ConfigError, match="sqrt 2"):
+        load_config("lipgan", "DATA", "RUN", None, ["margin=2"])
+    margin = LipGANConfig().margin
+    assert load_config("lipgan", "DATA", "RUN", None, []).margin == margin
+    assert margin <= MAX_DISTANCE
+    assert contrastive_loss(torch.tensor([MAX_DISTANCE]), torch.zeros(1), margin) == 0
 
 
 def test_our_checkpoints_round_trip_and_wrong_files_say_what_they_are(tmp_path):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from lipgan.data import LipGANDataset, SyncDataset, Wav2LipDataset
+from lipgan.data import Augment, LipGANDataset, SyncDataset, Wav2LipDataset
 from lipgan.preprocess import PreprocessConfig, preprocess
 from lipgan.train import PHASE_TYPES, Runtime, load_config, train
 
@@ -179,3 +179,33 @@ def test_gpu_check_script_runs_on_cpu():
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["wav2lip_fwd_fp32_b2_frames_per_s"] > 0
     assert len(report["syncnet_ddp_amp_losses"]) == 2
+
+
+def test_sync_segments_pair_each_face_window_with_its_own_audio(grid_data):
+    """A segment sample is L consecutive windows: face i's positive is audio i, the in-sync
+    window of the classic sample that starts at the same frame."""
+    from lipgan.audio import mel_window_for_frame
+    from lipgan.data import FPS, SyncSegmentDataset
+    from lipgan.models.syncnet import segment_losses
+
+    data = SyncSegmentDataset(grid_data, "train", seed=5, augment=Augment(enabled=False),
+                              segment=6)
+    sample, again = data[3], data[3]
+    assert sample["faces"].shape == (6, 15, 48, 96) and sample["audio"].shape == (6, 1, 80, 16)
+    assert torch.equal(sample["faces"], again["faces"])
+    def windows_of(clip_id: str) -> list[torch.Tensor]:
+        mel = data.store.feature(data.store.clip(clip_id), "mel")
+        return [torch.from_numpy(mel_window_for_frame(mel, s, FPS)) for s in range(71)]
+
+    runs = []
+    for clip_id in data.store.clip_ids:  # the run is consecutive windows of one clip
+        windows = windows_of(clip_id)
+        runs += [s for s in range(66) if all(torch.equal(sample["audio"][i, 0], windows[s + i])
+                                             for i in range(6))]
+    assert len(runs) == 1
+    # embeddings that match on the diagonal score perfectly, shuffled ones do not
+    eye = torch.eye(6)[None]
+    good = segment_losses(eye, eye, temperature=0.1, min_offset=2)
+    bad = segment_losses(eye.roll(1, dims=1), eye, temperature=0.1, min_offset=2)
+    assert good["matched"] == 1 and good["synced"] == 1 and good["offsync"] == 1
+    assert bad["matched"] == 0 and good["multiway"] < bad["multiway"]

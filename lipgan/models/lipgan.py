@@ -8,10 +8,12 @@ after each of the 6 upsamplings; a 1x1 convolution with 3 filters and a sigmoid 
 
 Discriminator: the same kind of face and audio encoders; the L2 distance between the two
 (normalised) embeddings is small for in-sync pairs. It is trained with the contrastive loss with
-margin 2 on generated (unsynced), real synced and real off-window (unsynced) frames.
+margin m on generated (unsynced), real synced and real off-window (unsynced) frames.
 """
 
 from __future__ import annotations
+
+import math
 
 from dataclasses import dataclass
 
@@ -24,11 +26,18 @@ from lipgan.models.blocks import Conv2d, ConvTranspose2d, scaled
 MFCC_SHAPE = (12, 35)  # 13 MFCCs minus the first, 350 ms at 100 Hz
 
 
+MAX_DISTANCE = math.sqrt(2)  # between two non-negative unit vectors
+
+
 @dataclass(frozen=True)
 class LipGANConfig:
     width: float = 1.0  # channel multiplier
     embedding: int = 256  # h, the size of each encoder's embedding (before width scaling)
-    margin: float = 2.0  # contrastive loss margin m
+    # contrastive loss margin m: the embeddings are ReLU'd and unit-length, so two of them are at
+    # most sqrt(2) apart (orthogonal); the paper's m = 2 could never be reached by an unsynced
+    # pair, whose loss then never reaches zero. 1.0 is reachable with room to spare.
+    # (checked when training, `lipgan.config`; old checkpoints saying 2.0 still load)
+    margin: float = 1.0
 
 
 def _face_encoder(cin: int, width: float, embedding: int) -> nn.ModuleList:
@@ -123,7 +132,7 @@ class LipGANDiscriminator(nn.Module):
 
 
 def contrastive_loss(distance: torch.Tensor, is_synced: torch.Tensor,
-                     margin: float = 2.0) -> torch.Tensor:
+                     margin: float) -> torch.Tensor:
     """y d^2 + (1 - y) max(0, m - d)^2, averaged: pulls synced pairs together, pushes others."""
     distance = distance.float()
     y = is_synced.float()

@@ -95,9 +95,3 @@ class Wav2Lip(nn.Module):
             out = out.unflatten(0, (-1, frames)).transpose(1, 2)  # (B, 3, T, 96, 96)
         return out
 
-
-def masked_input(target: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """The generator's face input: target with its lower half zeroed + reference, on channels."""
-    masked = target.clone()
-    masked[..., target.shape[-2] // 2:, :] = 0
-    return torch.cat((masked, reference), dim=-3)
