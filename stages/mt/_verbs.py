@@ -44,6 +44,8 @@ def _object_phrase(tr, token, case: str = "direct"):
 def verb_group(tr, verb, subject, objects, future: bool = False,
                nominal: bool = False) -> VerbGroup:
     auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.lower_ != "to"]
+    tr.used.update([verb.i] + [c.i for c in verb.children if c.dep_ in ("aux", "auxpass",
+                                                                         "neg", "prt")])
     aux_lemmas = [_lemma(a) for a in auxes]
     negative = any(c.dep_ == "neg" or (c.dep_ == "advmod" and c.lower_ in _NEGATIONS)
                    for c in verb.children)

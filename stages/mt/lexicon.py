@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,12 @@ from f2f.stage import Availability, MTBackend
 from f2f.weights import fingerprint
 from stages.mt._common import aligned_translation, require_language
 from stages.mt._dictionary import CORE, DATA, SPACY_MODEL, Dictionary, load_dictionary
-from stages.mt._fit import COMPACT_LEVELS, SlotChoice, choose_for_slot
+from stages.mt._fit import COMPACT_LEVELS, SlotChoice, choose_for_slot, summary, tts_speaking_rate
 from stages.mt._function_words import FILLERS
 from stages.mt._transfer import Transfer, render
 
 log = logging.getLogger(__name__)
+_LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
 _OPENING_CONJUNCTIONS = {"and": "और", "but": "लेकिन", "or": "या", "so": "तो"}
 
 
@@ -68,6 +70,8 @@ class TransferTranslator:
                                        for w in [","] + transfer.clause(c)]
             elif root.pos_ in ("VERB", "AUX"):
                 words = transfer.clause(root)
+            elif root.pos_ == "ADP":  # a fragment: "After touching animal feed."
+                words = transfer.prepositional(root)
             elif (first.i == sentence.start and self.dictionary.lookup(first.lower_, "VERB")
                   and first.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "AUX")
                   and not any(t.pos_ in ("VERB", "AUX") for t in tokens)):
@@ -76,6 +80,11 @@ class TransferTranslator:
                 words = transfer.clause(root) if list(root.children) else [transfer.word(root)]
             else:
                 words = transfer.noun_phrase(root).words
+            missing = transfer.leftovers(tokens)
+            if missing:  # before the verb, where Hindi puts what it does not know where to put
+                cut = len(words) - 1 if len(words) > 1 and root.pos_ in ("VERB", "AUX") \
+                    else len(words)
+                words = words[:cut] + missing + words[cut:]
             if first.pos_ == "CCONJ" and first.lower_ in _OPENING_CONJUNCTIONS:
                 words = [_OPENING_CONJUNCTIONS[first.lower_]] + words
             question = sentence.text.rstrip().endswith("?")
@@ -90,6 +99,7 @@ class TransferTranslator:
     def candidates(self, text: str) -> list[str]:
         """The plain translation first, then more compact ones (same meaning, fewer syllables)."""
         cleaned = " ".join(w for w in text.split() if w.lower().strip(",.") not in FILLERS)
+        cleaned = _LETTER_DIGIT.sub(" ", cleaned)  # "F2" -> "F 2": a letter and a number
         if not cleaned.strip():
             return [""]
         doc = self.parser(cleaned)
@@ -116,6 +126,11 @@ class LexiconMT(MTBackend):
         speaking_rate_syl_s: float = 0.0  # the TTS voice's rate; 0 = the pipeline tells us
 
     speaking_rate: float = 0.0  # set by the pipeline from the TTS stage (syllables/s)
+
+    def fit_to_tts(self, tts_backend: str, options: dict[str, Any]) -> float:
+        """The pipeline names the TTS voice; translations are then chosen to fit its slots."""
+        self.speaking_rate = round(tts_speaking_rate(tts_backend, options), 3)
+        return self.speaking_rate
 
     def availability(self) -> Availability:
         try:
@@ -157,6 +172,7 @@ class LexiconMT(MTBackend):
                         "quality_note": self.quality_note}
         if choices:
             self.metrics["slot_fit"] = [c.to_dict() for c in choices]
+            self.metrics["slot_fit_summary"] = summary(choices, self.config.max_speedup)
             self.metrics["speaking_rate_syl_s"] = rate
         log.info("mt lexicon: %d segments, %.0f%% of words in the dictionary", len(texts),
                  100 * self.metrics["lexicon_coverage"])
