@@ -377,7 +377,8 @@ def cmd_mt(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"mt": cmd_mt, "conditions": cmd_conditions, "ablate": cmd_ablate, "dataset": cmd_dataset,
+COMMANDS = {"mt": cmd_mt, "conditions": cmd_conditions, "ablate": cmd_ablate,
+            "dataset": cmd_dataset,
             "rate": cmd_rate, "summarize": cmd_summarize, "metrics": cmd_metrics}
 
 

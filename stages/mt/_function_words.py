@@ -20,7 +20,7 @@ PREPOSITIONS = {
     "besides": "के अलावा", "according": "के अनुसार", "instead": "के बजाय",
 }
 # Verbs of motion take their goal without को: "go to the market" -> "बाज़ार जाना".
-MOTION_VERBS = frozenset(["go", "come", "travel", "return", "move", "run", "walk", "fly", "drive", "reach"])
+MOTION_VERBS = frozenset("go come travel return move run walk fly drive reach".split())
 
 # Determiners: "" = no Hindi word; a pronoun key means the demonstrative (यह/इस, वह/उस).
 DETERMINERS = {

@@ -26,11 +26,15 @@ from stages.mt._function_words import (
 from stages.mt._verbs import verb_group
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
-_SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())  # no Hindi word of their own
+# No Hindi word of their own:
+_SMALL_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+_SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())
 _NAME_ENTITIES = {"PERSON", "GPE", "LOC"}  # names proper: transliterated unless listed
 _DAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 # Words a compact variant may drop without changing what is said.
-_INTENSIFIERS = frozenset(["just", "really", "actually", "very", "so", "basically", "literally", "quite", "pretty", "simply", "indeed", "totally", "certainly", "definitely", "please"])
+_INTENSIFIERS = frozenset("just really actually very so basically literally quite pretty simply "
+                          "indeed totally certainly definitely please".split())
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
 
 
@@ -129,7 +133,7 @@ class Transfer:
         self.used.update([token.i] + [p.i for p in parts])
         if scale and parts:
             count = parts[0].lower_.replace(",", "")
-            value = {k: i for i, k in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"])}.get(count)
+            value = _SMALL_NUMBERS.get(count)
             try:
                 number = float(count) if value is None else float(value)
             except ValueError:

@@ -1,4 +1,4 @@
-"""The English verb group (auxiliaries, modals, tense tags) -> a Hindi verb form with its case frame.
+"""The English verb group (auxiliaries, modals, tense tags) -> a Hindi verb form and case frame.
 
 Decides, per clause: the Hindi tense/aspect (habitual, progressive, perfective, future, modal,
 passive, imperative), negation, the subject's case (ने in the transitive perfective, को with
@@ -21,7 +21,8 @@ _INTRANSITIVE = {"जाना", "आना", "होना", "रहना", "�
 
 
 # Things one owns take "के पास"; anything else had (a cough, an idea, time) takes को.
-_POSSESSIONS = frozenset(["car", "house", "home", "money", "book", "phone", "computer", "dog", "cat", "pen", "ticket", "passport", "bag", "shop", "land", "job", "friend", "brother", "sister", "son", "daughter", "child"])
+_POSSESSIONS = frozenset("car house home money book phone computer dog cat pen ticket passport "
+                         "bag shop land job friend brother sister son daughter child".split())
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         tense = hi.Tense("imperative", negative=negative)
     elif verb.tag_ == "VBG" and not auxes:
         tense = hi.Tense("participle", negative=negative)
-    elif verb.tag_ == "VBN" and not auxes or past and not copular and not passive and not (auxes and aux_lemmas[0] in _ABILITY):
+    elif verb.tag_ == "VBN" and not auxes or past and not copular and not passive and not (
+            auxes and aux_lemmas[0] in _ABILITY):
         tense = hi.Tense("perfective", "none", negative)
     else:
         tense = hi.Tense("habitual", "past" if past else "present", negative)
@@ -151,7 +153,8 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         if obj.dep_ == "dative" or (obj.dep_ == "dobj" and obj.pos_ == "PRON"
                                     and obj.lower_ not in ("it", "what", "this", "that",
                                                            "something", "anything",
-                                                           "everything", "nothing")) or obj.dep_ == "dobj" and obj.ent_type_ == "PERSON":
+                                                           "everything", "nothing")) \
+                or obj.dep_ == "dobj" and obj.ent_type_ == "PERSON":
             case = "dative"
         phrase = tr.noun_phrase(obj, case) if obj.pos_ not in ("VERB", "AUX") else None
         words = phrase.words if phrase else tr.clause(obj, nominal=True)

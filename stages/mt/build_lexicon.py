@@ -188,8 +188,8 @@ def build(tico_dir: Path, flores_tsv: Path, freedict: Path | None, out_dir: Path
     if freedict:
         rows = read_freedict(freedict)
         with (out_dir / "freedict_en_hi.tsv").open("w", encoding="utf-8") as handle:
-            handle.write("# FreeDict eng-hin 1.6 (IIIT Hyderabad English-Hindi dictionary), GNU GPL "
-                         "2.0 or later; first sense per headword, converted by "
+            handle.write("# FreeDict eng-hin 1.6 (IIIT Hyderabad English-Hindi dictionary), GNU "
+                         "GPL 2.0 or later; first sense per headword, converted by "
                          "stages/mt/build_lexicon.py.\nen\tpos\thi\n")
             handle.writelines(f"{en}\t{pos}\t{hi}\n" for en, pos, hi in rows)
     log.info("lexicon: %d learned words, %d genders -> %s", len(learned), len(genders), out_dir)
