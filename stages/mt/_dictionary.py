@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from f2f.errors import WeightsNotFoundError
+from stages.mt._hindi import UNMARKED
+
+UNMARKED_MASCULINE = tuple(UNMARKED)
 
 DATA = Path(__file__).parent / "data"
 CORE = DATA / "core_en_hi.tsv"
@@ -54,6 +57,8 @@ class Dictionary:
         word = hindi.split()[-1] if hindi.split() else hindi
         if word in self.genders:
             return self.genders[word]
+        if word.endswith(UNMARKED_MASCULINE):
+            return "m"
         if word.endswith(("ी", "ि", "ता", "ई", "िया", "ट", "श", "वट", "हट")) and len(word) > 2:
             return "f"
         return "m"

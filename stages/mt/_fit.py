@@ -87,9 +87,9 @@ def summary(choices: Sequence[SlotChoice], max_speedup: float = 1.15) -> dict[st
             "changed": sum(c.chosen != 0 for c in spoken)}
 
 
-# Measured by bench/bench_mt_slots.py (eSpeak NG hi at 165 wpm, MMS-TTS hin at rate 1.0):
-# syllables per second of the voice, so estimates follow the TTS actually used.
-TTS_RATES_SYL_S = {"espeak": 0.0, "mms": 0.0}
+# Syllables per second of each voice, so estimates follow the TTS actually used. eSpeak NG hi at
+# 165 wpm: measured by bench/bench_mt_slots.py (bench/results/mt_slots.json); others: default.
+TTS_RATES_SYL_S = {"espeak": 5.26}
 
 
 def tts_speaking_rate(tts_backend: str, options: dict[str, Any]) -> float:

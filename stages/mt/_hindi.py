@@ -20,6 +20,9 @@ _INVARIANT_ADJECTIVES = frozenset(
     ["ज़्यादा", "ज्यादा", "ताज़ा", "बढ़िया", "घटिया", "ज़िंदा", "जिंदा", "सादा", "आधा"]) - {"आधा"}
 
 
+# Masculine nouns in -ा that keep it (kinship, agents, loans): no -े forms.
+UNMARKED = "कर्ता नेता पिता दाता राजा देवता योद्धा चाचा मामा दादा नाना".split()
+_UNMARKED_MASCULINE = tuple(UNMARKED)
 # Learned dictionary forms that are already plural or oblique (लोगों, बातें, कहानियाँ).
 _ALREADY_INFLECTED = ("ों", "ओं", "ें", "ियाँ", "ाएँ", "ुएँ")
 
@@ -51,7 +54,9 @@ def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -
     head, word = _last(hindi)
     if not word or not plural and not oblique or word.endswith(_ALREADY_INFLECTED):
         return hindi
-    if gender == "m":
+    if gender == "m" and word.endswith(_UNMARKED_MASCULINE):  # पिता, नेता, शोधकर्ता
+        word = word + "ओं" if plural and oblique else word
+    elif gender == "m":
         if word.endswith("ा") and len(word) > 2:
             word = word[:-1] + ("ों" if plural and oblique else "े")
         elif plural and oblique:
@@ -60,6 +65,8 @@ def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -
         if word.endswith(("ी", "ि")):
             stem = word[:-1]
             word = stem + ("ियों" if oblique else "ियाँ") if plural else word
+        elif word.endswith("ा"):  # कोशिका -> कोशिकाएँ, कोशिकाओं
+            word = word + ("ओं" if oblique else "एँ") if plural else word
         elif word.endswith("िया"):
             word = word + ("ों" if oblique else "ँ") if plural else word
         elif plural:

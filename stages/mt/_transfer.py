@@ -151,7 +151,8 @@ class Transfer:
         out = []
         for token in tokens:
             if token.i in self.used or not (token.is_alpha or token.like_num) \
-                    or token.lower_ in _SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc"):
+                    or token.lower_ in _SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
+                    or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
                 continue
             if len(token.text) == 1 and token.text.isupper():
                 out.append(LETTER_NAMES[token.lower_])
