@@ -139,6 +139,17 @@ PRONOUNS = {
 FUSED_DATIVE = {p.oblique: p.dative for p in PRONOUNS.values() if " " not in p.oblique}
 
 
+def fused_postposition(pronoun: Pronoun, marker: str) -> str:
+    """Pronoun + postposition as written: मेरे लिए, उनकी तरह, आपसे, मुझमें."""
+    first, _, rest = marker.partition(" ")
+    if first in ("के", "की") and rest:
+        feminine = Agreement("f") if first == "की" else Agreement("m", True)
+        return f"{adjective(pronoun.possessive, feminine)} {rest}"
+    if marker in ("से", "में"):
+        return pronoun.oblique + marker
+    return f"{pronoun.oblique} {marker}"
+
+
 # ---- verbs
 @dataclass(frozen=True)
 class Tense:

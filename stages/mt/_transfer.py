@@ -27,6 +27,10 @@ from stages.mt._verbs import verb_group
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 # No Hindi word of their own:
+# Words around a number: "more than 5" -> "5 से अधिक", "about 5" -> "लगभग 5".
+_HEDGES = {"more": "से अधिक", "over": "से अधिक", "less": "से कम", "fewer": "से कम",
+           "under": "से कम", "about": "लगभग", "around": "लगभग", "nearly": "लगभग",
+           "almost": "लगभग", "approximately": "लगभग", "only": "केवल", "just": "केवल"}
 _SMALL_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten".split())}
 _SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())
@@ -127,9 +131,19 @@ class Transfer:
         return words + [hi.verb(infinitive, hi.Tense("imperative"), hi.Agreement("m", True, 2))]
 
     def number(self, token) -> str:
-        """'one million' -> 'दस लाख', '5 billion' -> '500 करोड़', 'three' -> 'तीन'."""
+        """'one million' -> 'दस लाख', 'more than 5' -> '5 से अधिक', 'three' -> 'तीन'."""
+        hedges = [c for c in token.children if c.lower_ in _HEDGES or c.lower_ == "than"]
+        self.used.update(c.i for c in hedges)
+        before = " ".join(_HEDGES[c.lower_] for c in hedges
+                          if c.lower_ in _HEDGES and not _HEDGES[c.lower_].startswith("से"))
+        after = " ".join(_HEDGES[c.lower_] for c in hedges
+                         if c.lower_ in _HEDGES and _HEDGES[c.lower_].startswith("से"))
+        return " ".join(w for w in (before, self._number(token), after) if w)
+
+    def _number(self, token) -> str:
         scale = SCALES.get(token.lower_)
-        parts = [c for c in token.children if c.dep_ in ("compound", "nummod", "quantmod")]
+        parts = [c for c in token.children if c.dep_ in ("compound", "nummod", "quantmod")
+                 and (c.like_num or c.lower_ in _SMALL_NUMBERS)]
         self.used.update([token.i] + [p.i for p in parts])
         if scale and parts:
             count = parts[0].lower_.replace(",", "")
@@ -191,6 +205,7 @@ class Transfer:
         oblique = case != "direct"
         inflected = hi.noun(head, gender, plural, oblique) if token.pos_ == "NOUN" else head
         before: list[str] = []
+        postpositional: list[str] = []
         compounds: list[str] = []
         for child in token.children:
             dep = child.dep_
@@ -215,8 +230,9 @@ class Transfer:
             elif dep == "prep" and child.i < token.i + 6:
                 pp = self.prepositional(child, possessed=agreement, possessed_oblique=oblique)
                 if pp:
-                    before.extend(pp)
-        words = before + compounds + [inflected]
+                    postpositional.extend(pp)
+        # Postpositional modifiers come first: "हमारे देश के लिए एक महत्वपूर्ण क्षण".
+        words = postpositional + before + compounds + [inflected]
         if case == "ergative":
             words.append("ने")
         elif case == "dative":
@@ -281,10 +297,12 @@ class Transfer:
         if not objects:
             return [marker] if marker else []
         target = objects[0]
+        phrase = None
         if target.dep_ == "pcomp" and target.pos_ in ("VERB", "AUX"):
             body = self.clause(target, nominal=True)
         else:
-            body = self.noun_phrase(target, "oblique").words
+            phrase = self.noun_phrase(target, "oblique")
+            body = phrase.words
         if prep.lower_ in ("on", "at") and (target.lower_ in _DAYS or target.like_num):
             marker = "को"  # "on Thursday" -> "गुरुवार को"
         if prep.lower_ == "to" and prep.head.lemma_ in MOTION_VERBS:
@@ -293,6 +311,8 @@ class Transfer:
             marker = hi.possessive(possessed or hi.NEUTRAL, possessed_oblique)
         if body and marker == "को" and body[-1] in hi.FUSED_DATIVE:
             return body[:-1] + [hi.FUSED_DATIVE[body[-1]]]
+        if phrase is not None and phrase.pronoun is not None and len(body) == 1 and marker:
+            return [hi.fused_postposition(phrase.pronoun, marker)]
         return body + ([marker] if marker else [])
 
     # ---- clauses

@@ -116,8 +116,9 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         subject_case = "possessor"
 
     # Subject ("who"/"which"/"that" of a relative clause is the जो the clause starts with).
+    relative_head = None
     if subject is not None and subject.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
-        subject = None
+        subject, relative_head = None, verb.head  # the verb agrees with the noun जो stands for
     objects = [o for o in objects if not (o.tag_ in ("WDT", "WP") and verb.dep_ == "relcl")]
     subject_words: list[str] = []
     agreement = hi.NEUTRAL
@@ -140,6 +141,10 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
             subject_words, agreement = phrase.words, phrase.agreement
     elif tense.aspect == "imperative":
         agreement = hi.Agreement("m", True, 2, honorific=polite)
+    elif relative_head is not None:
+        head_hindi = tr.dictionary.lookup(relative_head.lemma_, "NOUN") or ""
+        agreement = hi.Agreement(tr.dictionary.gender(head_hindi) if head_hindi else "m",
+                                 relative_head.tag_ in ("NNS", "NNPS"))
 
     # Objects.
     object_words: list[str] = []
