@@ -67,6 +67,11 @@ class Transfer:
         text = token.text
         self.total_words += 1
         self.used.add(token.i)
+        if len(text) == 1 and text.isupper() and text != "I" or (
+                len(text) == 1 and text.isalpha() and token.nbor(1).like_num
+                if token.i + 1 < len(token.doc) else False):
+            self.known_words += 1  # a spelled letter ("F 2", "the letter A"): its English name
+            return LETTER_NAMES[text.lower()]
         if pos == "NUM" or token.like_num:
             self.known_words += 1
             return NUMBERS.get(token.lower_, text)
@@ -211,6 +216,9 @@ class Transfer:
             dep = child.dep_
             if dep == "det":
                 self.used.add(child.i)
+                if child.text == "A" and child.i + 1 < len(child.doc) and child.nbor(1).like_num:
+                    before.append(LETTER_NAMES["a"])  # GRID "A 1": the letter, not "a"
+                    continue
                 det = DETERMINERS.get(child.lower_)
                 if det is None or self.compact and child.lower_ in ("a", "an"):
                     continue
@@ -405,6 +413,15 @@ class Transfer:
         if relative:
             middle = ["जो"] + middle
         return front + middle + tail
+
+
+# Shorter ways to say the same thing, used by the most compact variant.
+SHORTER = {"फिर से": "फिर", "जल्द ही": "जल्द", "कृपया": "", "के बारे में": "पर",
+           "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी"}
+
+
+def shorten(words: list[str]) -> list[str]:
+    return [SHORTER.get(w, w) for w in words]
 
 
 def render(words: list[str]) -> str:

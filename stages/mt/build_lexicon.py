@@ -58,6 +58,8 @@ def read_freedict(path: Path) -> list[tuple[str, str, str]]:
             if not (sense and headword and pos) or (headword, pos) in seen:
                 continue
             hindi = _clean_hindi(sense.group(1))
+            if len(hindi.split()) > 3 or len(headword) == 1:
+                continue  # a definition ("the twelfth letter ..."), not a translation
             if hindi and not any(c.isascii() and c.isalpha() for c in hindi):
                 if pos == "VERB" and not hindi.endswith("ना"):
                     hindi += " करना"

@@ -26,7 +26,7 @@ from stages.mt._common import aligned_translation, require_language
 from stages.mt._dictionary import CORE, DATA, SPACY_MODEL, Dictionary, load_dictionary
 from stages.mt._fit import COMPACT_LEVELS, SlotChoice, choose_for_slot, summary, tts_speaking_rate
 from stages.mt._function_words import FILLERS
-from stages.mt._transfer import Transfer, render
+from stages.mt._transfer import Transfer, render, shorten
 
 log = logging.getLogger(__name__)
 _LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
@@ -91,6 +91,8 @@ class TransferTranslator:
             if question and not any(t.tag_ in ("WP", "WRB", "WDT") for t in tokens):
                 words = ["क्या"] + words  # yes/no question
             end = "?" if question else "!" if sentence.text.rstrip().endswith("!") else " ।"
+            if compact >= 2:
+                words = shorten(words)
             out.append(render(words) + end)
         self.known += transfer.known_words
         self.total += transfer.total_words
