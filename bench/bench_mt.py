@@ -83,9 +83,13 @@ def speed(name: str, english: list[str], words: int = 1700) -> dict[str, Any]:
         sentence = english[len(picked) % len(english)]
         picked.append(sentence)
         count += len(sentence.split())
+    cpu_started = time.process_time()
     _, seconds = translate(backend, picked)
+    cpu = time.process_time() - cpu_started  # what the run itself used, whatever else is running
     return {"backend": name, "words": count, "segments": len(picked),
-            "seconds": round(seconds, 2), "torch_threads": os.environ.get("OMP_NUM_THREADS")}
+            "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+            "load_average_1min": round(os.getloadavg()[0], 1),
+            "torch_threads": os.environ.get("OMP_NUM_THREADS")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,8 +97,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", nargs="*", help="default: every registered mt backend")
     parser.add_argument("--set", action="append", default=[], metavar="BACKEND.KEY=VALUE")
     parser.add_argument("--out", type=Path, help="write the JSON here (default: stdout only)")
+    parser.add_argument("--speed-only", type=int, metavar="REPEATS",
+                        help="only time the default backend on ~1,700 words, REPEATS times")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    if args.speed_only:
+        english = test_sets()["flores_dev_held_out"][0]
+        runs = [speed("lexicon", english) for _ in range(args.speed_only)]
+        report = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                  "machine": f"{platform.node()} ({os.cpu_count()} cpus, shared: pessimistic)",
+                  "command": "python -m bench.bench_mt " + " ".join(argv if argv is not None
+                                                                    else sys.argv[1:]),
+                  "seconds": [r["seconds"] for r in runs],
+                  "cpu_seconds": [r["cpu_seconds"] for r in runs], "runs": runs}
+        text = json.dumps(report, indent=1)
+        if args.out:
+            args.out.write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     options: dict[str, dict[str, Any]] = {}
     for item in args.set:
         key, _, value = item.partition("=")

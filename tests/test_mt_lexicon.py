@@ -48,6 +48,8 @@ def test_verb_forms() -> None:
     assert hi.verb("खाना", hi.Tense("habitual"), she) == "खाती है"
     assert hi.verb("जाना", hi.Tense("progressive", "past"), we) == "जा रहे थे"
     assert hi.verb("जाना", hi.Tense("perfective", "none"), she) == "गई"
+    assert hi.verb("खाना", hi.Tense("perfective", "none"), she) == "खाई"
+    assert hi.verb("होना", hi.Tense("perfective", "none"), hi.Agreement("m", True)) == "हुए"
     assert hi.verb("करना", hi.Tense("perfective", "none"), hi.Agreement("f", True)) == "कीं"
     assert hi.verb("जाना", hi.Tense("future"), we) == "जाएँगे"
     assert hi.verb("देना", hi.Tense("future"), hi.PRONOUNS["i"].agreement) == "दूँगा"

@@ -67,8 +67,8 @@ class Transfer:
         text = token.text
         self.total_words += 1
         self.used.add(token.i)
-        if len(text) == 1 and text.isupper() and text != "I" or (
-                len(text) == 1 and text.isalpha() and token.nbor(1).like_num
+        if len(text) == 1 and text.isascii() and text.isupper() and text != "I" or (
+                len(text) == 1 and text.isascii() and text.isalpha() and token.nbor(1).like_num
                 if token.i + 1 < len(token.doc) else False):
             self.known_words += 1  # a spelled letter ("F 2", "the letter A"): its English name
             return LETTER_NAMES[text.lower()]
