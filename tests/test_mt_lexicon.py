@@ -99,6 +99,9 @@ def test_unknown_words_are_transliterated_not_dropped(translator: TransferTransl
 def test_compact_variants_are_shorter(translator: TransferTranslator) -> None:
     plain, *compact = translator.candidates("Well, I really just want a cup of tea.")
     assert len(compact[-1]) < len(plain) and "चाय" in compact[-1]
+    # a passive with its agent is said in the shorter active
+    assert translator.candidates("The letter was written by my brother.")[-1] == (
+        "मेरे भाई ने पत्र लिखा ।")
 
 
 def test_backend_keeps_ids_slots_and_fits_short_slots() -> None:

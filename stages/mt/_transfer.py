@@ -366,7 +366,7 @@ class Transfer:
                     middle.append(self._adverb(child))
             elif dep == "prep":
                 middle.extend(self.prepositional(child))
-            elif dep == "agent":
+            elif dep == "agent" and child.i not in self.used:  # (used: made the subject)
                 self.used.add(child.i)
                 agent = [c for c in child.children if c.dep_ == "pobj"]
                 if agent:

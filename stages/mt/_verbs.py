@@ -52,10 +52,19 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
                    for c in verb.children)
     to_infinitive = any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
     passive = any(c.dep_ == "auxpass" for c in verb.children)
+    # The most compact variant says a passive with an agent in the active, which is shorter:
+    # "the letter was written by my brother" -> "मेरे भाई ने पत्र लिखा".
+    agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+    doer = next((c for c in agent.children if c.dep_ == "pobj"), None) if agent else None
+    made_active = bool(tr.compact >= 2 and passive and doer is not None)
+    if made_active:
+        objects = ([subject] if subject is not None else []) + list(objects)
+        subject, passive = doer, False
+        tr.used.add(agent.i)
     finite = auxes[0] if auxes else verb
     past = finite.tag_ in ("VBD",) or (auxes and aux_lemmas[0] in ("could", "might"))
     lemma = verb.lemma_.lower()
-    copular = lemma == "be" and not passive
+    copular = lemma == "be" and not passive and not made_active
     polite = any(c.lower_ == "please" for c in verb.children)
     prt = next((c for c in verb.children if c.dep_ == "prt"), None)
 
@@ -98,6 +107,9 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         tense = hi.Tense("imperative", negative=negative)
     elif verb.tag_ == "VBG" and not auxes:
         tense = hi.Tense("participle", negative=negative)
+    elif made_active:
+        tense = hi.Tense("perfective", "none", negative) if past else hi.Tense(
+            "habitual", "present", negative)
     elif verb.tag_ == "VBN" and not auxes or past and not copular and not passive and not (
             auxes and aux_lemmas[0] in _ABILITY):
         tense = hi.Tense("perfective", "none", negative)
