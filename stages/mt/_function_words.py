@@ -66,3 +66,34 @@ INTERJECTIONS = {"thank": "धन्यवाद", "thanks": "धन्यवा
                  "bye": "अलविदा", "wow": "वाह"}
 # Spoken fillers with no meaning: dropped, and first to go when a line must be shorter.
 FILLERS = frozenset(["um", "uh", "uhm", "er", "erm", "hmm", "mm", "ah", "like"])
+
+# Words around a number: "more than 5" -> "5 से अधिक", "about 5" -> "लगभग 5".
+HEDGES = {"more": "से अधिक", "over": "से अधिक", "less": "से कम", "fewer": "से कम",
+           "under": "से कम", "about": "लगभग", "around": "लगभग", "nearly": "लगभग",
+           "almost": "लगभग", "approximately": "लगभग", "only": "केवल", "just": "केवल"}
+SMALL_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+# No Hindi word of their own:
+SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())
+NAME_ENTITIES = {"PERSON", "GPE", "LOC"}  # names proper: transliterated unless listed
+DAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+# Words a compact variant may drop without changing what is said.
+INTENSIFIERS = frozenset("just really actually very so basically literally quite pretty simply "
+                         "indeed totally certainly definitely please".split())
+
+
+# Shorter ways to say the same thing, used by the most compact variant.
+SHORTER = {"फिर से": "फिर", "जल्द ही": "जल्द", "कृपया": "", "के बारे में": "पर",
+           "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी"}
+
+
+def shorten(words: list[str]) -> list[str]:
+    return [SHORTER.get(w, w) for w in words]
+
+
+def render(words: list[str]) -> str:
+    text = " ".join(w for w in words if w)
+    for mark in (",", "?", "!", ":", ";"):
+        text = text.replace(f" {mark}", mark)
+    text = text.replace(",,", ",").strip(" ,")
+    return " ".join(text.split())

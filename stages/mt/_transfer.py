@@ -13,32 +13,13 @@ from dataclasses import dataclass, field
 from f2f.textnorm import LETTER_NAMES, number_to_hindi, transliterate_latin
 from stages.mt import _hindi as hi
 from stages.mt._dictionary import Dictionary
-from stages.mt._function_words import (
-    ADVERB_CLAUSE_MARKS,
-    DETERMINERS,
-    INTERJECTIONS,
-    MOTION_VERBS,
-    NUMBERS,
-    PREPOSITIONS,
-    SCALES,
-    WH_ADVERBS,
-)
+from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, DAYS, DETERMINERS, HEDGES,
+                                       INTENSIFIERS, INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES,
+                                       NUMBERS, PREPOSITIONS, SCALES, SILENT, SMALL_NUMBERS,
+                                       WH_ADVERBS)
 from stages.mt._verbs import verb_group
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
-# No Hindi word of their own:
-# Words around a number: "more than 5" -> "5 से अधिक", "about 5" -> "लगभग 5".
-_HEDGES = {"more": "से अधिक", "over": "से अधिक", "less": "से कम", "fewer": "से कम",
-           "under": "से कम", "about": "लगभग", "around": "लगभग", "nearly": "लगभग",
-           "almost": "लगभग", "approximately": "लगभग", "only": "केवल", "just": "केवल"}
-_SMALL_NUMBERS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten".split())}
-_SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())
-_NAME_ENTITIES = {"PERSON", "GPE", "LOC"}  # names proper: transliterated unless listed
-_DAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
-# Words a compact variant may drop without changing what is said.
-_INTENSIFIERS = frozenset("just really actually very so basically literally quite pretty simply "
-                          "indeed totally certainly definitely please".split())
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
 
 
@@ -77,7 +58,7 @@ class Transfer:
             return NUMBERS.get(token.lower_, text)
         if pos == "PROPN" or (text.isupper() and len(text) > 1):
             found = self.dictionary.lookup(text.lower(), "PROPN")
-            if not found and token.ent_type_ not in _NAME_ENTITIES and not text.isupper():
+            if not found and token.ent_type_ not in NAME_ENTITIES and not text.isupper():
                 found = self.dictionary.lookup(token.lower_, "NOUN")  # "National ... Act"
             self.known_words += 1
             if found:
@@ -137,22 +118,22 @@ class Transfer:
 
     def number(self, token) -> str:
         """'one million' -> 'दस लाख', 'more than 5' -> '5 से अधिक', 'three' -> 'तीन'."""
-        hedges = [c for c in token.children if c.lower_ in _HEDGES or c.lower_ == "than"]
+        hedges = [c for c in token.children if c.lower_ in HEDGES or c.lower_ == "than"]
         self.used.update(c.i for c in hedges)
-        before = " ".join(_HEDGES[c.lower_] for c in hedges
-                          if c.lower_ in _HEDGES and not _HEDGES[c.lower_].startswith("से"))
-        after = " ".join(_HEDGES[c.lower_] for c in hedges
-                         if c.lower_ in _HEDGES and _HEDGES[c.lower_].startswith("से"))
+        before = " ".join(HEDGES[c.lower_] for c in hedges
+                          if c.lower_ in HEDGES and not HEDGES[c.lower_].startswith("से"))
+        after = " ".join(HEDGES[c.lower_] for c in hedges
+                         if c.lower_ in HEDGES and HEDGES[c.lower_].startswith("से"))
         return " ".join(w for w in (before, self._number(token), after) if w)
 
     def _number(self, token) -> str:
         scale = SCALES.get(token.lower_)
         parts = [c for c in token.children if c.dep_ in ("compound", "nummod", "quantmod")
-                 and (c.like_num or c.lower_ in _SMALL_NUMBERS)]
+                 and (c.like_num or c.lower_ in SMALL_NUMBERS)]
         self.used.update([token.i] + [p.i for p in parts])
         if scale and parts:
             count = parts[0].lower_.replace(",", "")
-            value = _SMALL_NUMBERS.get(count)
+            value = SMALL_NUMBERS.get(count)
             try:
                 number = float(count) if value is None else float(value)
             except ValueError:
@@ -170,7 +151,7 @@ class Transfer:
         out = []
         for token in tokens:
             if token.i in self.used or not (token.is_alpha or token.like_num) \
-                    or token.lower_ in _SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
+                    or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
                     or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
                 continue
             if len(token.text) == 1 and token.text.isupper():
@@ -311,7 +292,7 @@ class Transfer:
         else:
             phrase = self.noun_phrase(target, "oblique")
             body = phrase.words
-        if prep.lower_ in ("on", "at") and (target.lower_ in _DAYS or target.like_num):
+        if prep.lower_ in ("on", "at") and (target.lower_ in DAYS or target.like_num):
             marker = "को"  # "on Thursday" -> "गुरुवार को"
         if prep.lower_ == "to" and prep.head.lemma_ in MOTION_VERBS:
             marker = ""
@@ -356,7 +337,7 @@ class Transfer:
         ordered = sorted(children, key=lambda c: c.dep_ not in ("advmod", "npadvmod"))
         for child in ordered:
             dep = child.dep_
-            if self.compact and child.lower_ in _INTENSIFIERS:
+            if self.compact and child.lower_ in INTENSIFIERS:
                 self.used.add(child.i)
                 continue
             if dep in ("advmod", "npadvmod") and child.lower_ not in ("not", "n't", "never"):
@@ -413,20 +394,3 @@ class Transfer:
         if relative:
             middle = ["जो"] + middle
         return front + middle + tail
-
-
-# Shorter ways to say the same thing, used by the most compact variant.
-SHORTER = {"फिर से": "फिर", "जल्द ही": "जल्द", "कृपया": "", "के बारे में": "पर",
-           "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी"}
-
-
-def shorten(words: list[str]) -> list[str]:
-    return [SHORTER.get(w, w) for w in words]
-
-
-def render(words: list[str]) -> str:
-    text = " ".join(w for w in words if w)
-    for mark in (",", "?", "!", ":", ";"):
-        text = text.replace(f" {mark}", mark)
-    text = text.replace(",,", ",").strip(" ,")
-    return " ".join(text.split())

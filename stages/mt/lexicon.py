@@ -25,8 +25,8 @@ from f2f.weights import fingerprint
 from stages.mt._common import aligned_translation, require_language
 from stages.mt._dictionary import CORE, DATA, SPACY_MODEL, Dictionary, load_dictionary
 from stages.mt._fit import COMPACT_LEVELS, SlotChoice, choose_for_slot, summary, tts_speaking_rate
-from stages.mt._function_words import FILLERS
-from stages.mt._transfer import Transfer, render, shorten
+from stages.mt._function_words import FILLERS, render, shorten
+from stages.mt._transfer import Transfer
 
 log = logging.getLogger(__name__)
 _LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
