@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--port", type=int, default=7861)
     r.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
 
+    t = sub.add_parser("mt", help="chrF, chrF++ and BLEU of an MT backend on an en/hi TSV")
+    t.add_argument("tsv", help="tab-separated file with en and hi columns (FLORES, TICO-19)")
+    t.add_argument("--mt", dest="backend", help="MT backend (default: the configured one)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    t.add_argument("--worst", type=int, default=5, help="how many worst sentences to show")
+    t.add_argument("--json", action="store_true", help="print JSON")
+
     s = sub.add_parser("summarize", help="paper-style table of the ratings in DIR")
     s.add_argument("directory")
     s.add_argument("--json", action="store_true")
@@ -363,7 +370,16 @@ def mt_testset(tsv: str | Path, backend: str | None, sets: Sequence[str]) -> dic
             "chrf": round(chrf(refs, hyps), 3), "bleu": round(bleu(refs, hyps), 3)}
 
 
-COMMANDS = {"conditions": cmd_conditions, "ablate": cmd_ablate, "dataset": cmd_dataset,
+def cmd_mt(args: argparse.Namespace) -> int:
+    from eval.mt import evaluate_mt, format_report
+
+    result = evaluate_mt(args.tsv, args.backend, args.set, args.worst)
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
+    return 0
+
+
+COMMANDS = {"mt": cmd_mt, "conditions": cmd_conditions, "ablate": cmd_ablate,
+            "dataset": cmd_dataset,
             "rate": cmd_rate, "summarize": cmd_summarize, "metrics": cmd_metrics}
 
 

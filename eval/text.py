@@ -56,12 +56,13 @@ def cer(ref: str | Sequence[str], hyp: str | Sequence[str], normalize: bool = Tr
     return _rate([list(prep(r)) for r in refs], [list(prep(h)) for h in hyps])
 
 
-def chrf(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Corpus chrF (sacrebleu defaults: character 6-grams, beta 2), 0..100."""
+def chrf(refs: Sequence[str], hyps: Sequence[str], word_order: int = 0) -> float:
+    """Corpus chrF (sacrebleu defaults: character 6-grams, beta 2), 0..100; word_order=2 is
+    chrF++ (also word uni- and bigrams), the figure FLORES-200 results are published in."""
     from sacrebleu.metrics import CHRF
 
     _check_pairs(refs, hyps)
-    return float(CHRF().corpus_score(list(hyps), [list(refs)]).score)
+    return float(CHRF(word_order=word_order).corpus_score(list(hyps), [list(refs)]).score)
 
 
 def bleu(refs: Sequence[str], hyps: Sequence[str]) -> float:

@@ -28,8 +28,8 @@ from f2f.artifacts import (
     Speech,
     SpeechSegments,
     Transcript,
-    Translation,
     TranslatedSegment,
+    Translation,
     VideoRef,
 )
 from f2f.cache import DEFAULT_MAX_GB, Cache, hash_file, make_key
@@ -437,8 +437,12 @@ class _Graph:
         mt = run.backend("mt")
         manual = ({"manual": hash_file(config.manual_translation)}
                   if config.manual_translation else {})
+        fit = {}
+        if hasattr(mt, "fit_to_tts") and config.enabled("tts"):  # slot-aware MT: it needs
+            fit = {"speaking_rate": mt.fit_to_tts(config.tts.backend,  # the voice's rate
+                                                  dict(config.tts.options))}
         self.mt_key = make_key(upstream=self.asr_key, target=config.target_language, **manual,
-                               **mt.cache_identity())
+                               **fit, **mt.cache_identity())
 
         def compute(tmp: Path) -> Translation:
             translation = mt.translate(transcript, config.target_language,  # type: ignore[attr-defined]

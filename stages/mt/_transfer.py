@@ -1,0 +1,396 @@
+"""English dependency tree -> Hindi sentence: the transfer step of the `lexicon` MT.
+
+Each clause is rebuilt in Hindi order (subject, adverbials, postpositional phrases, object,
+verb group last); noun phrases are head-final (determiner, possessor + का, numeral, adjectives,
+noun); prepositions become postpositions after an oblique noun phrase. Agreement flows from
+the noun's gender/number (dictionary) and from spaCy's tags (tense, number, person).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from f2f.textnorm import LETTER_NAMES, number_to_hindi, transliterate_latin
+from stages.mt import _hindi as hi
+from stages.mt._dictionary import Dictionary
+from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, DAYS, DETERMINERS, HEDGES,
+                                       INTENSIFIERS, INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES,
+                                       NUMBERS, PREPOSITIONS, SCALES, SILENT, SMALL_NUMBERS,
+                                       WH_ADVERBS)
+from stages.mt._verbs import verb_group
+
+_SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
+_OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
+
+
+@dataclass
+class Phrase:
+    """Hindi words of a noun phrase plus what a verb or का agrees with."""
+
+    words: list[str]
+    agreement: hi.Agreement = hi.NEUTRAL
+    pronoun: hi.Pronoun | None = None
+    animate: bool = False
+
+
+@dataclass
+class Transfer:
+    dictionary: Dictionary
+    compact: int = 0  # 1: no articles or intensifiers; 2: also no interjections or appositions
+    unknown: list[str] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)  # token indices already rendered
+    known_words: int = 0
+    total_words: int = 0
+
+    # ---- words
+    def word(self, token, pos: str | None = None) -> str:
+        pos = pos or token.pos_
+        text = token.text
+        self.total_words += 1
+        self.used.add(token.i)
+        if len(text) == 1 and text.isascii() and text.isupper() and text != "I" or (
+                len(text) == 1 and text.isascii() and text.isalpha() and token.nbor(1).like_num
+                if token.i + 1 < len(token.doc) else False):
+            self.known_words += 1  # a spelled letter ("F 2", "the letter A"): its English name
+            return LETTER_NAMES[text.lower()]
+        if pos == "NUM" or token.like_num:
+            self.known_words += 1
+            return NUMBERS.get(token.lower_, text)
+        if pos == "PROPN" or (text.isupper() and len(text) > 1):
+            found = self.dictionary.lookup(text.lower(), "PROPN")
+            if not found and token.ent_type_ not in NAME_ENTITIES and not text.isupper():
+                found = self.dictionary.lookup(token.lower_, "NOUN")  # "National ... Act"
+            self.known_words += 1
+            if found:
+                return found
+            if len(text) == 1 and text.isalpha():
+                return LETTER_NAMES[text.lower()]
+            return transliterate_latin(text)
+        found = self.dictionary.lookup(token.lemma_, pos) or self.dictionary.lookup(
+            token.lower_, pos)
+        if found is None:
+            found = WH_ADVERBS.get(token.lower_) or INTERJECTIONS.get(token.lower_)
+        if found is None and pos == "ADP":
+            found = PREPOSITIONS.get(token.lower_)
+        if found is not None:
+            self.known_words += 1
+            return found
+        self.unknown.append(text)
+        return transliterate_latin(text)
+
+    def entity(self, token) -> str | None:
+        """A multi-word name the dictionary knows ("United States of America"), at its root."""
+        if not token.ent_type_:
+            return None
+        for ent in token.doc.ents:
+            if ent.root.i == token.i and len(ent) > 1:
+                text = " ".join(t.lower_ for t in ent if t.dep_ != "det")
+                return self.dictionary.lookup(text, "PROPN")
+        return None
+
+    def command(self, tokens: list) -> list[str]:
+        """A verbless parse of a terse command ("Bin blue at F2 now"): linear, verb last."""
+        first, rest = tokens[0], tokens[1:]
+        self.used.update(t.i for t in tokens)
+        words: list[str] = []
+        pending: str | None = None
+        for token in rest:
+            if token.is_punct:
+                continue
+            if token.pos_ == "ADP" or token.lower_ in PREPOSITIONS and token.pos_ != "ADV":
+                if pending:
+                    words.append(pending)
+                pending = "के पास" if token.lower_ == "by" else PREPOSITIONS.get(token.lower_, "")
+                continue
+            if pending is not None and token.pos_ in ("ADV", "INTJ") or token.lower_ in (
+                    "now", "soon", "again", "please"):
+                if pending:
+                    words.append(pending)
+                pending = None
+            text = self.word(token) if token.like_num else WH_ADVERBS.get(token.lower_) or (
+                LETTER_NAMES[token.lower_] if len(token.text) == 1 and token.text.isalpha()
+                else self.dictionary.lookup(token.lower_, "ADJ") or self.word(token))
+            words.append(text)
+        if pending:
+            words.append(pending)
+        infinitive = self.dictionary.lookup(first.lower_, "VERB") or "करना"
+        return words + [hi.verb(infinitive, hi.Tense("imperative"), hi.Agreement("m", True, 2))]
+
+    def number(self, token) -> str:
+        """'one million' -> 'दस लाख', 'more than 5' -> '5 से अधिक', 'three' -> 'तीन'."""
+        hedges = [c for c in token.children if c.lower_ in HEDGES or c.lower_ == "than"]
+        self.used.update(c.i for c in hedges)
+        before = " ".join(HEDGES[c.lower_] for c in hedges
+                          if c.lower_ in HEDGES and not HEDGES[c.lower_].startswith("से"))
+        after = " ".join(HEDGES[c.lower_] for c in hedges
+                         if c.lower_ in HEDGES and HEDGES[c.lower_].startswith("से"))
+        return " ".join(w for w in (before, self._number(token), after) if w)
+
+    def _number(self, token) -> str:
+        scale = SCALES.get(token.lower_)
+        parts = [c for c in token.children if c.dep_ in ("compound", "nummod", "quantmod")
+                 and (c.like_num or c.lower_ in SMALL_NUMBERS)]
+        self.used.update([token.i] + [p.i for p in parts])
+        if scale and parts:
+            count = parts[0].lower_.replace(",", "")
+            value = SMALL_NUMBERS.get(count)
+            try:
+                number = float(count) if value is None else float(value)
+            except ValueError:
+                return f"{self.word(parts[0], 'NUM')} {scale[1]}"
+            total = number * scale[0]
+            if value is not None:  # spelled out in English: spelled out in Hindi
+                return f"{number_to_hindi(int(total))} {scale[1]}"
+            return f"{int(total) if total == int(total) else total} {scale[1]}"
+        if scale:
+            return f"{scale[0]} {scale[1]}"
+        return self.word(token, "NUM")
+
+    def leftovers(self, tokens: list) -> list[str]:
+        """Words no rule placed (an odd parse): translated anyway, never dropped."""
+        out = []
+        for token in tokens:
+            if token.i in self.used or not (token.is_alpha or token.like_num) \
+                    or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
+                    or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
+                continue
+            if len(token.text) == 1 and token.text.isupper():
+                out.append(LETTER_NAMES[token.lower_])
+                self.used.add(token.i)
+            else:
+                out.append(self.word(token))
+        return out
+
+    # ---- noun phrases
+    def noun_phrase(self, token, case: str = "direct") -> Phrase:
+        """`case`: direct | oblique (a postposition follows) | ergative (ने) | dative (को)."""
+        lower = token.lower_
+        self.used.add(token.i)
+        name = self.entity(token)
+        if name:
+            self.used.update(t.i for t in token.doc.ents[0].sent if t.ent_iob_ != "O"
+                             and t.ent_type_ == token.ent_type_ and abs(t.i - token.i) < 8)
+            self.total_words += 1
+            self.known_words += 1
+            marker = {"ergative": ["ने"], "dative": ["को"]}.get(case, [])
+            return Phrase([name] + marker, hi.NEUTRAL, None, True)
+        if token.pos_ == "PRON" and (lower in hi.PRONOUNS or token.lemma_.lower() in hi.PRONOUNS):
+            pron = hi.PRONOUNS.get(lower) or hi.PRONOUNS[token.lemma_.lower()]
+            form = {"direct": pron.direct, "oblique": pron.oblique, "ergative": pron.ergative,
+                    "dative": pron.dative}[case]
+            self.total_words += 1
+            self.known_words += 1
+            return Phrase(self.modifiers_after(token, [form]), pron.agreement, pron, True)
+        if token.tag_ in ("PRP$", "WP$") or lower in ("my", "our", "your", "his", "her", "its",
+                                                      "their"):
+            return Phrase([self._possessive_pronoun(token, hi.NEUTRAL, False)])
+        plural = token.tag_ in ("NNS", "NNPS") or "Plur" in token.morph.get("Number")
+        head = self.word(token, "NOUN" if token.pos_ not in ("PROPN", "NUM") else None)
+        gender = self.dictionary.gender(head)
+        agreement = hi.Agreement(gender, plural)
+        oblique = case != "direct"
+        inflected = hi.noun(head, gender, plural, oblique) if token.pos_ == "NOUN" else head
+        before: list[str] = []
+        postpositional: list[str] = []
+        compounds: list[str] = []
+        for child in token.children:
+            dep = child.dep_
+            if dep == "det":
+                self.used.add(child.i)
+                if child.text == "A" and child.i + 1 < len(child.doc) and child.nbor(1).like_num:
+                    before.append(LETTER_NAMES["a"])  # GRID "A 1": the letter, not "a"
+                    continue
+                det = DETERMINERS.get(child.lower_)
+                if det is None or self.compact and child.lower_ in ("a", "an"):
+                    continue
+                if det in hi.PRONOUNS:
+                    pron = hi.PRONOUNS[det]
+                    before.append(pron.oblique if oblique else pron.direct)
+                elif det:
+                    before.append(hi.adjective(det, agreement, oblique))
+            elif dep in ("poss",):
+                before.append(self._possessor(child, agreement, oblique))
+            elif dep in ("nummod", "quantmod"):
+                before.append(self.number(child))
+            elif dep in ("amod", "nmod"):
+                before.append(" ".join(self._adjective_phrase(child, agreement, oblique)))
+            elif dep == "compound":
+                compounds.append(" ".join(self.noun_phrase(child).words))
+            elif dep == "prep" and child.i < token.i + 6:
+                pp = self.prepositional(child, possessed=agreement, possessed_oblique=oblique)
+                if pp:
+                    postpositional.extend(pp)
+        # Postpositional modifiers come first: "हमारे देश के लिए एक महत्वपूर्ण क्षण".
+        words = postpositional + before + compounds + [inflected]
+        if case == "ergative":
+            words.append("ने")
+        elif case == "dative":
+            words.append("को")
+        words = self.modifiers_after(token, words)
+        animate = token.ent_type_ in ("PERSON", "NORP", "ORG") or token.pos_ == "PROPN"
+        return Phrase(words, agreement, None, animate)
+
+    def modifiers_after(self, token, words: list[str]) -> list[str]:
+        """Relative clauses, appositions and conjuncts follow the noun phrase."""
+        for child in token.children:
+            if child.dep_ == "relcl":
+                words = words + [","] + self.clause(child, relative=True)
+            elif child.dep_ == "acl":
+                words = words + self.clause(child)
+            elif child.dep_ == "appos":
+                words = words + [","] + self.noun_phrase(child).words + [","]
+            elif child.dep_ == "conj":
+                cc = next((c for c in token.children if c.dep_ == "cc"), None)
+                joint = "या" if cc is not None and cc.lower_ == "or" else "और"
+                words = words + [joint] + self.noun_phrase(child).words
+        return words
+
+    def _possessive_pronoun(self, token, agreement: hi.Agreement, oblique: bool) -> str:
+        self.used.add(token.i)
+        owner = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
+                 "their": "they", "whose": "who"}.get(token.lower_, "it")
+        return hi.adjective(hi.PRONOUNS[owner].possessive, agreement, oblique)
+
+    def _possessor(self, token, agreement: hi.Agreement, oblique: bool) -> str:
+        if token.tag_ in ("PRP$", "WP$") or token.lower_ in ("my", "our", "your", "his", "her",
+                                                             "its", "their", "whose"):
+            return self._possessive_pronoun(token, agreement, oblique)
+        owner = self.noun_phrase(token, "oblique").words
+        return " ".join(w for w in owner if w != "'s") + " " + hi.possessive(agreement, oblique)
+
+    def _adjective_phrase(self, token, agreement: hi.Agreement, oblique: bool) -> list[str]:
+        words = [self._adverb(c) for c in token.children if c.dep_ in ("advmod", "npadvmod")]
+        if token.pos_ in ("NOUN", "PROPN"):
+            return words + self.noun_phrase(token).words
+        adjective = self.word(token, "ADJ" if token.pos_ != "VERB" else "VERB")
+        if token.pos_ == "VERB":  # "the running water", "a known fact": participles
+            adjective = hi.verb(adjective, hi.Tense("perfective", "none"), agreement)
+        return words + [hi.adjective(adjective, agreement, oblique)]
+
+    def _adverb(self, token) -> str:
+        self.used.add(token.i)
+        if token.lower_ in WH_ADVERBS:
+            return WH_ADVERBS[token.lower_]
+        if token.lower_ in ("not", "n't", "never"):
+            return "कभी नहीं" if token.lower_ == "never" else "नहीं"
+        return self.word(token, "ADV")
+
+    def prepositional(self, prep, possessed: hi.Agreement | None = None,
+                      possessed_oblique: bool = False) -> list[str]:
+        """'in the house' -> ['घर', 'में']; 'of the king' -> ['राजा', 'का/के/की']."""
+        objects = [c for c in prep.children if c.dep_ in ("pobj", "pcomp")]
+        self.used.add(prep.i)
+        marker = PREPOSITIONS.get(prep.lower_)
+        if marker is None:
+            marker = self.word(prep, "ADP")
+        if not objects:
+            return [marker] if marker else []
+        target = objects[0]
+        phrase = None
+        if target.dep_ == "pcomp" and target.pos_ in ("VERB", "AUX"):
+            body = self.clause(target, nominal=True)
+        else:
+            phrase = self.noun_phrase(target, "oblique")
+            body = phrase.words
+        if prep.lower_ in ("on", "at") and (target.lower_ in DAYS or target.like_num):
+            marker = "को"  # "on Thursday" -> "गुरुवार को"
+        if prep.lower_ == "to" and prep.head.lemma_ in MOTION_VERBS:
+            marker = ""
+        if prep.lower_ == "of":
+            marker = hi.possessive(possessed or hi.NEUTRAL, possessed_oblique)
+        if body and marker == "को" and body[-1] in hi.FUSED_DATIVE:
+            return body[:-1] + [hi.FUSED_DATIVE[body[-1]]]
+        if phrase is not None and phrase.pronoun is not None and len(body) == 1 and marker:
+            return [hi.fused_postposition(phrase.pronoun, marker)]
+        return body + ([marker] if marker else [])
+
+    # ---- clauses
+    def clause(self, verb, relative: bool = False, nominal: bool = False,
+               inherited_subject=None, future: bool = False) -> list[str]:
+        children = list(verb.children)
+        xcomp = next((c for c in children if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")),
+                     None)
+        subject = next((c for c in children if c.dep_ in _SUBJECTS), inherited_subject)
+        if (xcomp is not None and verb.lemma_ == "go" and verb.tag_ == "VBG"
+                and any(c.lower_ == "to" for c in xcomp.children)):
+            # "is going to read" = future of "read", with this clause's subject and adverbs
+            self.used.update([verb.i] + [c.i for c in children if c.dep_ == "aux"])
+            inner = self.clause(xcomp, inherited_subject=subject, future=True)
+            outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark")]
+            return self._around(verb, outer, inner, relative)
+        if xcomp is not None and verb.lemma_ == "have" and any(
+                c.lower_ == "to" for c in xcomp.children):
+            # "have to go" -> "जाना है" with a dative subject
+            self.used.add(verb.i)
+            inner = self.clause(xcomp, nominal=True)
+            subject_words = (self.noun_phrase(subject, "dative").words
+                             if subject is not None else [])
+            if subject is not None and subject.pos_ == "PRON" and subject.lower_ in hi.PRONOUNS:
+                subject_words = [hi.PRONOUNS[subject.lower_].dative]
+            past = verb.tag_ == "VBD"
+            words = subject_words + inner + ["था" if past else "है"]
+            return ["जो"] + words if relative else words
+        objects = [c for c in children if c.dep_ in _OBJECTS]
+        group = verb_group(self, verb, subject, objects, future=future, nominal=nominal)
+        middle: list[str] = list(group.subject_words)
+        # Hindi order: time and manner adverbs, then postpositional phrases, then objects.
+        ordered = sorted(children, key=lambda c: c.dep_ not in ("advmod", "npadvmod"))
+        for child in ordered:
+            dep = child.dep_
+            if self.compact and child.lower_ in INTENSIFIERS:
+                self.used.add(child.i)
+                continue
+            if dep in ("advmod", "npadvmod") and child.lower_ not in ("not", "n't", "never"):
+                if child.pos_ in ("NOUN", "PROPN"):
+                    middle.extend(self.noun_phrase(child).words)
+                elif True:
+                    middle.append(self._adverb(child))
+            elif dep == "prep":
+                middle.extend(self.prepositional(child))
+            elif dep == "agent" and child.i not in self.used:  # (used: made the subject)
+                self.used.add(child.i)
+                agent = [c for c in child.children if c.dep_ == "pobj"]
+                if agent:
+                    middle.extend(self.noun_phrase(agent[0], "oblique").words + ["द्वारा"])
+        middle.extend(group.object_words)
+        if xcomp is not None:
+            middle.extend(self.clause(xcomp, nominal=False))
+        middle.extend(group.verb_words)
+        outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark", "intj")]
+        return self._around(verb, outer, middle, relative)
+
+    def _around(self, verb, outer: list, middle: list[str], relative: bool) -> list[str]:
+        """Subordinate and coordinate clauses around a clause's core, in Hindi positions."""
+        front: list[str] = []
+        tail: list[str] = []
+        for child in outer:
+            dep = child.dep_
+            if dep in ("mark", "intj") or dep == "advcl" and child.lemma_ == "thank":
+                self.used.update([child.i] + [c.i for c in child.children if c.lower_ == "you"])
+            if dep == "mark":
+                mark = ADVERB_CLAUSE_MARKS.get(child.lower_)
+                if mark:
+                    front.append(mark)
+            elif dep == "advcl" and child.lemma_ == "thank" and not any(
+                    c.dep_ == "nsubj" for c in child.children):
+                front.extend(["धन्यवाद", ","])
+            elif dep == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux"
+                                        for c in child.children):
+                front.extend(self.clause(child) + ["के लिए"])  # purpose: "to obtain"
+            elif dep == "advcl":
+                (front if child.i < verb.i else tail).extend(self.clause(child) + [","])
+            elif dep == "ccomp" and child.i > verb.i:
+                tail.extend(["कि"] + self.clause(child))
+            elif dep == "ccomp":
+                front.extend(self.clause(child) + [","])
+            elif dep == "conj" and child.pos_ in ("VERB", "AUX"):
+                cc = next((c for c in verb.children if c.dep_ == "cc"), None)
+                joint = {"or": "या", "but": "लेकिन"}.get(cc.lower_ if cc is not None else "",
+                                                         "और")
+                tail.extend([",", joint] + self.clause(child))
+            elif dep == "intj" and self.compact < 2:
+                front.append(INTERJECTIONS.get(child.lower_) or self.word(child, "INTJ"))
+                front.append(",")
+        if relative:
+            middle = ["जो"] + middle
+        return front + middle + tail

@@ -1,0 +1,215 @@
+"""The English verb group (auxiliaries, modals, tense tags) -> a Hindi verb form and case frame.
+
+Decides, per clause: the Hindi tense/aspect (habitual, progressive, perfective, future, modal,
+passive, imperative), negation, the subject's case (ने in the transitive perfective, को with
+"should/must/have to"), what the verb agrees with, and the objects' case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stages.mt import _hindi as hi
+
+_FUTURE = {"will", "shall", "'ll", "wo"}
+_ABILITY = {"can", "could", "ca", "may", "might"}
+_OBLIGATION = {"should": "चाहिए", "must": "होगा", "ought": "चाहिए"}
+_NEGATIONS = {"not", "n't", "never", "no"}
+_INTRANSITIVE = {"जाना", "आना", "होना", "रहना", "सोना", "बैठना", "चलना", "पहुँचना", "लौटना",
+                 "गिरना", "मरना", "उठना", "बनना", "लगना", "दिखना", "बोलना", "लाना", "मिलना",
+                 "बढ़ना", "उड़ना", "दौड़ना", "मुड़ना", "जुड़ना", "सकना", "डरना", "हँसना"}
+
+
+# Things one owns take "के पास"; anything else had (a cough, an idea, time) takes को.
+_POSSESSIONS = frozenset("car house home money book phone computer dog cat pen ticket passport "
+                         "bag shop land job friend brother sister son daughter child".split())
+
+
+@dataclass(frozen=True)
+class VerbGroup:
+    subject_words: list[str]
+    object_words: list[str]
+    verb_words: list[str]
+
+
+def _lemma(token) -> str:
+    return token.lower_ if token.lower_ in ("'ll", "wo", "ca", "'d") else token.lemma_.lower()
+
+
+def _object_phrase(tr, token, case: str = "direct"):
+    if token.pos_ in ("ADJ",):
+        return None
+    return tr.noun_phrase(token, case)
+
+
+def verb_group(tr, verb, subject, objects, future: bool = False,
+               nominal: bool = False) -> VerbGroup:
+    auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.lower_ != "to"]
+    tr.used.update([verb.i] + [c.i for c in verb.children if c.dep_ in ("aux", "auxpass",
+                                                                         "neg", "prt")])
+    aux_lemmas = [_lemma(a) for a in auxes]
+    negative = any(c.dep_ == "neg" or (c.dep_ == "advmod" and c.lower_ in _NEGATIONS)
+                   for c in verb.children)
+    to_infinitive = any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+    passive = any(c.dep_ == "auxpass" for c in verb.children)
+    # The most compact variant says a passive with an agent in the active, which is shorter:
+    # "the letter was written by my brother" -> "मेरे भाई ने पत्र लिखा".
+    agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+    doer = next((c for c in agent.children if c.dep_ == "pobj"), None) if agent else None
+    made_active = bool(tr.compact >= 2 and passive and doer is not None)
+    if made_active:
+        objects = ([subject] if subject is not None else []) + list(objects)
+        subject, passive = doer, False
+        tr.used.add(agent.i)
+    finite = auxes[0] if auxes else verb
+    past = finite.tag_ in ("VBD",) or (auxes and aux_lemmas[0] in ("could", "might"))
+    lemma = verb.lemma_.lower()
+    copular = lemma == "be" and not passive and not made_active
+    polite = any(c.lower_ == "please" for c in verb.children)
+    prt = next((c for c in verb.children if c.dep_ == "prt"), None)
+
+    # The Hindi verb lemma (phrasal verbs first: "give up").
+    infinitive = "होना"
+    if not copular:
+        found = tr.dictionary.lookup(f"{lemma} {prt.lower_}", "VERB") if prt is not None else None
+        if found is None:
+            found = tr.dictionary.lookup(lemma, "VERB")
+            tr.total_words += 1
+            if found is None:
+                from f2f.textnorm import transliterate_latin
+                tr.unknown.append(verb.text)
+                found = transliterate_latin(lemma) + " करना"
+            else:
+                tr.known_words += 1
+        infinitive = found if found.endswith("ना") else found + " करना"
+
+    # Possession: "I have a car" -> "मेरे पास एक कार है".
+    possession = lemma == "have" and objects and not passive and verb.tag_ != "VBN"
+    if possession:
+        copular, infinitive = True, "होना"
+
+    # Aspect and tense.
+    if future and not nominal:
+        tense = hi.Tense("future", negative=negative)
+    elif nominal:
+        tense = hi.Tense("oblique_infinitive" if verb.dep_ == "pcomp" else "infinitive")
+    elif to_infinitive and verb.dep_ in ("xcomp", "advcl", "acl", "relcl", "ccomp"):
+        tense = hi.Tense("oblique_infinitive" if verb.dep_ in ("advcl", "acl") else
+                         "infinitive", negative=negative)
+    elif future or any(a in _FUTURE for a in aux_lemmas) or "would" in aux_lemmas \
+            or "'d" in aux_lemmas:
+        tense = hi.Tense("future", negative=negative)
+    elif "be" in aux_lemmas and verb.tag_ == "VBG":
+        tense = hi.Tense("progressive", "past" if past else "present", negative)
+    elif "have" in aux_lemmas and verb.tag_ == "VBN" and not passive:
+        tense = hi.Tense("perfective", "past" if past else "present", negative)
+    elif verb.tag_ == "VB" and not auxes and subject is None and verb.dep_ == "ROOT":
+        tense = hi.Tense("imperative", negative=negative)
+    elif verb.tag_ == "VBG" and not auxes:
+        tense = hi.Tense("participle", negative=negative)
+    elif made_active:
+        tense = hi.Tense("perfective", "none", negative) if past else hi.Tense(
+            "habitual", "present", negative)
+    elif verb.tag_ == "VBN" and not auxes or past and not copular and not passive and not (
+            auxes and aux_lemmas[0] in _ABILITY):
+        tense = hi.Tense("perfective", "none", negative)
+    else:
+        tense = hi.Tense("habitual", "past" if past else "present", negative)
+
+    modal = next((a for a in aux_lemmas if a in _ABILITY or a in _OBLIGATION), None)
+    transitive = bool(objects) and infinitive.split()[-1] not in _INTRANSITIVE and not copular
+    ergative = tense.aspect == "perfective" and (tense.auxiliary != "none" or past)
+    subject_case = "direct"
+    if subject is not None and ergative and transitive and not passive and modal is None:
+        subject_case = "ergative"
+    if modal in _OBLIGATION:
+        subject_case = "dative"
+    if possession:
+        subject_case = "possessor"
+
+    # Subject ("who"/"which"/"that" of a relative clause is the जो the clause starts with).
+    relative_head = None
+    if subject is not None and subject.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+        subject, relative_head = None, verb.head  # the verb agrees with the noun जो stands for
+    objects = [o for o in objects if not (o.tag_ in ("WDT", "WP") and verb.dep_ == "relcl")]
+    subject_words: list[str] = []
+    agreement = hi.NEUTRAL
+    if subject is not None and subject.dep_ != "expl":
+        if subject.pos_ in ("VERB", "AUX"):
+            subject_words = tr.clause(subject, nominal=True)
+        elif subject_case == "possessor" and not any(o.lemma_.lower() in _POSSESSIONS
+                                                     for o in objects):
+            phrase = tr.noun_phrase(subject, "dative")  # "I have a cough" -> "मुझे खांसी है"
+            subject_words = ([phrase.pronoun.dative] + phrase.words[1:]
+                             if phrase.pronoun is not None else phrase.words)
+        elif subject_case == "possessor":
+            phrase = tr.noun_phrase(subject, "oblique")
+            if phrase.pronoun is not None:
+                subject_words = [hi.adjective(phrase.pronoun.possessive, hi.NEUTRAL, True), "पास"]
+            else:
+                subject_words = phrase.words + ["के", "पास"]
+        else:
+            phrase = tr.noun_phrase(subject, subject_case)
+            subject_words, agreement = phrase.words, phrase.agreement
+    elif tense.aspect == "imperative":
+        agreement = hi.Agreement("m", True, 2, honorific=polite)
+    elif relative_head is not None:
+        head_hindi = tr.dictionary.lookup(relative_head.lemma_, "NOUN") or ""
+        agreement = hi.Agreement(tr.dictionary.gender(head_hindi) if head_hindi else "m",
+                                 relative_head.tag_ in ("NNS", "NNPS"))
+
+    # Objects.
+    object_words: list[str] = []
+    object_agreement = None
+    for obj in objects:
+        if obj.dep_ == "acomp" or obj.pos_ == "ADJ":
+            adjective = tr._adjective_phrase(obj, agreement, False)
+            object_words.extend(adjective)
+            continue
+        case = "direct"
+        if obj.dep_ == "dative" or (obj.dep_ == "dobj" and obj.pos_ == "PRON"
+                                    and obj.lower_ not in ("it", "what", "this", "that",
+                                                           "something", "anything",
+                                                           "everything", "nothing")) \
+                or obj.dep_ == "dobj" and obj.ent_type_ == "PERSON":
+            case = "dative"
+        phrase = tr.noun_phrase(obj, case) if obj.pos_ not in ("VERB", "AUX") else None
+        words = phrase.words if phrase else tr.clause(obj, nominal=True)
+        if phrase and case == "dative" and phrase.pronoun is not None:
+            words = [phrase.pronoun.dative] + words[1:]
+        object_words.extend(words)
+        if phrase and case == "direct" and object_agreement is None:
+            object_agreement = phrase.agreement
+    if copular and (subject is None or subject.dep_ == "expl" or possession) and object_agreement:
+        agreement = object_agreement  # "there are two cars" / "I have two cars"
+
+    # Verb words.
+    verb_agreement = agreement
+    if subject_case == "ergative" or passive and subject is None:
+        verb_agreement = object_agreement or hi.NEUTRAL
+    if subject_case == "dative":
+        verb_agreement = hi.NEUTRAL
+    if passive:
+        if tense.aspect == "habitual" and past:  # "was written" -> "लिखा गया"
+            tense = hi.Tense("perfective", "none", negative)
+        participle = hi.verb(infinitive, hi.Tense("perfective", "none"), verb_agreement)
+        words = [participle, hi.verb("जाना", tense if tense.aspect != "perfective" else
+                                     hi.Tense("perfective", tense.auxiliary, negative),
+                                     verb_agreement)]
+    elif modal in _ABILITY:
+        stem = infinitive[:-2]
+        able = hi.Tense("habitual", "past" if modal == "could" and past else "present",
+                        negative)
+        words = [stem, hi.verb("सकना", able, verb_agreement)]
+    elif modal in _OBLIGATION:
+        words = [hi.verb(infinitive, hi.Tense("infinitive", negative=negative)),
+                 _OBLIGATION[modal]]
+    elif copular:
+        auxiliary = hi.Tense("future", negative=negative) if tense.aspect == "future" else None
+        words = [("नहीं " if negative else "") + hi.copula(verb_agreement, past)] \
+            if auxiliary is None else [hi.verb("होना", auxiliary, verb_agreement)]
+    elif lemma == "bless" and subject is not None and subject.lemma_.lower() == "god":
+        words = [hi.verb(infinitive, hi.Tense("subjunctive"), agreement)]  # a wish
+    else:
+        words = [hi.verb(infinitive, tense, verb_agreement)]
+    return VerbGroup(subject_words, object_words, [w for w in words if w])
