@@ -17,7 +17,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from f2f.batch import BatchJob, ItemResult, attempts_of, run_job
+from f2f.batch import run_job
+from f2f.batch_jobs import BatchJob, ItemResult, attempts_of
 from f2f.errors import ConfigError, MissingDependencyError
 
 log = logging.getLogger(__name__)

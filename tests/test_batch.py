@@ -255,7 +255,7 @@ def _job(tmp_path: Path, **config: str):
 
 def test_a_finished_video_is_skipped_only_while_input_and_config_are_the_same(
         tmp_path: Path) -> None:
-    from f2f.batch import DONE_MARKER, ItemResult, finished_earlier
+    from f2f.batch_jobs import DONE_MARKER, ItemResult, finished_earlier
 
     job = _job(tmp_path, target_language="hi")
     job.folder.mkdir(parents=True)
@@ -359,3 +359,23 @@ def test_cuts_fall_mid_silence_near_each_chunk_length() -> None:
     assert silence_cuts(Speech(samples, rate), fps, frames, chunk_s=4.0) == [
         round(t * fps) for t in (4.5, 9.5, 14.5)]
     assert silence_cuts(Speech(tone, rate), fps, 100, chunk_s=1.0) == []  # no pause: no cut
+
+
+def test_a_chunk_is_cut_again_when_its_span_changes(tmp_path: Path) -> None:
+    """A rerun with another --chunk-s gives chunk 000 other frames: the old cut is not reused."""
+    import dataclasses
+
+    from f2f.batch import plan_jobs
+    from f2f.batch_chunks import chunk_source
+    from f2f.batch_inputs import BatchItem
+    from f2f.config import load_config
+    from mediafactory import make_video
+
+    video = make_video(tmp_path / "v.mp4", seconds=2.0)
+    job = plan_jobs([BatchItem("v", video)], tmp_path / "out", load_config(), None)[0]
+    job.folder.mkdir(parents=True)
+    spans = [(0, 20), (0, 30)]
+    for span in spans:
+        chunk = dataclasses.replace(job, span=span, fingerprint=f"{span[1]:016d}")
+        assert media.probe(chunk_source(chunk)).frame_count == span[1] - span[0]
+    assert len(list(job.folder.glob("source*.mkv"))) == 1  # the earlier cut is gone
