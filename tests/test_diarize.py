@@ -236,6 +236,14 @@ def test_pipeline_with_speakers_writes_rttm_converts_and_syncs_per_speaker(
     assert set(vc["metrics"]["speakers"]) == {"S1", "S2"}
     faces = report["speakers"]["faces"]["speakers"]
     assert faces["S1"]["face"] == 0 and faces["S2"]["face"] == 1  # A left speaks first
+    # a rerun neither diarizes nor tracks the faces again: both come from the cache
+    translate_video(two.video, tmp_path / "again.mp4", config, workdir=tmp_path / "work",
+                    pool=BackendPool())
+    again = json.loads((tmp_path / "again.report.json").read_text())
+    cached = {s["stage"]: s["cached"] for s in again["steps"]}
+    assert cached["diarize"] and cached["faces"] and cached["lipsync"], cached
+    assert again["speakers"]["faces"] == report["speakers"]["faces"]
+    assert (tmp_path / "again.rttm").read_text().splitlines() == rttm
 
 
 def test_one_speaker_stays_one_speaker(shared_dir: Path) -> None:
