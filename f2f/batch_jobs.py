@@ -62,13 +62,13 @@ def finished_earlier(job: BatchJob) -> ItemResult | None:
         return None
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("fingerprint") != job.fingerprint:
-        return None
-    row = data["row"]
-    row["warnings"] = tuple(row.get("warnings", ()))
-    return replace(ItemResult(**row), status="skipped")
+        if data.get("fingerprint") != job.fingerprint:
+            return None
+        row = dict(data["row"])
+        row["warnings"] = tuple(row.get("warnings", ()))
+        return replace(ItemResult(**row), status="skipped")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # an unreadable marker (another version, edited by hand): the video runs
 
 
 def attempts_of(job: BatchJob) -> int:
