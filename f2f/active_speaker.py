@@ -59,11 +59,11 @@ def choose_faces(tracks: Sequence[FaceTrack], loudness: np.ndarray, fps: float,
         frames = np.arange(first, last)
         raw: dict[int, tuple[float, float]] = {}
         for track in tracks:
-            motion = track.motion[first:last]
-            seen = np.isfinite(motion)
-            if frames.size == 0 or seen.mean() < 0.5:
+            motion = track.motion[first:last]  # shorter than `frames` when the decoder gave
+            seen = np.isfinite(motion)  # fewer frames than the probe's count
+            if frames.size == 0 or seen.sum() < 0.5 * frames.size:
                 continue
-            raw[track.id] = (_correlation(motion[seen], loudness[frames[seen]]),
+            raw[track.id] = (_correlation(motion[seen], loudness[frames[:motion.size][seen]]),
                              float(np.nanmean(motion)))
         if not raw:
             choices.append(FaceChoice(start_s, end_s, speaker, None, 0.0))

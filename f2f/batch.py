@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from f2f import __version__
+from f2f.batch_chunks import chunk_source, join_chunks, plan_chunks
 from f2f.batch_inputs import BatchItem, collect_items
+from f2f.batch_jobs import (
+    ATTEMPTS_LOG,
+    BatchJob,
+    ItemResult,
+    finished_earlier,
+    mark_done,
+)
 from f2f.cache import hash_file, make_key
 from f2f.config import PipelineConfig, apply_settings
 from f2f.errors import ConfigError, F2FError
@@ -34,47 +42,7 @@ from f2f.progress import ProgressEvent, ProgressFn, silent
 
 log = logging.getLogger(__name__)
 
-DONE_MARKER = ".batch_done.json"  # per video folder: fingerprint + the row of the finished run
-ATTEMPTS_LOG = ".batch_attempts"  # per video folder: one "host pid time" line per attempt
 REPORT_NAME = "batch_report"
-
-
-@dataclass(frozen=True)
-class BatchJob:
-    """Everything a worker needs for one video; small and picklable (paths, not data)."""
-
-    item: BatchItem
-    output: Path  # DIR/<name>/<name>.<lang>.mp4
-    config: PipelineConfig  # the batch config with this video's own options applied
-    fingerprint: str
-    workdir: Path | None = None
-    use_cache: bool = True
-    refresh: tuple[str, ...] = ()
-    quiet_workers: bool = True
-    span: tuple[int, int] | None = None  # a chunk: frames [start, end) of item.input
-    parent: str = ""  # a chunk: the name of the video it belongs to
-
-    @property
-    def folder(self) -> Path:
-        return self.output.parent
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """One row of the batch report."""
-
-    name: str
-    input: str
-    status: str  # "done", "skipped" (finished by an earlier run) or "failed"
-    output: str = ""
-    error: str = ""  # one line
-    error_type: str = ""
-    wall_s: float = 0.0
-    duration_s: float | None = None  # of the input video
-    realtime_factor: float | None = None  # wall_s / duration_s: under 1 is faster than real time
-    attempts: int = 0
-    worker: str = ""  # host:pid of the last attempt
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -143,22 +111,6 @@ def plan_jobs(items: list[BatchItem], out_dir: Path, config: PipelineConfig,
     return jobs
 
 
-def finished_earlier(job: BatchJob) -> ItemResult | None:
-    """The earlier run's row when this exact job already finished (the resume check)."""
-    marker = job.folder / DONE_MARKER
-    if job.refresh or not job.fingerprint or not marker.is_file() or not job.output.is_file():
-        return None
-    try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("fingerprint") != job.fingerprint:
-        return None
-    row = data["row"]
-    row["warnings"] = tuple(row.get("warnings", ()))
-    return replace(ItemResult(**row), status="skipped")
-
-
 # ------------------------------------------------------------------------------ in a worker
 
 
@@ -181,11 +133,6 @@ def _record_attempt(folder: Path) -> tuple[int, str]:
     return len((folder / ATTEMPTS_LOG).read_text(encoding="utf-8").splitlines()), worker
 
 
-def attempts_of(job: BatchJob) -> int:
-    path = job.folder / ATTEMPTS_LOG
-    return len(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else 0
-
-
 def run_job(job: BatchJob) -> ItemResult:
     """One video in a worker process; every error becomes a row, never an exception."""
     from f2f.pipeline import translate_video
@@ -203,12 +150,7 @@ def run_job(job: BatchJob) -> ItemResult:
     row = replace(row, attempts=attempt, worker=worker)
     started = time.perf_counter()
     try:
-        source = job.item.input
-        if job.span is not None:
-            from f2f.batch_chunks import cut_chunk
-            from f2f.media import probe
-
-            source = cut_chunk(source, job.span, probe(source).fps, job.folder / "source.mkv")
+        source = job.item.input if job.span is None else chunk_source(job)
         result = translate_video(source, job.output, job.config, workdir=job.workdir,
                                  use_cache=job.use_cache, refresh=job.refresh,
                                  pool=_worker_pool())
@@ -223,15 +165,8 @@ def run_job(job: BatchJob) -> ItemResult:
     row = replace(row, status="done", wall_s=wall_s, duration_s=duration_s,
                   realtime_factor=round(wall_s / duration_s, 3) if duration_s else None,
                   warnings=tuple(result.report.warnings))
-    _mark_done(job, row)
+    mark_done(job, row)
     return row
-
-
-def _mark_done(job: BatchJob, row: ItemResult) -> None:
-    if job.use_cache and job.fingerprint:
-        with atomic_output(job.folder / DONE_MARKER) as tmp:
-            tmp.write_text(json.dumps({"fingerprint": job.fingerprint, "row": asdict(row)},
-                                      ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------ the batch
@@ -296,8 +231,6 @@ def run_batch(inputs: list[str | Path], out_dir: str | Path, config: PipelineCon
 def _chunked(jobs: list[BatchJob], chunk_s: float, finish: Callable[[ItemResult], None]
              ) -> tuple[list[BatchJob], Callable[[ItemResult], None]]:
     """Long videos' jobs replaced by their chunks; rows of chunks are joined into one row."""
-    from f2f.batch_chunks import join_chunks, plan_chunks
-
     expanded: list[BatchJob] = []
     chunked: dict[str, tuple[BatchJob, list[BatchJob]]] = {}
     arrived: dict[str, dict[str, ItemResult]] = {}
@@ -347,7 +280,7 @@ def _joined(parent: BatchJob, chunks: list[BatchJob], rows: dict[str, ItemResult
     duration_s = sum(r.duration_s or 0.0 for r in ordered) or None
     row = replace(base, status="done", duration_s=duration_s, realtime_factor=round(
         base.wall_s / duration_s, 3) if duration_s else None)
-    _mark_done(parent, row)
+    mark_done(parent, row)
     return row
 
 

@@ -12,19 +12,16 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from f2f import media
 from f2f.artifacts import Speech
 from f2f.batch_inputs import BatchItem
+from f2f.batch_jobs import BatchJob
 from f2f.cache import make_key
 from f2f.errors import MediaError
 from f2f.subtitles import Cue, read_subtitles, write_subtitles
-
-if TYPE_CHECKING:
-    from f2f.batch import BatchJob
 
 CHUNKS_FOLDER = ".chunks"
 WINDOW_S = 0.02  # loudness is measured in 20 ms windows
@@ -87,6 +84,19 @@ def plan_chunks(job: BatchJob, chunk_s: float) -> list[BatchJob]:
             fingerprint=make_key(parent=job.fingerprint, span=span), span=span,
             parent=item.name))
     return jobs
+
+
+def chunk_source(job: BatchJob) -> Path:
+    """The chunk's frames cut out of its video, named by the chunk's fingerprint (input content,
+    span, config): a rerun with another --chunk-s or a changed input never reuses an old cut;
+    earlier cuts in the folder are removed (lossless cuts are large)."""
+    assert job.span is not None
+    out = job.folder / f"source.{job.fingerprint[:16]}.mkv"
+    cut_chunk(job.item.input, job.span, media.probe(job.item.input).fps, out)
+    for stale in job.folder.glob("source*.mkv"):
+        if stale != out:
+            stale.unlink(missing_ok=True)
+    return out
 
 
 def cut_chunk(source: Path, span: tuple[int, int], fps: float, out: Path) -> Path:

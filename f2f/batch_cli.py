@@ -6,12 +6,11 @@ import argparse
 import sys
 from typing import Any
 
+from f2f.cli_config import add_config_flags, config_from_args
 from f2f.progress import ProgressEvent
 
 
 def add_batch_parser(sub: Any) -> None:
-    from f2f.cli import add_config_flags
-
     p = sub.add_parser(
         "batch", help="translate many videos (files, folders, .txt/.csv manifests)",
         description="Every video with the same config into OUT/<name>/; a rerun skips "
@@ -76,7 +75,6 @@ def _table(summary: Any) -> str:
 def run_batch_command(args: argparse.Namespace) -> int:
     from f2f.batch import run_batch
     from f2f.batch_engines import make_engine
-    from f2f.cli import config_from_args
 
     config = config_from_args(args)
     options = {}

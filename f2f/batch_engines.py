@@ -17,7 +17,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from f2f.batch import BatchJob, ItemResult, attempts_of, run_job
+from f2f.batch import run_job
+from f2f.batch_jobs import BatchJob, ItemResult, attempts_of
 from f2f.errors import ConfigError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,11 @@ def make_engine(name: str, workers: int | None = None, max_retries: int = 2,
 
 
 def _init_local_worker(threads: int) -> None:
-    # before torch / CTranslate2 are imported, so each worker keeps to its share of the cores
+    # before torch / CTranslate2 are imported, so each worker keeps to its share of the cores;
+    # a count the user pinned wins (ASR timings shift slightly with the thread count, so
+    # identical results across machines need one fixed count)
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[variable] = str(threads)
+        os.environ[variable] = os.environ.get("OMP_NUM_THREADS") or str(threads)
 
 
 class LocalEngine:

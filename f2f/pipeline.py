@@ -389,8 +389,19 @@ class _Graph:
     def diarize(self, audio: Speech, transcript: Transcript) -> None:
         from f2f import speakers
 
+        from f2f.diarize import Diarization
+
         started = time.perf_counter()
-        self.diarization = speakers.diarize_transcript(audio, transcript)
+        key = make_key(upstream=self.asr_key, audio=self.audio_key,
+                       diarize=speakers.DIARIZE_VERSION)
+
+        def compute(tmp: Path) -> Diarization:  # a rerun reads it, like every other stage
+            diarization = speakers.diarize_transcript(audio, transcript)
+            diarization.save(tmp / "diarization.json")
+            return diarization
+        self.diarization = self.run.cached_step(
+            "diarize", "resemblyzer", key, lambda e: Diarization.load(e / "diarization.json"),
+            compute)
         speakers.write_rttm(self.diarization, self.paths["rttm"], self.input_path.stem)
         self.run.report.outputs["rttm"] = str(self.paths["rttm"])
         self.run.report.speakers = {"diarization": self.diarization.to_dict(),
@@ -605,10 +616,17 @@ class _Graph:
         from f2f import speakers
 
         assert self.audio_key
-        audio = media.read_audio(self.input_path)
-        plan, summary = speakers.face_plan(self.source_video, audio, self.diarization)
-        self.run.report.speakers["faces"] = summary
-        return dataclasses.replace(track, face_plan=plan)
+        key = make_key(video=self.input_key, turns=self.diarization.to_dict(),
+                       faces=speakers.FACE_PLAN_VERSION)
+
+        def compute(tmp: Path) -> speakers.FacePlan:  # tracking every face is slow: cached
+            plan = speakers.face_plan(self.source_video, media.read_audio(self.input_path),
+                                      self.diarization)
+            plan.save(tmp)
+            return plan
+        plan = self.run.cached_step("faces", "tracks", key, speakers.FacePlan.load, compute)
+        self.run.report.speakers["faces"] = plan.summary
+        return dataclasses.replace(track, face_plan=plan.boxes)
 
     # ---- mux, then the outputs
     def mux(self, video: VideoRef, video_key: str, track: DubTrack | None) -> None:

@@ -8,8 +8,10 @@ original audio (`--face` / `lipsync.face_index` still forces one face).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +68,33 @@ def convert_per_speaker(convert: Callable[[SpeechSegments, Speech], SpeechSegmen
     return SpeechSegments(merged, backend=backend, voice=f"{speech.voice}->speakers"), per_speaker
 
 
-def face_plan(video: VideoRef, audio: Speech, diarization: Diarization
-              ) -> tuple[tuple[tuple[int, int, int, int] | None, ...], dict[str, Any]]:
+DIARIZE_VERSION = "1"  # raise when diarization or its settings change: old entries stale
+FACE_PLAN_VERSION = "1"  # the same for face tracking and the active-speaker choice
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class FacePlan:
+    """Per source frame, the box of the speaking face (None: no face), and the report's
+    per-speaker summary; a cache entry of its own."""
+
+    boxes: tuple[Box | None, ...]
+    summary: dict[str, Any]
+
+    def save(self, folder: Path) -> None:
+        (folder / "faces.json").write_text(json.dumps(
+            {"boxes": [None if b is None else list(b) for b in self.boxes],
+             "summary": self.summary}))
+
+    @classmethod
+    def load(cls, folder: Path) -> FacePlan:
+        data = json.loads((folder / "faces.json").read_text())
+        return cls(tuple(None if b is None else (b[0], b[1], b[2], b[3]) for b in data["boxes"]),
+                   data["summary"])
+
+
+def face_plan(video: VideoRef, audio: Speech, diarization: Diarization) -> FacePlan:
     """Per source frame, the box of the speaking face, and the report's per-speaker summary."""
     from f2f import media
     from f2f.active_speaker import choose_faces, frame_plan, loudness_per_frame, speaker_faces
@@ -89,7 +116,8 @@ def face_plan(video: VideoRef, audio: Speech, diarization: Diarization
                "turns": [{"speaker": c.speaker, "start_s": round(c.start_s, 2),
                           "end_s": round(c.end_s, 2), "face": c.track,
                           "confidence": c.confidence} for c in choices]}
-    return tuple(None if b is None else (b[0], b[1], b[2], b[3]) for b in plan), summary
+    return FacePlan(tuple(None if b is None else (b[0], b[1], b[2], b[3]) for b in plan),
+                    summary)
 
 
 def write_rttm(diarization: Diarization, path: Path, uri: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 
 def build_tiny_marian(folder: Path, pairs: list[tuple[str, str]]) -> Path:

@@ -27,7 +27,6 @@ from f2f import media
 from f2f.batch_inputs import collect_items
 from f2f.config import load_config
 from f2f.errors import ConfigError
-from f2f.pipeline import BackendPool, translate_video
 
 REPO = Path(__file__).resolve().parent.parent
 LIGHT = ["--vc", "none"]
@@ -42,19 +41,25 @@ def clips(shared_dir: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def singles(clips: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The reference: one translate_video call per clip, same light config."""
+    """The reference: one `f2f translate` per clip, same light config and thread count (ASR
+    word times shift with the number of threads: a reference run with this process's threads
+    and batch workers with one each gave subtitles 20 ms apart)."""
     tmp = tmp_path_factory.mktemp("singles")
-    pool, outputs = BackendPool(), {}
+    outputs = {}
     for clip in clips:
         out = tmp / f"{clip.stem}.hi.mp4"
-        config = load_config(target_language="hi", vc="none", manual_dub_audio=str(clip))
-        translate_video(clip, out, config, workdir=tmp / "work", pool=pool)
+        result = subprocess.run(
+            [sys.executable, "-m", "f2f", "-q", "translate", str(clip), "-o", str(out),
+             "--to", "hi", "--dub-audio", str(clip), "--workdir", str(tmp / "work"), *LIGHT],
+            capture_output=True, text=True, cwd=REPO, env=_env(), timeout=400)
+        assert result.returncode == 0, result.stderr[-3000:]
         outputs[clip.stem] = out
     return outputs
 
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # never a real cluster
+    env["OMP_NUM_THREADS"] = "1"  # references and batch workers compute alike
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     env["OMP_NUM_THREADS"] = "1"
     return env
@@ -255,7 +260,7 @@ def _job(tmp_path: Path, **config: str):
 
 def test_a_finished_video_is_skipped_only_while_input_and_config_are_the_same(
         tmp_path: Path) -> None:
-    from f2f.batch import DONE_MARKER, ItemResult, finished_earlier
+    from f2f.batch_jobs import DONE_MARKER, ItemResult, finished_earlier
 
     job = _job(tmp_path, target_language="hi")
     job.folder.mkdir(parents=True)
@@ -268,6 +273,11 @@ def test_a_finished_video_is_skipped_only_while_input_and_config_are_the_same(
     assert finished_earlier(_job(tmp_path, target_language="hi", vc="none")) is None
     job.item.input.write_bytes(b"another video")
     assert finished_earlier(_job(tmp_path, target_language="hi")) is None
+    job = _job(tmp_path, target_language="hi")
+    for damaged in ({"fingerprint": job.fingerprint}, [1],
+                    {"fingerprint": job.fingerprint, "row": {"name": "talk", "gone": 1}}):
+        (job.folder / DONE_MARKER).write_text(json.dumps(damaged))
+        assert finished_earlier(job) is None  # runs again instead of stopping the batch
 
 
 def test_a_worker_that_cannot_see_the_shared_folders_says_so(tmp_path: Path) -> None:
@@ -359,3 +369,23 @@ def test_cuts_fall_mid_silence_near_each_chunk_length() -> None:
     assert silence_cuts(Speech(samples, rate), fps, frames, chunk_s=4.0) == [
         round(t * fps) for t in (4.5, 9.5, 14.5)]
     assert silence_cuts(Speech(tone, rate), fps, 100, chunk_s=1.0) == []  # no pause: no cut
+
+
+def test_a_chunk_is_cut_again_when_its_span_changes(tmp_path: Path) -> None:
+    """A rerun with another --chunk-s gives chunk 000 other frames: the old cut is not reused."""
+    import dataclasses
+
+    from f2f.batch import plan_jobs
+    from f2f.batch_chunks import chunk_source
+    from f2f.batch_inputs import BatchItem
+    from f2f.config import load_config
+    from mediafactory import make_video
+
+    video = make_video(tmp_path / "v.mp4", seconds=2.0)
+    job = plan_jobs([BatchItem("v", video)], tmp_path / "out", load_config(), None)[0]
+    job.folder.mkdir(parents=True)
+    spans = [(0, 20), (0, 30)]
+    for span in spans:
+        chunk = dataclasses.replace(job, span=span, fingerprint=f"{span[1]:016d}")
+        assert media.probe(chunk_source(chunk)).frame_count == span[1] - span[0]
+    assert len(list(job.folder.glob("source*.mkv"))) == 1  # the earlier cut is gone

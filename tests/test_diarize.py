@@ -236,6 +236,14 @@ def test_pipeline_with_speakers_writes_rttm_converts_and_syncs_per_speaker(
     assert set(vc["metrics"]["speakers"]) == {"S1", "S2"}
     faces = report["speakers"]["faces"]["speakers"]
     assert faces["S1"]["face"] == 0 and faces["S2"]["face"] == 1  # A left speaks first
+    # a rerun neither diarizes nor tracks the faces again: both come from the cache
+    translate_video(two.video, tmp_path / "again.mp4", config, workdir=tmp_path / "work",
+                    pool=BackendPool())
+    again = json.loads((tmp_path / "again.report.json").read_text())
+    cached = {s["stage"]: s["cached"] for s in again["steps"]}
+    assert cached["diarize"] and cached["faces"] and cached["lipsync"], cached
+    assert again["speakers"]["faces"] == report["speakers"]["faces"]
+    assert (tmp_path / "again.rttm").read_text().splitlines() == rttm
 
 
 def test_one_speaker_stays_one_speaker(shared_dir: Path) -> None:
@@ -247,3 +255,18 @@ def test_one_speaker_stays_one_speaker(shared_dir: Path) -> None:
     clips = sorted((shared_dir / "grid" / "s1").glob("*.mpg"))[:8]
     speech = Speech(np.concatenate([read_audio(c).samples for c in clips]), 16_000)
     assert diarize(speech).speakers == ("S1",)
+
+
+def test_tracks_shorter_than_the_probed_frame_count_are_judged_on_their_frames() -> None:
+    """The decoder may give fewer frames than the probe counted: loudness has the probed count,
+    the tracks the decoded one; a turn over the missing tail is judged on the frames there."""
+    from f2f.active_speaker import choose_faces
+    from f2f.face_tracks import FaceTrack
+
+    rng = np.random.default_rng(0)
+    loudness = rng.normal(size=100)
+    boxes = np.tile([10, 10, 50, 50], (90, 1))
+    speaking = FaceTrack(0, boxes, loudness[:90] + 5.0)  # moves with the audio
+    still = FaceTrack(1, boxes + 60, rng.normal(size=90) * 0.01 + 5.0)
+    (choice,) = choose_faces([speaking, still], loudness, 25.0, [("S1", 2.0, 4.0)])
+    assert choice.track == 0

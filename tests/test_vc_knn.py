@@ -108,3 +108,15 @@ def test_frame_selection_takes_the_speakers_own_frames() -> None:
                         smooth_frames=1)
     assert np.allclose(out[:, 1:], speaker[50:60, 1:])
     assert np.allclose(out[:, 0], dub[:, 0])  # loudness stays the dub's
+
+
+def test_metrics_describe_this_call_not_the_previous_speaker(tmp_path: Path) -> None:
+    """One backend converts each speaker in turn: a speaker with too little audio must not
+    report the previous speaker's choice and held-out figures as its own."""
+    vc = get_backend_class("vc", "knn")()
+    vc.metrics = {"vc_choice": "knn:1.0", "held_out_similarity_after": 0.9}  # last speaker's
+    dub = _dub("नीला रंग")
+    out = vc.convert(dub, Speech(np.zeros(1600, np.float32), 16_000), tmp_path,
+                     lambda f, m: None)
+    assert out is dub
+    assert set(vc.metrics) == {"note"} and "too little speaker speech" in vc.metrics["note"]

@@ -7,8 +7,12 @@ fast (hundreds of times real time), robotic in sound: the offline default, not t
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from typing import ClassVar
@@ -67,6 +71,39 @@ class Utterance:
     phonemes: tuple[PhonemeEvent, ...]
 
 
+# eSpeak adds pitch flutter from a table whose position is a C static (wavegen.c,
+# AdvanceParameters) that no call resets: the same sentence came out a few samples longer or
+# shorter depending on what was said before in the process. Voices with `flutter 0` are
+# bit-exact; this variant sets only that and is added to every voice given without a variant.
+STEADY_VARIANT = "f2f-steady"
+
+
+def _data_with_steady_variant(data: str) -> str:
+    """A private espeak-ng-data: symlinks to the shipped files plus the steady variant."""
+    root = tempfile.mkdtemp(prefix="f2f-espeak-")
+    atexit.register(shutil.rmtree, root, True)  # removes the links, never their targets
+
+    def linked(source: str, target: str, skip: str) -> None:
+        os.mkdir(target)
+        for name in os.listdir(source):
+            if name != skip:
+                os.symlink(os.path.join(source, name), os.path.join(target, name))
+
+    own = os.path.join(root, "espeak-ng-data")
+    linked(data, own, "voices")
+    linked(os.path.join(data, "voices"), os.path.join(own, "voices"), "!v")
+    variants = os.path.join(own, "voices", "!v")
+    linked(os.path.join(data, "voices", "!v"), variants, STEADY_VARIANT)
+    with open(os.path.join(variants, STEADY_VARIANT), "w", encoding="utf-8") as handle:
+        handle.write(f"language variant\nname {STEADY_VARIANT}\nflutter 0\n")
+    return own
+
+
+def steady_voice(voice: str) -> str:
+    """`hi` -> `hi+f2f-steady`; a voice with its own variant (`hi+f3`) is left as asked."""
+    return voice if "+" in voice else f"{voice}+{STEADY_VARIANT}"
+
+
 class _Engine:
     """The process-wide eSpeak NG instance (the C library holds global state, hence the lock)."""
 
@@ -87,7 +124,8 @@ class _Engine:
                                           ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
                                           ctypes.c_void_p, ctypes.c_void_p]
         rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
-                                          espeakng_loader.get_data_path().encode(),
+                                          _data_with_steady_variant(
+                                              espeakng_loader.get_data_path()).encode(),
                                           _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
         if rate != SAMPLE_RATE:
             raise StageError(f"eSpeak NG failed to initialise (returned {rate}); "
@@ -121,7 +159,7 @@ class _Engine:
     def synthesize(self, text: str, voice: str, rate_wpm: int, pitch: int) -> Utterance:
         with self._lock:
             if voice != self._voice:
-                if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                if self.lib.espeak_SetVoiceByName(steady_voice(voice).encode()) != 0:
                     raise UnsupportedLanguageError(f"eSpeak NG has no voice '{voice}'")
                 self._voice = voice
             self.lib.espeak_SetParameter(_PARAM_RATE, rate_wpm, 0)
@@ -173,7 +211,7 @@ class EspeakTTS(TTSBackend):
     """eSpeak NG formant synthesis: any of ~120 languages, offline, with phoneme timings."""
 
     name = "espeak"
-    version = "1"
+    version = "2"  # 2: no pitch flutter, so one sentence is always the same samples
     requires = ("espeakng_loader",)
     install_hint = "pip install espeakng-loader"
     quality_note = "robotic formant voice (eSpeak NG); use --tts mms for a natural Hindi voice"

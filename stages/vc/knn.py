@@ -107,6 +107,7 @@ class KnnVC(VCBackend):
     def convert(self, speech: SpeechSegments, reference: Speech, cache_dir: Path,
                 progress: StageProgress) -> SpeechSegments:
         self.ensure_dependencies()
+        self.metrics = {}  # this call's figures only (one backend converts speaker after speaker)
         config = self.config
         reference = Speech(reference.samples[: int(config.max_reference_s *
                                                    reference.sample_rate)],
