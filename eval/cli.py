@@ -316,7 +316,9 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         result["videos"][str(video)] = {"metrics": entry.metrics,
                                         "not_measured": entry.not_measured}
     if args.mt_testset:
-        result["mt"] = mt_testset(args.mt_testset, args.mt, args.set)
+        from eval.mt import evaluate_mt
+
+        result["mt"] = evaluate_mt(args.mt_testset, args.mt, args.set)
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -340,34 +342,6 @@ def _reference_for(video: Path, reference_dir: str | None) -> Path | None:
     matches = [p for p in sorted(Path(reference_dir).glob(f"{video.stem}.*"))
                if p.suffix.lower() in VIDEO_SUFFIXES]
     return matches[0] if matches else None
-
-
-def mt_testset(tsv: str | Path, backend: str | None, sets: Sequence[str]) -> dict[str, Any]:
-    """chrF and BLEU of an MT backend on a TSV test set with `en` and `hi` columns."""
-    from eval.text import bleu, chrf
-    from f2f.artifacts import Segment, Transcript
-    from f2f.config import backend_config, load_config
-    from f2f.progress import for_stage, silent
-    from f2f.registry import get_backend_class
-
-    with open(tsv, encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r.get("en") and r.get("hi")]
-    if not rows:
-        raise ConfigError(f"{tsv}: needs 'en' and 'hi' columns")
-    config = load_config(sets=list(sets) + ([f"mt={backend}"] if backend else []))
-    choice = config.stage("mt")
-    cls = get_backend_class("mt", choice.backend)
-    mt = cls(backend_config("mt", choice))
-    status = mt.availability()
-    if not status.ok:
-        raise ConfigError(f"MT backend '{choice.backend}' cannot run: {status.reason}")
-    segments = tuple(Segment(i, r["en"], float(i), float(i) + 1.0) for i, r in enumerate(rows))
-    translation = mt.translate(Transcript("en", segments), "hi",  # type: ignore[attr-defined]
-                               for_stage(silent, "mt"))
-    hyps = [s.text for s in translation.segments]
-    refs = [r["hi"] for r in rows]
-    return {"backend": choice.backend, "testset": str(tsv), "sentences": len(rows),
-            "chrf": round(chrf(refs, hyps), 3), "bleu": round(bleu(refs, hyps), 3)}
 
 
 def cmd_mt(args: argparse.Namespace) -> int:

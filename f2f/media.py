@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from f2f.artifacts import MediaInfo, Speech, VideoExtension
+from f2f.artifacts import Speech, VideoExtension
 from f2f.atomic import atomic_path as atomic_output  # re-exported: callers import it here
 from f2f.errors import MediaError, MissingDependencyError
+from f2f.media_info import MediaInfo
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from f2f.artifacts import MediaInfo
 from f2f.media import atomic_output
+from f2f.media_info import MediaInfo
 
 log = logging.getLogger(__name__)
 

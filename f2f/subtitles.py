@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from f2f.artifacts import Segment, Transcript
 from f2f.errors import ConfigError, MediaError
 from f2f.media import atomic_output
 
@@ -162,3 +164,15 @@ def read_subtitles(path: str | Path) -> list[Cue]:
     if not cues:
         raise ConfigError(f"no subtitle cues found in {path}")
     return cues
+
+
+def timing_transcript(cues: list[Cue], language: str) -> Transcript:
+    """A text-less transcript with the cues' timing (a manual translation brings the words)."""
+    segments = tuple(Segment(id=i, text="", start_s=c.start_s, end_s=c.end_s)
+                     for i, c in enumerate(cues))
+    return Transcript(language=language, segments=segments, backend="none")
+
+
+def cues_of(segments: Any, attribute: str = "text") -> list[Cue]:
+    """One cue per segment, its text taken from `attribute`."""
+    return [Cue(s.start_s, s.end_s, getattr(s, attribute)) for s in segments]

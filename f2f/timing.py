@@ -19,8 +19,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from f2f.artifacts import (DubTrack, PhonemeEvent, SegmentSpeech, SegmentTiming, Speech,
-                           SpeechSegments, Translation, TranslatedSegment, VideoExtension)
+from f2f.artifacts import (
+    DubTrack,
+    PhonemeEvent,
+    SegmentSpeech,
+    SegmentTiming,
+    Speech,
+    SpeechSegments,
+    TranslatedSegment,
+    Translation,
+    VideoExtension,
+)
 from f2f.config import TimingConfig
 from f2f.errors import ConfigError, StageError
 
