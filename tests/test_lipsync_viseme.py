@@ -180,3 +180,35 @@ def test_piecewise_warp_is_exact_at_the_points_and_cuts_collapsed_triangles():
     crossed = dst.copy()
     crossed[5] = (20, 10)  # the lower point above the upper one: the mesh would turn over
     assert folds(crossed, src, triangles)
+
+
+def test_a_cross_fade_counts_each_frame_once_in_the_range_fit(grid_clip):
+    """While a replaced reference fades out its target is made too; only the current one's
+    opening may feed the speaker-range fit (else fades bias the scale towards the old mouth)."""
+    import dataclasses
+
+    from f2f.faces import FaceDetector, FaceTracker, LandmarkPredictor
+    from stages.lipsync._common import FaceFrame
+    from stages.lipsync._mouth_motion import MouthMotion
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    frames = read_frames(grid_clip)[:10]
+    tracker, predictor = FaceTracker(FaceDetector("auto"), detect_every=1), LandmarkPredictor()
+    n = len(frames)
+    offsets = np.zeros((n, 20, 2), np.float32)
+    offsets[:, 17:20, 1] = 0.05  # lower inner lip down: an open target
+    speaker = SpeakerRange(MouthMotion(offsets, np.zeros(n, np.float32),
+                                       np.ones(n, np.float32), "test"))
+    renderer = MouthReplacer(speaker, RenderSettings())
+    items = []
+    for i, frame in enumerate(frames):
+        box = tracker.update(frame)
+        items.append(FaceFrame(i, frame, box, predictor.predict(frame, box)))
+    renderer.render(items[:4])
+    # as if the reference had just been renewed: an older one (a copy) fades out from frame 4
+    renderer._fading = (dataclasses.replace(renderer.reference, index=-1), 4)
+    out = renderer.render(items[4:])
+    assert renderer._fading is None or renderer._fading[1] == 4
+    assert all(o.shape == f.shape for o, f in zip(out, frames[4:], strict=True))
+    assert speaker._units == n, speaker._units

@@ -107,7 +107,8 @@ class MouthReplacer:
         self._fading: tuple[Reference, int] | None = None  # the last reference, when replaced
         self.reference_changes = 0
         self._frame_size = (0, 0)
-        self._triangles: dict[int, np.ndarray] = {}  # per reference: the mesh while it holds
+        # per reference (keyed by its frame index: id() is reused once a reference is freed)
+        self._triangles: dict[int, np.ndarray] = {}
         self.folds_avoided = 0
         self.reference_reasons: dict[str, int] = {}
 
@@ -178,9 +179,10 @@ class MouthReplacer:
         return out
 
     def target_points(self, landmarks: np.ndarray, face: FaceFrameOfReference,
-                      aligned_ref: np.ndarray, index: int) -> np.ndarray:
+                      aligned_ref: np.ndarray, index: int, record: bool = True) -> np.ndarray:
         """(68, 2) where every point goes in this frame: the reference's face, aligned, with the
-        mouth and jaw moved to the dub's shape."""
+        mouth and jaw moved to the dub's shape. `record`: count it in the range fit (once per
+        frame: the fading reference's second target must not count twice)."""
         offsets, closure, scale = self.range.offsets(index)
         target = aligned_ref.copy()
         rest_face = face.to_face(aligned_ref[48:68])
@@ -199,7 +201,8 @@ class MouthReplacer:
         mouth[[7, 8, 9, 10, 11], 1] -= lift[[0, 0, 1, 2, 2]]
         mouth[[19, 18, 17], 1] = np.maximum(mouth[[19, 18, 17], 1], upper)
         target[48:68] = face.to_pixels(mouth)
-        self.range.rendered(mouth_opening(target), scale)
+        if record:
+            self.range.rendered(mouth_opening(target), scale)
         drop = float(mouth[9, 1] - ref_lower_lip) * face.scale  # lower lip's move, pixels
         for j, weight in JAW_DROP.items():
             target[j] = aligned_ref[j] + 0.8 * weight * drop * face.down
@@ -214,7 +217,7 @@ class MouthReplacer:
 
         to_frame = similarity(ref.landmarks[STABLE], landmarks[STABLE])
         aligned = apply(to_frame, ref.landmarks)
-        target = self.target_points(landmarks, face, aligned, index)
+        target = self.target_points(landmarks, face, aligned, index, ref is self.reference)
         if box is None:
             height, width = self._frame_size
             box = lower_face_box(np.concatenate([landmarks, target]), face.scale, width, height)
@@ -227,7 +230,7 @@ class MouthReplacer:
                         [(x, y) for y in by[1:-1] for x in (x0, x1)], np.float64)
         dst = np.concatenate([target[WARPED], ring]) - origin
         src = np.concatenate([ref.landmarks[WARPED], apply(invert(to_frame), ring)]) - ref.origin
-        triangles = self._triangles.get(id(ref))
+        triangles = self._triangles.get(ref.index)
         if triangles is None or folds(dst, src, triangles):
             template = dst.copy()
             template[_OPEN_ROWS] += 0.12 * face.scale * face.down  # open: cavity triangles
@@ -237,8 +240,9 @@ class MouthReplacer:
                 dst[:len(WARPED)] = aligned[WARPED] - origin
                 target = aligned
                 self.folds_avoided += 1
-            self._triangles = {id(ref): triangles, **{k: v for k, v in self._triangles.items()
-                                                     if k == id(self.reference)}}
+            current = self.reference.index if self.reference is not None else None
+            self._triangles = {ref.index: triangles, **{k: v for k, v in self._triangles.items()
+                                                       if k == current}}
         map_x, map_y, covered = triangle_map((y1 - y0, x1 - x0), dst, src, triangles)
         warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
