@@ -180,3 +180,67 @@ def test_piecewise_warp_is_exact_at_the_points_and_cuts_collapsed_triangles():
     crossed = dst.copy()
     crossed[5] = (20, 10)  # the lower point above the upper one: the mesh would turn over
     assert folds(crossed, src, triangles)
+
+
+def test_a_cross_fade_counts_each_frame_once_in_the_range_fit(grid_clip):
+    """While a replaced reference fades out its target is made too; only the current one's
+    opening may feed the speaker-range fit (else fades bias the scale towards the old mouth)."""
+    import dataclasses
+
+    from f2f.faces import FaceDetector, FaceTracker, LandmarkPredictor
+    from stages.lipsync._common import FaceFrame
+    from stages.lipsync._mouth_motion import MouthMotion
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    frames = read_frames(grid_clip)[:10]
+    tracker, predictor = FaceTracker(FaceDetector("auto"), detect_every=1), LandmarkPredictor()
+    n = len(frames)
+    offsets = np.zeros((n, 20, 2), np.float32)
+    offsets[:, 17:20, 1] = 0.05  # lower inner lip down: an open target
+    speaker = SpeakerRange(MouthMotion(offsets, np.zeros(n, np.float32),
+                                       np.ones(n, np.float32), "test"))
+    renderer = MouthReplacer(speaker, RenderSettings())
+    items = []
+    for i, frame in enumerate(frames):
+        box = tracker.update(frame)
+        items.append(FaceFrame(i, frame, box, predictor.predict(frame, box)))
+    renderer.render(items[:4])
+    # as if the reference had just been renewed: an older one (a copy) fades out from frame 4
+    renderer._fading = (dataclasses.replace(renderer.reference, index=-1), 4)
+    out = renderer.render(items[4:])
+    assert renderer._fading is None or renderer._fading[1] == 4
+    assert all(o.shape == f.shape for o, f in zip(out, frames[4:], strict=True))
+    assert speaker._units == n, speaker._units
+
+
+def test_a_turn_does_not_make_a_pursed_frame_the_reference(grid_clip):
+    """After a head turn the reference must be renewed, but not from the first frame of the new
+    pose whatever its mouth does: a pursed one would carry its shape into every frame (the
+    demo's 3.7-4.0 s). The old reference holds until a rest-shaped frame of the new pose."""
+    from f2f.faces import FaceDetector, FaceTracker, LandmarkPredictor, interocular
+    from stages.lipsync._common import FaceFrame
+    from stages.lipsync._mouth_motion import MouthMotion
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    frame = read_frames(grid_clip)[0]
+    rest = LandmarkPredictor().predict(frame, FaceTracker(FaceDetector("auto")).update(frame))
+    rest = rest.astype(np.float64)
+    scale = interocular(rest)
+    turned = rest.copy()
+    turned[27:36, 0] += 0.25 * scale  # the nose moves across: a turn past POSE_LIMIT
+    pursed = turned.copy()
+    pursed[[48, 60], 0] += 0.1 * scale  # corners in: a rounded, narrow mouth
+    pursed[[54, 64], 0] -= 0.1 * scale
+    n = 40
+    motion = MouthMotion(np.zeros((n, 20, 2), np.float32), np.zeros(n, np.float32),
+                         np.zeros(n, np.float32), "test")
+    renderer = MouthReplacer(SpeakerRange(motion), RenderSettings())
+    marks = [rest] * 10 + [pursed] * 6 + [turned] * 4
+    for i, points in enumerate(marks):
+        item = FaceFrame(i, frame, None, points.astype(np.float32))
+        renderer._maybe_new_reference(item, points, 0.0, i == 0)
+        if 10 <= i < 16:
+            assert renderer.reference.index < 10, i  # pursed frames never become it
+    assert renderer.reference.index >= 16  # the rest-shaped frame of the new pose does

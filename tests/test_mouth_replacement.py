@@ -75,6 +75,22 @@ def test_opening_and_its_speed_stay_in_the_speakers_range(source, dubbed):
     assert output.max() > np.percentile(original, 10) + 0.05  # it does open
 
 
+def test_range_holds_on_a_speaker_the_constants_were_not_tuned_on(shared_dir, tmp_path):
+    """RENDERED_OPENING_BIAS and SMOOTHED_CHANGE_GAIN were measured on the demo and on bbaf2n
+    (the clip above): the same bounds must hold on another GRID speaker (s4, 720x576), dubbed
+    with a third one's speech."""
+    clip = shared_dir / "grid" / "s4" / "bbilzs.mpg"
+    original, _ = _measure(read_frames(clip))
+    out = tmp_path / "s4.mp4"
+    speech = read_audio(shared_dir / "grid" / "sbwe5n.mpg")
+    VisemeLipSync().sync(video_ref(clip), DubTrack(Speech(speech.samples, 16000)), out, _quiet)
+    output, _ = _measure(read_frames(out))
+    opening_ratio = output.mean() / original.mean()
+    change_ratio = np.abs(np.diff(output)).mean() / np.abs(np.diff(original)).mean()
+    assert 0.7 <= opening_ratio <= 1.4, opening_ratio
+    assert 0.6 <= change_ratio <= 1.5, change_ratio
+
+
 def test_mouth_is_closed_in_every_pause_of_the_dub(source, dubbed):
     _, original, _ = source
     _, output, _ = dubbed["paused"]
@@ -132,8 +148,11 @@ def test_a_closed_target_leaves_one_pair_of_lips(demo_silenced):
     source_open, source_marks = _measure(source)
     output_open, output_marks = _measure(output)
     _, closed_marks = _measure(closed)
-    skin = np.mean([_chin_profile(f, m) for f, m in zip(closed, closed_marks, strict=True)],
-                   axis=0)
+    profiles = [_chin_profile(f, m) for f, m in zip(closed, closed_marks, strict=True)]
+    skin = np.mean(profiles, axis=0)
+    # how far the speaker's own closed chins lie from the others' mean: skin's own variation
+    spread = max(float(np.abs(p - np.mean(profiles[:i] + profiles[i + 1:], axis=0)).mean())
+                 for i, p in enumerate(profiles))
     wide = np.flatnonzero(source_open > 0.15)
     assert len(wide) >= 10  # the source mouth is wide open in most of these frames
     assert output_open.max() < 0.08, output_open  # one closed pair of lips, as dlib sees it
@@ -142,5 +161,10 @@ def test_a_closed_target_leaves_one_pair_of_lips(demo_silenced):
         # the source frame seen through the output's landmarks: its open lower lip is there
         ghosts.append(float(np.abs(_chin_profile(source[i], output_marks[i]) - skin).mean()))
         heres.append(float(np.abs(_chin_profile(output[i], output_marks[i]) - skin).mean()))
-    assert np.mean(ghosts) > 4.0  # the test can see a lower lip where one would be left
-    assert np.mean(heres) < 0.7 * np.mean(ghosts), (heres, ghosts)
+    ghosts_a, heres_a = np.asarray(ghosts), np.asarray(heres)
+    # judged per frame where a left-over lip would stand out of skin's own variation (a mean
+    # over all wide frames rode on the few strongest and sat near its bound: 0.58 vs 0.7)
+    clear = ghosts_a > spread
+    assert clear.sum() >= 3, (ghosts, spread)  # the test can see a lower lip where one would be
+    assert np.median(heres_a[clear] / ghosts_a[clear]) < 0.55, (heres, ghosts, spread)
+    assert heres_a.mean() < spread, (heres, spread)  # no further from skin than his own chins

@@ -32,6 +32,7 @@ MAX_AGE = 100  # frames: a closed-enough newer frame replaces an older reference
 CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as closed
 _GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 mouth points
 FADE_FRAMES = 6  # a new reference blends in over this many frames
+POSE_WAIT = 8  # frames a turned head keeps the old reference, waiting for a rest-shaped frame
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
 
 
@@ -107,9 +108,12 @@ class MouthReplacer:
         self._fading: tuple[Reference, int] | None = None  # the last reference, when replaced
         self.reference_changes = 0
         self._frame_size = (0, 0)
-        self._triangles: dict[int, np.ndarray] = {}  # per reference: the mesh while it holds
+        # per reference (keyed by its frame index: id() is reused once a reference is freed)
+        self._triangles: dict[int, np.ndarray] = {}
         self.folds_avoided = 0
         self.reference_reasons: dict[str, int] = {}
+        # after a turn: (best-scoring frame of the new pose so far, frame the wait began)
+        self._waiting: tuple[Reference, int] | None = None
 
     # ---------------------------------------------------------------- track bookkeeping
 
@@ -129,32 +133,60 @@ class MouthReplacer:
         self._width = width if self._width is None else 0.97 * self._width + 0.03 * width
         return max(gap, 0.0) + 0.6 * abs(width - self._width)
 
+    def _capture(self, item: FaceFrame, landmarks: np.ndarray, gap: float, pose: np.ndarray,
+                 score: float) -> Reference:
+        height, width = item.frame.shape[:2]
+        scale = FaceFrameOfReference.of(landmarks).scale
+        x0, y0, x1, y1 = lower_face_box(landmarks, 1.6 * scale, width, height)
+        crop = np.ascontiguousarray(item.frame[y0:y1, x0:x1]).copy()
+        return Reference(crop, np.array([x0, y0], np.float64), landmarks.astype(np.float64),
+                         gap, pose, item.index, score)
+
     def _maybe_new_reference(self, item: FaceFrame, landmarks: np.ndarray, gap: float,
                              new_track: bool) -> None:
         pose = pose_of(landmarks)
         score = self._score(gap, landmarks)
         ref = self.reference
+        chosen: Reference | None = None
         if ref is not None and not new_track:
             turn = float(np.abs(pose - ref.pose).max())
-            # a new pose needs a new reference, but an open one only when the pose is far off
-            moved = turn > 2 * POSE_LIMIT or (turn > POSE_LIMIT and gap <= ref.gap + 0.02)
+            moved = self._after_turn(item, landmarks, gap, pose, score, turn, ref)
             # clearly better only: every change costs a cross-fade and some texture shift
             better_ref = ref.score > CLOSED_ENOUGH and score < 0.6 * ref.score - 0.005
             stale = item.index - ref.index > MAX_AGE and score <= ref.score + 0.01
-            if not (moved or better_ref or stale):
+            if moved is None and not (better_ref or stale):
                 return
-            reason = "pose" if moved else "closer" if better_ref else "age"
+            reason = "pose" if moved is not None else "closer" if better_ref else "age"
+            chosen = moved
         else:
             reason = "new track"
+        self._waiting = None
         self.reference_reasons[reason] = self.reference_reasons.get(reason, 0) + 1
-        height, width = item.frame.shape[:2]
-        scale = FaceFrameOfReference.of(landmarks).scale
-        x0, y0, x1, y1 = lower_face_box(landmarks, 1.6 * scale, width, height)
-        crop = np.ascontiguousarray(item.frame[y0:y1, x0:x1]).copy()
         self._fading = None if new_track or ref is None else (ref, item.index)
-        self.reference = Reference(crop, np.array([x0, y0], np.float64),
-                                   landmarks.astype(np.float64), gap, pose, item.index, score)
+        self.reference = chosen or self._capture(item, landmarks, gap, pose, score)
         self.reference_changes += 1
+
+    def _after_turn(self, item: FaceFrame, landmarks: np.ndarray, gap: float, pose: np.ndarray,
+                    score: float, turn: float, ref: Reference) -> Reference | None:
+        """The reference for a new pose, or None while the old one may still hold. A frame
+        of the new pose that is open, pursed or smiling would carry its shape into every frame
+        until the next renewal, so the old reference holds while the best-scoring frame of the
+        new pose is kept: for up to POSE_WAIT frames after a far turn, and after a mild one
+        until a frame scores about as well as the old reference."""
+        if turn <= POSE_LIMIT:
+            if turn < 0.5 * POSE_LIMIT:  # back at the reference's pose (a turn near the limit
+                self._waiting = None  # flickers across it and must not restart the wait)
+            return None
+        fits = score <= ref.score + 0.02
+        waiting = self._waiting
+        if waiting is None or score < waiting[0].score:
+            waiting = (self._capture(item, landmarks, gap, pose, score),
+                       waiting[1] if waiting else item.index)
+        self._waiting = waiting
+        far = turn > 2 * POSE_LIMIT and item.index - waiting[1] >= POSE_WAIT
+        if fits or far or turn > 3 * POSE_LIMIT:
+            return waiting[0]
+        return None  # a mild turn: the aligned old reference holds until a frame fits
 
     # ---------------------------------------------------------------- per frame
 
@@ -178,9 +210,10 @@ class MouthReplacer:
         return out
 
     def target_points(self, landmarks: np.ndarray, face: FaceFrameOfReference,
-                      aligned_ref: np.ndarray, index: int) -> np.ndarray:
+                      aligned_ref: np.ndarray, index: int, record: bool = True) -> np.ndarray:
         """(68, 2) where every point goes in this frame: the reference's face, aligned, with the
-        mouth and jaw moved to the dub's shape."""
+        mouth and jaw moved to the dub's shape. `record`: count it in the range fit (once per
+        frame: the fading reference's second target must not count twice)."""
         offsets, closure, scale = self.range.offsets(index)
         target = aligned_ref.copy()
         rest_face = face.to_face(aligned_ref[48:68])
@@ -199,7 +232,8 @@ class MouthReplacer:
         mouth[[7, 8, 9, 10, 11], 1] -= lift[[0, 0, 1, 2, 2]]
         mouth[[19, 18, 17], 1] = np.maximum(mouth[[19, 18, 17], 1], upper)
         target[48:68] = face.to_pixels(mouth)
-        self.range.rendered(mouth_opening(target), scale)
+        if record:
+            self.range.rendered(mouth_opening(target), scale)
         drop = float(mouth[9, 1] - ref_lower_lip) * face.scale  # lower lip's move, pixels
         for j, weight in JAW_DROP.items():
             target[j] = aligned_ref[j] + 0.8 * weight * drop * face.down
@@ -214,7 +248,7 @@ class MouthReplacer:
 
         to_frame = similarity(ref.landmarks[STABLE], landmarks[STABLE])
         aligned = apply(to_frame, ref.landmarks)
-        target = self.target_points(landmarks, face, aligned, index)
+        target = self.target_points(landmarks, face, aligned, index, ref is self.reference)
         if box is None:
             height, width = self._frame_size
             box = lower_face_box(np.concatenate([landmarks, target]), face.scale, width, height)
@@ -227,7 +261,7 @@ class MouthReplacer:
                         [(x, y) for y in by[1:-1] for x in (x0, x1)], np.float64)
         dst = np.concatenate([target[WARPED], ring]) - origin
         src = np.concatenate([ref.landmarks[WARPED], apply(invert(to_frame), ring)]) - ref.origin
-        triangles = self._triangles.get(id(ref))
+        triangles = self._triangles.get(ref.index)
         if triangles is None or folds(dst, src, triangles):
             template = dst.copy()
             template[_OPEN_ROWS] += 0.12 * face.scale * face.down  # open: cavity triangles
@@ -237,8 +271,9 @@ class MouthReplacer:
                 dst[:len(WARPED)] = aligned[WARPED] - origin
                 target = aligned
                 self.folds_avoided += 1
-            self._triangles = {id(ref): triangles, **{k: v for k, v in self._triangles.items()
-                                                     if k == id(self.reference)}}
+            current = self.reference.index if self.reference is not None else None
+            self._triangles = {ref.index: triangles, **{k: v for k, v in self._triangles.items()
+                                                       if k == current}}
         map_x, map_y, covered = triangle_map((y1 - y0, x1 - x0), dst, src, triangles)
         warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
