@@ -116,9 +116,9 @@ class LexiconMT(MTBackend):
     name = "lexicon"
     version = "2"
     languages = frozenset({"hi"})
-    quality_note = ("rule-based transfer MT (spaCy parse + dictionary + Hindi morphology): "
-                    "grammatical on simple sentences, literal on complex ones; install "
-                    "IndicTrans2, NLLB or Marian weights for better translation")
+    quality_note = ("low quality: rule-based transfer MT (spaCy parse + dictionary + Hindi "
+                    "morphology): grammatical on simple sentences, literal on complex ones; "
+                    "install IndicTrans2, NLLB or Marian weights for better translation")
 
     @dataclass(frozen=True)
     class Config:
