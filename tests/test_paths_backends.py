@@ -56,7 +56,7 @@ def test_cyclegan_vc_through_translate_video(grid_clip: Path, tmp_path: Path) ->
     torch.set_num_threads(1)
     tiny = ["vc.channels=8", "vc.residual_blocks=1", "vc.disc_channels=4", "vc.steps=12",
             "vc.min_steps=4", "vc.patience=4", "vc.segment_frames=32", "vc.mcep_dims=12",
-            "vc.min_target_speech_s=0.5", "vc.metrics=false"]
+            "vc.min_target_speech_s=0.5"]
     result = _run(grid_clip, tmp_path / "cg.mp4",
                   ["tts=espeak", "vc=cyclegan", *tiny, "lipsync=none"])
     step = result.report.step("vc")
@@ -77,6 +77,6 @@ def test_mms_speech_drives_the_lip_sync(grid_clip: Path, tmp_path: Path,
     tts, lips = result.report.step("tts"), result.report.step("lipsync")
     assert tts is not None and tts.backend == "mms"
     assert result.track is not None and result.track.phonemes  # MMS's per-letter timings
-    assert lips is not None and lips.metrics["driver"].startswith("phonemes")
+    assert lips is not None and lips.metrics["driver"].startswith("phoneme visemes")
     assert lips.metrics["face_coverage"] > 0.9
     assert media.probe(result.outputs["video"]).frame_count >= 75
