@@ -82,7 +82,8 @@ def test_a_backend_quality_note_is_logged_once(tmp_path: Path,
 
     clip = make_video(tmp_path / "c.mp4", seconds=2.0, audio="noise")
     config = load_config(sets=[*TEST_STAGES, "mt=lexicon", "tts=none"])
-    with caplog.at_level("INFO"):
+    # on the "f2f" logger itself: an earlier in-process `main(["-q", ...])` leaves it at ERROR
+    with caplog.at_level("INFO", logger="f2f"):
         translate_video(clip, tmp_path / "o.mp4", config, workdir=tmp_path / "w",
                         pool=BackendPool())
     notes = [r.getMessage() for r in caplog.records if "low quality" in r.getMessage()]
