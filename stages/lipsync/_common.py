@@ -28,6 +28,7 @@ from f2f.artifacts import DubTrack, Speech, VideoRef
 from f2f.errors import ConfigError
 from f2f.faces import FaceBox, FaceDetector, FaceTracker, LandmarkPredictor
 from f2f.progress import StageProgress
+from f2f.timing import resample
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +98,7 @@ def output_frame_count(video: VideoRef, track: DubTrack) -> int:
 
 def samples_16k(speech: Speech) -> np.ndarray:
     """The dub audio as 16 kHz float32 (what the audio front ends expect); never empty."""
-    samples = speech.samples
-    if speech.sample_rate != 16_000:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        factor = gcd(16_000, speech.sample_rate)
-        samples = resample_poly(samples, 16_000 // factor, speech.sample_rate // factor)
-    samples = np.asarray(samples, dtype=np.float32)
+    samples = np.asarray(resample(speech, 16_000).samples, dtype=np.float32)
     return samples if samples.size else np.zeros(1600, np.float32)
 
 
