@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from f2f.errors import MediaError, MissingDependencyError
 from f2f.media_info import MediaInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")  # any per-frame item
 
 AUDIO_RATE = 16_000  # what ASR, VC and lip sync read
 
@@ -233,9 +234,10 @@ def iter_frames(path: str | Path, fps: float, width: int, height: int) -> Iterat
             log.warning("ffmpeg while decoding %s: %s", path, err.splitlines()[-1])
 
 
-def extended_frames(frames: Iterable[np.ndarray], fps: float,
-                    extensions: Sequence[VideoExtension]) -> Iterator[np.ndarray]:
-    """Inserts frozen copies of the frame at each extension's source time (see DubTrack)."""
+def extended_frames(frames: Iterable[T], fps: float,
+                    extensions: Sequence[VideoExtension]) -> Iterator[T]:
+    """Inserts frozen copies of the frame at each extension's source time (see DubTrack).
+    Any per-frame item works (the lip-sync loop passes (source index, frame) pairs)."""
     plan = sorted(extensions, key=lambda e: e.at_s)
     inserts = [(int(round(e.at_s * fps)), int(round(e.duration_s * fps))) for e in plan]
     index, last = 0, None

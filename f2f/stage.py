@@ -19,6 +19,7 @@ from f2f.weights import fingerprint
 
 if TYPE_CHECKING:
     from f2f.artifacts import DubTrack, Speech, SpeechSegments, Transcript, Translation, VideoRef
+    from f2f.face_track import FaceSettings
     from f2f.progress import StageProgress
     from f2f.weights import WeightsSpec
 
@@ -174,6 +175,11 @@ class LipSyncBackend(Backend):
 
         Same fps and size as `video`, frame count = video frames + `track.extensions`.
         """
+
+    def face_settings(self) -> FaceSettings | None:
+        """The face track `sync` follows in the source video (f2f.face_track), so the graph
+        can compute it ahead, beside the audio stages; None: no face tracking to share."""
+        return None
 
 
 BASES: dict[str, type[Backend]] = {
