@@ -275,9 +275,9 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | Path, fps: float, width: int, height: int,
-                 crf: int = 18, preset: str = "veryfast") -> None:
+                 crf: int = 18, preset: str = "veryfast", threads: int = 0) -> None:
         self.path, self.fps, self.width, self.height = Path(path), fps, width, height
-        self.crf, self.preset = crf, preset
+        self.crf, self.preset, self.threads = crf, preset, threads  # threads 0: x264 decides
         self._atomic = atomic_output(self.path)
         self._state: _WriterState | None = None
         self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
@@ -294,6 +294,7 @@ class VideoWriter:
                 "-r", f"{self.fps:.6f}", "-i", "-",
                 "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
                 "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
+                "-threads", str(self.threads),
                 "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=self._stderr)

@@ -29,12 +29,15 @@ from f2f.errors import ConfigError
 from f2f.face_track import FaceFollower, FaceSettings, FaceTrack
 from f2f.faces import FaceBox, LandmarkPredictor
 from f2f.progress import StageProgress
+from f2f.stage import machine_cpus
 from f2f.timing import resample
 
 log = logging.getLogger(__name__)
 
 FACE_BOXES = "face_boxes.json"  # per-frame [x0, y0, x1, y1] or null, beside the output video
-ENCODER_PRESET = "superfast"  # x264: ~2x cheaper than veryfast at 720p; crf 18 keeps the quality
+# x264 ultrafast at crf 18: within 0.4 dB PSNR of superfast on the demo, a third of its CPU
+# (bench/results/encoder_720p.json); one encoder thread when the loop's own threads fill the CPUs
+ENCODER_PRESET = "ultrafast"
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,8 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     steps.start("render", render, rendered)
     try:
         with VideoWriter(out_path, video.fps, video.width, video.height,
-                         preset=options.encoder_preset) as writer:
+                         preset=options.encoder_preset,
+                         threads=1 if machine_cpus() <= 2 else 0) as writer:
             for out in steps.items(rendered):
                 for frame in out:
                     writer.write(frame)
