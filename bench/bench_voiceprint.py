@@ -7,7 +7,8 @@ encoder (what it does now). Each run is its own interpreter, so start-up and imp
 
 Input: the shared 10 s talk (obama_weekly_address_10s.mp4) at 16 kHz (no resampling) and at
 22.05 kHz (resampled by f2f.timing.resample first, as espeak dubs are: that cost depends on
-f2f.timing's resampler, not on the encoder).
+f2f.timing's resampler, not on the encoder). Then, in this process with both encoders loaded,
+diarization's `window_embeddings` (1.6 s windows every 0.25 s) on 60 s (the talk six times).
 """
 
 from __future__ import annotations
@@ -63,6 +64,35 @@ def _run(body: str, npy: Path, rate: int) -> dict[str, float | list[float]]:
             "embedding_head": [round(v, 5) for v in head]}
 
 
+def _windows_60s(talk: np.ndarray, repeats: int) -> dict[str, object]:
+    """Warm compute of 60 s of windows: resemblyzer (torch, one thread) and f2f (numpy)."""
+    import warnings
+
+    import torch
+
+    from f2f.artifacts import Speech
+    from f2f.voiceprint import window_embeddings
+
+    torch.set_num_threads(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from resemblyzer import VoiceEncoder
+    encoder = VoiceEncoder("cpu", verbose=False)
+    wav = np.tile(talk, 6)
+    seconds: dict[str, list[float]] = {"resemblyzer (before)": [], "f2f numpy (after)": []}
+    for _ in range(repeats):
+        started = time.perf_counter()
+        _, expected, _ = encoder.embed_utterance(wav, return_partials=True, rate=4.0,
+                                                 min_coverage=0.5)
+        seconds["resemblyzer (before)"].append(round(time.perf_counter() - started, 3))
+        started = time.perf_counter()
+        got, _ = window_embeddings(Speech(wav, 16_000), 0.25)
+        seconds["f2f numpy (after)"].append(round(time.perf_counter() - started, 3))
+    return {"input_s": round(wav.size / 16_000, 2), "windows": len(got), "seconds": seconds,
+            "median_s": {k: statistics.median(v) for k, v in seconds.items()},
+            "max_abs_difference": float(np.abs(got - expected).max())}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
@@ -88,6 +118,9 @@ def main() -> int:
                        "runs": runs}
                 rows.append(row)
                 print(json.dumps({k: v for k, v in row.items() if k != "runs"}), flush=True)
+    windows = _windows_60s(np.asarray(read_audio(clip, 16_000).samples, np.float32),
+                           args.repeats)
+    print(json.dumps({k: v for k, v in windows.items() if k != "seconds"}), flush=True)
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                           "load_average_1min": [round(load_before, 2),
@@ -98,7 +131,7 @@ def main() -> int:
               "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
               "what": "one speaker_embedding in a fresh interpreter: wall and CPU (user+sys) of "
                       "the whole process, imports and weight loading included",
-              "rows": rows}
+              "rows": rows, "window_embeddings_60s": windows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = args.out.with_suffix(".json.tmp")
     tmp_out.write_text(json.dumps(result, indent=1))
