@@ -35,7 +35,7 @@ from f2f.timing import resample
 log = logging.getLogger(__name__)
 
 FACE_BOXES = "face_boxes.json"  # per-frame [x0, y0, x1, y1] or null, beside the output video
-# x264 ultrafast at crf 18: within 0.4 dB PSNR of superfast on the demo, a third of its CPU
+# x264 ultrafast at crf 18: within 0.4 dB PSNR of superfast on the demo, half of its CPU
 # (bench/results/encoder_720p.json); one encoder thread when the loop's own threads fill the CPUs
 ENCODER_PRESET = "ultrafast"
 
