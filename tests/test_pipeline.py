@@ -160,13 +160,13 @@ def test_refresh_reruns_that_stage_and_after(clip: Path, tmp_path: Path) -> None
     run(clip, tmp_path / "a.mp4", tmp_path / "work")
     CALLS.clear()
     run(clip, tmp_path / "b.mp4", tmp_path / "work", refresh=("vc",))
-    assert CALLS == Counter(vc=1, lipsync=1)
+    assert CALLS == Counter(vc=1, lipsync=1, lipsync_warm_up=1)
 
 
 def test_ablations_still_make_valid_videos(clip: Path, tmp_path: Path) -> None:
     CALLS.clear()
     run(clip, tmp_path / "subs.mp4", tmp_path / "work", ["tts=none", "lipsync=none"])
-    assert CALLS == Counter(asr=1, mt=1)
+    assert CALLS == Counter(asr=1, mt=1, mt_warm_up=1)
     info = media.probe(tmp_path / "subs.mp4")
     assert info.video_codec == "h264" and info.has_audio and info.frame_count == 50
     run(clip, tmp_path / "novc.mp4", tmp_path / "work", ["vc=none", "lipsync=none"])
