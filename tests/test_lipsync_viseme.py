@@ -244,3 +244,30 @@ def test_a_turn_does_not_make_a_pursed_frame_the_reference(grid_clip):
         if 10 <= i < 16:
             assert renderer.reference.index < 10, i  # pursed frames never become it
     assert renderer.reference.index >= 16  # the rest-shaped frame of the new pose does
+
+
+def test_the_audio_mouth_model_runs_in_chunks_with_the_same_output(
+        monkeypatch: pytest.MonkeyPatch, grid_clip: Path) -> None:
+    import tracemalloc
+
+    from stages.lipsync import _mouth_model as mm
+
+    samples = read_audio(grid_clip).samples
+    model = mm.load_audio_mouth()[0]
+    times = np.arange(75) / 25.0
+    whole = model.predict(samples, times)
+    monkeypatch.setattr(mm, "CHUNK_FRAMES", 7)  # chunk edges inside the clip, mel and windows
+    np.testing.assert_allclose(model.predict(samples, times), whole, atol=1e-6)
+    monkeypatch.undo()
+    # memory flat in the dub's length: the whole STFT and every window at once grew with it
+    # (~1 GB of temporaries for 10 minutes)
+    def peak_mb(copies: int) -> float:
+        long = np.tile(samples, copies)  # 3 s each
+        tracemalloc.start()
+        try:
+            model.predict(long, np.arange(75 * copies) / 25.0)
+            return tracemalloc.get_traced_memory()[1] / 1e6
+        finally:
+            tracemalloc.stop()
+    short, longer = peak_mb(40), peak_mb(120)  # 2 and 6 minutes
+    assert longer < 1.3 * short, (short, longer)

@@ -36,6 +36,9 @@ AUDIO_MOUTH = WeightsSpec(
 )
 
 
+CHUNK_FRAMES = 4096  # rows of STFT or windows computed at once (bounds memory)
+
+
 @lru_cache(maxsize=4)
 def _mel_filters(rate: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS
                  ) -> np.ndarray:
@@ -57,10 +60,16 @@ def log_mel(samples_16k: np.ndarray) -> np.ndarray:
     x = np.asarray(samples_16k, np.float32)
     padded = np.pad(x, (N_FFT // 2, N_FFT // 2))
     count = max(1, 1 + (padded.size - N_FFT) // HOP)
-    index = np.arange(N_FFT)[None, :] + HOP * np.arange(count)[:, None]
-    frames = padded[np.minimum(index, padded.size - 1)] * np.hanning(N_FFT).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # (T, F)
-    return np.log10(power @ _mel_filters().T + 1e-6).astype(np.float32)
+    window, filters = np.hanning(N_FFT).astype(np.float32), _mel_filters().T
+    out = np.empty((count, filters.shape[1]), np.float32)
+    # CHUNK_FRAMES rows at a time: the whole STFT of a 10-minute dub is ~0.6 GB of temporaries
+    for start in range(0, count, CHUNK_FRAMES):
+        rows = np.arange(start, min(start + CHUNK_FRAMES, count))
+        index = np.arange(N_FFT)[None, :] + HOP * rows[:, None]
+        frames = padded[np.minimum(index, padded.size - 1)] * window
+        power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # (rows, F)
+        out[start:start + rows.size] = np.log10(power @ filters + 1e-6)
+    return out
 
 
 def normalize_mel(mel: np.ndarray) -> np.ndarray:
@@ -103,7 +112,13 @@ class AudioMouthModel:
     def predict(self, samples_16k: np.ndarray, times_s: np.ndarray) -> np.ndarray:
         """(N, 20, 2) mouth offsets from the speaker's mean, face units, at `times_s`."""
         mel = normalize_mel(log_mel(samples_16k))
-        return self.predict_windows(context_windows(mel, times_s).astype(np.float32))
+        times_s = np.asarray(times_s)
+        if times_s.size == 0:
+            return np.zeros((0, 20, 2), np.float32)
+        return np.concatenate([  # in chunks, like the mel: windows are 1,640 floats a frame
+            self.predict_windows(context_windows(mel, times_s[i:i + CHUNK_FRAMES])
+                                 .astype(np.float32))
+            for i in range(0, times_s.size, CHUNK_FRAMES)])
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, **{k: getattr(self, k).astype(np.float16)
