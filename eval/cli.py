@@ -325,10 +325,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if args.json:
         print(text)
     else:
-        for video, entry in result["videos"].items():
-            values = ", ".join(f"{k} {v}" for k, v in entry["metrics"].items())
+        for video, row in result["videos"].items():
+            values = ", ".join(f"{k} {v}" for k, v in row["metrics"].items())
             print(f"{video}: {values}")
-            for k, why in entry["not_measured"].items():
+            for k, why in row["not_measured"].items():
                 print(f"    {k}: {why}")
         if "mt" in result:
             print(f"MT {result['mt']['backend']} on {result['mt']['sentences']} sentences: "

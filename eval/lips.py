@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,7 +172,7 @@ class Wav2LipExpert:
 
 
 def _face_frames(video_path: str | Path, detect_every: int = 5
-                 ) -> Iterator[tuple[np.ndarray, Any]]:
+                 ) -> Generator[tuple[np.ndarray, Any], None, None]:
     """(frame, smoothed face box or None) for every frame of the video, streamed."""
     from f2f.faces import FaceDetector, FaceTracker
     from f2f.media import iter_frames, probe

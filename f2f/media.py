@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -203,7 +203,8 @@ def read_audio(path: str | Path, sample_rate: int = AUDIO_RATE) -> Speech:
     return Speech(samples, sample_rate)
 
 
-def iter_frames(path: str | Path, fps: float, width: int, height: int) -> Iterator[np.ndarray]:
+def iter_frames(path: str | Path, fps: float, width: int, height: int
+                ) -> Generator[np.ndarray, None, None]:
     """Streams RGB frames (H, W, 3) uint8 at a constant `fps` (variable-rate input is resampled).
 
     `width`/`height` must be the decoded size that `probe` reports.
@@ -234,7 +235,7 @@ def iter_frames(path: str | Path, fps: float, width: int, height: int) -> Iterat
 
 
 def extended_frames(frames: Iterable[np.ndarray], fps: float,
-                    extensions: Sequence[VideoExtension]) -> Iterator[np.ndarray]:
+                    extensions: Sequence[VideoExtension]) -> Generator[np.ndarray, None, None]:
     """Inserts frozen copies of the frame at each extension's source time (see DubTrack)."""
     plan = sorted(extensions, key=lambda e: e.at_s)
     inserts = [(int(round(e.at_s * fps)), int(round(e.duration_s * fps))) for e in plan]
@@ -278,7 +279,7 @@ class VideoWriter:
         self.crf, self.preset = crf, preset
         self._atomic = atomic_output(self.path)
         self._state: _WriterState | None = None
-        self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
 
     @property
     def frames_written(self) -> int:

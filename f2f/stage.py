@@ -119,7 +119,9 @@ class Backend(ABC):
         return ""
 
     def config_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self.config) if dataclasses.is_dataclass(self.config) else {}
+        config = self.config
+        is_instance = dataclasses.is_dataclass(config) and not isinstance(config, type)
+        return dataclasses.asdict(config) if is_instance else {}
 
     def cache_identity(self) -> dict[str, Any]:
         """Everything about this backend that changes its output."""

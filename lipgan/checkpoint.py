@@ -53,7 +53,7 @@ M = TypeVar("M", bound=nn.Module)
 def unwrap(model: nn.Module) -> nn.Module:
     """The bare model inside DDP/DataParallel/torch.compile wrappers."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
-        model = getattr(model, "module", None) or model._orig_mod
+        model = getattr(model, "module", None) or getattr(model, "_orig_mod")
     return model
 
 

@@ -22,6 +22,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,9 @@ def extract_all(grid: Path, cache: Path) -> dict[str, list]:
                  time.perf_counter() - started)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, **{k: np.array(v, dtype=object) for k, v in out.items()})
+    # Any: numpy's stubs would match `**columns` against savez's allow_pickle flag
+    columns: dict[str, Any] = {k: np.array(v, dtype=object) for k, v in out.items()}
+    np.savez(tmp, **columns)
     os.replace(tmp, cache)
     return out
 
