@@ -309,7 +309,7 @@ def face_fid(generated_path: str | Path, reference_path: str | Path) -> float:
     if reason:
         raise MissingDependencyError(reason)
     import torch
-    from pytorch_fid.inception import InceptionV3  # type: ignore[import-not-found]
+    from pytorch_fid.inception import InceptionV3
 
     model = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()
 

@@ -45,6 +45,7 @@ def evaluate_mt(tsv: str | Path, backend: str | None = None, sets: Sequence[str]
     from f2f.config import backend_config, load_config
     from f2f.progress import for_stage, silent
     from f2f.registry import get_backend_class
+    from f2f.stage import MTBackend
 
     english, hindi = read_pairs(tsv)
     config = load_config(sets=list(sets) + ([f"mt={backend}"] if backend else []))
@@ -55,7 +56,8 @@ def evaluate_mt(tsv: str | Path, backend: str | None = None, sets: Sequence[str]
         raise ConfigError(f"MT backend '{choice.backend}' cannot run: {status.reason}")
     segments = tuple(Segment(i, text, float(i), float(i) + 1.0) for i, text in enumerate(english))
     started = time.perf_counter()
-    translation = mt.translate(Transcript("en", segments), "hi",  # type: ignore[attr-defined]
+    assert isinstance(mt, MTBackend)  # the registry checks each "mt" backend's base class
+    translation = mt.translate(Transcript("en", segments), "hi",
                                for_stage(silent, "mt"))
     seconds = time.perf_counter() - started
     result = score(hindi, [s.text for s in translation.segments], english, worst)
