@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from f2f.errors import ConfigError, F2FError, MediaError, report_error
+from f2f.errors import ConfigError, F2FError, MediaError, run_command
 
 log = logging.getLogger(__name__)
 
@@ -366,10 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not logging.getLogger().handlers:  # run directly, not through `python -m f2f`
         logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(name)s: %(message)s")
-    try:
-        return COMMANDS[args.command](args)
-    except F2FError as exc:
-        return report_error(exc)
+    return run_command(lambda: COMMANDS[args.command](args))
 
 
 if __name__ == "__main__":

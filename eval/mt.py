@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from eval.text import bleu, chrf
-from f2f.errors import ConfigError
+from f2f.errors import ConfigError, MediaError
 
 
 def read_pairs(tsv: str | Path) -> tuple[list[str], list[str]]:
     """The `en` and `hi` columns of a tab-separated file with a header line."""
+    if not Path(tsv).is_file():
+        raise MediaError(f"MT test set not found: {tsv} (a TSV with 'en' and 'hi' columns)")
     with open(tsv, encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
                 if r.get("en") and r.get("hi")]

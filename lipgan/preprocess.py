@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from f2f.errors import ConfigError, F2FError, MediaError, NoFaceError, report_error
+from f2f.errors import ConfigError, F2FError, MediaError, NoFaceError, run_command
 from f2f.facecrop import FACE_SIZE, crop_face, face_region
 
 if TYPE_CHECKING:  # for the annotations; preprocess() imports it where it builds one
@@ -218,12 +218,11 @@ def cli(argv: Sequence[str] | None = None) -> int:
     config = PreprocessConfig(size=args.size, split=args.split, val_fraction=args.val_fraction,
                               val_speakers=tuple(s for s in args.val_speakers.split(",") if s),
                               detector=args.detector)
-    try:
+    def run() -> int:
         summary = preprocess(args.inputs, args.out, config)
-    except F2FError as exc:
-        return report_error(exc, args.debug)
-    print(json.dumps({k: v for k, v in summary.items() if k != "config"}))
-    return 0
+        print(json.dumps({k: v for k, v in summary.items() if k != "config"}))
+        return 0
+    return run_command(run, debug=args.debug)
 
 
 if __name__ == "__main__":
