@@ -22,13 +22,16 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from stages.lipsync._mouth_model import (CONTEXT_FRAMES, SAMPLE_RATE, WEIGHTS_FILE,
                                          AudioMouthModel, context_windows, log_mel,
                                          normalize_mel)
+
+if TYPE_CHECKING:  # torch loads only when training
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +181,13 @@ def train(x: np.ndarray, y: np.ndarray, data: dict[str, list], val: list[int], h
     return best[1], history
 
 
-def _export(net: object, in_mean: np.ndarray, in_std: np.ndarray, basis: np.ndarray,
-            z_std: np.ndarray) -> AudioMouthModel:
+def _export(net: torch.nn.Sequential, in_mean: np.ndarray, in_std: np.ndarray,
+            basis: np.ndarray, z_std: np.ndarray) -> AudioMouthModel:
     """Folds the component basis into the last layer: the file predicts 40 offsets directly."""
-    lin1, lin2 = net[1], net[4]  # type: ignore[index]
+    import torch
+
+    lin1, lin2 = net[1], net[4]
+    assert isinstance(lin1, torch.nn.Linear) and isinstance(lin2, torch.nn.Linear)
     w2 = lin2.weight.detach().numpy().T * z_std  # (H, K)
     b2 = lin2.bias.detach().numpy() * z_std
     return AudioMouthModel(
