@@ -45,6 +45,7 @@ class VideoRef:
     frame_count: int
     width: int
     height: int
+    face_track: str = ""  # f2f.face_track file of this video's faces, when already computed
 
     def __post_init__(self) -> None:
         if self.fps <= 0 or self.frame_count < 0 or self.width <= 0 or self.height <= 0:
@@ -213,6 +214,13 @@ class Speech:
     @property
     def duration_s(self) -> float:
         return self.samples.size / self.sample_rate
+
+    def rms_dbfs(self) -> float:
+        """Loudness of the whole clip, dB relative to full scale (-200 when empty)."""
+        if self.samples.size == 0:
+            return -200.0
+        rms = float(np.sqrt(np.mean(np.square(self.samples, dtype=np.float64))))
+        return 20.0 * float(np.log10(max(rms, 1e-10)))
 
     def save_wav(self, path: Path) -> None:
         pcm = (np.clip(self.samples, -1.0, 1.0) * 32767.0).round().astype("<i2")

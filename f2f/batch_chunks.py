@@ -115,7 +115,8 @@ def cut_chunk(source: Path, span: tuple[int, int], fps: float, out: Path) -> Pat
 
 def join_chunks(parent: BatchJob, chunks: list[BatchJob]) -> None:
     """The chunk outputs, in order, as the parent's video, dub and subtitles."""
-    from f2f.pipeline import LANGUAGE_TAGS, output_paths
+    from f2f.pipeline import output_paths
+    from f2f.subtitles import LANGUAGE_TAGS
 
     config = parent.config
     outputs = [c.output for c in chunks]

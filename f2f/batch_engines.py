@@ -20,18 +20,12 @@ from typing import Any
 from f2f.batch import run_job
 from f2f.batch_jobs import BatchJob, ItemResult, attempts_of
 from f2f.errors import ConfigError, MissingDependencyError
+from f2f.stage import machine_cpus
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024**2  # jobs and rows are paths and numbers, never frames
-
-
-def machine_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def _lost(job: BatchJob, why: str) -> ItemResult:

@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from f2f.errors import ConfigError, MissingDependencyError, WeightsNotFoundError
+from f2f.errors import ConfigError, MissingDependencyError
+from f2f.face_detectors import load_haar, load_s3fd
 from f2f.weights import WeightsSpec, resolve
 
 log = logging.getLogger(__name__)
 
 DETECTOR_BACKENDS = ("auto", "dlib", "haar", "face-alignment")
-S3FD_FILE = "s3fd-619a316812.pth"  # the file name face-alignment caches in torch hub
 
 LANDMARKS_68 = WeightsSpec(
     name="dlib-68-landmarks",
@@ -120,7 +119,7 @@ class FaceDetector:
         self._haar: Any = None
         self._s3fd: Any = None
         if backend == "face-alignment":
-            self._s3fd = _load_s3fd()
+            self._s3fd = load_s3fd()
             log.info("face detector: face-alignment S3FD")
             return
         if backend in ("auto", "dlib"):
@@ -134,7 +133,7 @@ class FaceDetector:
                         "face detector 'dlib' needs dlib: pip install dlib-bin") from exc
                 log.warning("dlib is not installed; using the OpenCV Haar cascade for faces")
         if backend == "haar" or self._dlib is None:
-            self._haar = _load_haar()
+            self._haar = load_haar()
         log.info("face detector: %s", "dlib HOG" if self._dlib is not None else "OpenCV Haar")
 
     def detect(self, frame_rgb: np.ndarray) -> list[FaceBox]:
@@ -155,7 +154,7 @@ class FaceDetector:
                      for r, s in zip(rects, scores, strict=True)]
         if not boxes and (self._haar is not None or self.backend == "auto"):
             if self._haar is None:
-                self._haar = _load_haar()
+                self._haar = load_haar()
             gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
             min_px = max(8, int(self.min_face_px * scale))
             found = self._haar.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
@@ -170,44 +169,6 @@ def _scaled_box(x0: float, y0: float, x1: float, y1: float, score: float,
                 scale: float) -> FaceBox:
     return FaceBox(int(round(x0 / scale)), int(round(y0 / scale)),
                    int(round(x1 / scale)), int(round(y1 / scale)), score)
-
-
-def _load_s3fd() -> Any:
-    """face-alignment's S3FD detector from the torch hub cache; never downloads."""
-    import importlib.util
-
-    if importlib.util.find_spec("face_alignment") is None:
-        raise MissingDependencyError(
-            "face detector 'face-alignment' needs its package: pip install face-alignment "
-            "(or use lipsync.face_detector=auto)")
-    import torch
-
-    path = Path(torch.hub.get_dir()) / "checkpoints" / S3FD_FILE
-    if not path.is_file():
-        raise WeightsNotFoundError(
-            f"face detector 'face-alignment' needs its S3FD weights {S3FD_FILE}, looked for at "
-            f"{path}; run face-alignment once on a machine with internet (it caches them there) "
-            "and copy the file, or use lipsync.face_detector=auto")
-    try:
-        from face_alignment.detection.sfd.sfd_detector import SFDDetector
-
-        return SFDDetector(device="cpu", path_to_detector=str(path))
-    except (ImportError, TypeError, RuntimeError) as exc:
-        raise MissingDependencyError(
-            f"this face-alignment version's S3FD detector could not be loaded from {path}: "
-            f"{exc}; use lipsync.face_detector=auto") from exc
-
-
-def _load_haar() -> Any:
-    import cv2
-
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise MissingDependencyError(
-            f"OpenCV's Haar face cascade could not be loaded from {path}: "
-            "pip install 'opencv-python-headless<5'")
-    return cascade
 
 
 # ------------------------------------------------------------------------------------ landmarks

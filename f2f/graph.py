@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from f2f import media
 from f2f.artifacts import (
@@ -26,11 +23,9 @@ from f2f.artifacts import (
     VideoRef,
 )
 from f2f.cache import hash_file, make_key
-from f2f.errors import (
-    ConfigError,
-    MediaError,
-    NoSpeechError,
-)
+from f2f.errors import ConfigError, MediaError, NoSpeechError
+from f2f.face_track import FaceTrackAhead
+from f2f.graph_video import VideoSteps
 from f2f.media_info import MediaInfo
 from f2f.progress import for_stage
 from f2f.report import asr_warnings
@@ -40,17 +35,8 @@ from f2f.subtitles import cues_of, read_subtitles, timing_transcript, write_subt
 log = logging.getLogger(__name__)
 
 SILENCE_DBFS = -55.0  # below this RMS the track counts as silent
-FACE_COVERAGE_WARN = 0.9  # a face missing in more than 1 frame in 10 is worth telling
-LANGUAGE_TAGS = {"en": "eng", "hi": "hin", "fr": "fra", "de": "deu", "es": "spa", "bn": "ben",
-                 "ta": "tam", "te": "tel", "mr": "mar", "ur": "urd", "gu": "guj", "pa": "pan"}
 
 
-
-def _rms_dbfs(speech: Speech) -> float:
-    if speech.samples.size == 0:
-        return -200.0
-    rms = float(np.sqrt(np.mean(np.square(speech.samples, dtype=np.float64))))
-    return 20.0 * np.log10(max(rms, 1e-10))
 
 
 def _untranslated(transcript: Transcript) -> Translation:
@@ -60,7 +46,7 @@ def _untranslated(transcript: Transcript) -> Translation:
     return Translation(transcript.language, transcript.language, segments, backend="none")
 
 
-class Graph:
+class Graph(VideoSteps):
     """The steps of one run in order; each step reads its inputs and records its cache key."""
 
     def __init__(self, run: Run, input_path: Path, info: MediaInfo,
@@ -74,17 +60,23 @@ class Graph:
         self.input_key = make_key(file=hash_file(input_path))
         self.audio_key = self.asr_key = self.mt_key = self.track_key = ""
         self.diarization: Any = None  # f2f.diarize.Diarization with `speakers` on
+        self.faces_ahead: FaceTrackAhead | None = None
 
     def execute(self) -> RunResult:
-        audio = self.source_audio()
-        transcript = self.result.transcript = self.transcribe(audio)
-        if self.config.speakers and audio is not None:
-            self.diarize(audio, transcript)
-        translation = self.result.translation = self.translate(transcript)
-        self.write_subtitles(transcript, translation)
-        track = self.result.track = self.dub_track(audio, translation)
-        video, video_key = self.lip_sync(track)
-        self.mux(video, video_key, track)
+        self.start_face_track()
+        try:
+            audio = self.source_audio()
+            transcript = self.result.transcript = self.transcribe(audio)
+            if self.config.speakers and audio is not None:
+                self.diarize(audio, transcript)
+            translation = self.result.translation = self.translate(transcript)
+            self.write_subtitles(transcript, translation)
+            track = self.result.track = self.dub_track(audio, translation)
+            video, video_key = self.lip_sync(track)
+            self.mux(video, video_key, track)
+        finally:
+            if self.faces_ahead is not None:
+                self.faces_ahead.cancel()
         return self.result
 
     # ---- source audio (16 kHz mono: what ASR, VC and lip sync read)
@@ -103,7 +95,7 @@ class Graph:
             speech.save(tmp)
             return speech
         audio = self.run.cached_step("audio", "ffmpeg", self.audio_key, Speech.load, compute)
-        self.run.report.media["speech_rms_dbfs"] = round(_rms_dbfs(audio), 1)
+        self.run.report.media["speech_rms_dbfs"] = round(audio.rms_dbfs(), 1)
         return audio
 
     # ---- ASR, or the timing of manual subtitles
@@ -138,9 +130,9 @@ class Graph:
             run.skip("asr", "timing from the manual subtitles")
             return timing_transcript(read_subtitles(manual), config.source_language)
         assert audio is not None
-        if _rms_dbfs(audio) < SILENCE_DBFS:
+        if audio.rms_dbfs() < SILENCE_DBFS:
             raise NoSpeechError(f"the audio of {self.input_path} is silent "
-                                f"({_rms_dbfs(audio):.0f} dBFS): nothing to translate")
+                                f"({audio.rms_dbfs():.0f} dBFS): nothing to translate")
         asr = run.backend("asr")
         self.asr_key = make_key(upstream=self.audio_key, lang=config.source_language,
                                 **asr.cache_identity())
@@ -297,96 +289,3 @@ class Graph:
             dub.save(tmp)
             return dub
         return self.run.cached_step("fit", "timing", self.track_key, DubTrack.load, compute)
-
-    # ---- lip sync
-    def lip_sync(self, track: DubTrack | None) -> tuple[VideoRef, str]:
-        run = self.run
-        if not self.config.enabled("lipsync"):
-            run.skip("lipsync")
-            return self.source_video, self.input_key
-        if track is None:
-            run.skip("lipsync", "no dubbed audio to sync to")
-            return self.source_video, self.input_key
-        lipsync = run.backend("lipsync")
-        track = self.active_speaker(track)
-        key = make_key(upstream=self.track_key, video=self.input_key, faces=track.face_plan,
-                       **lipsync.cache_identity())
-
-        def compute(tmp: Path) -> VideoRef:
-            out = lipsync.sync(self.source_video, track, tmp / "video.mp4",  # type: ignore[attr-defined]
-                               for_stage(run.progress, "lipsync"))
-            out.save(tmp)
-            return out
-        video = run.cached_step("lipsync", lipsync.name, key, VideoRef.load, compute, lipsync)
-        coverage = run.report.steps[-1].metrics.get("face_coverage")
-        if coverage is not None and coverage < FACE_COVERAGE_WARN:
-            run.report.warn(
-                f"a face was found in only {coverage:.0%} of the frames; frames without one "
-                f"pass through unchanged (try --face N or lipsync.face_detector=haar)")
-        return video, key
-
-    def active_speaker(self, track: DubTrack) -> DubTrack:
-        """With several speakers, each turn's lip sync goes to the face that speaks it."""
-        if self.diarization is None or len(self.diarization.speakers) < 2:
-            return track
-        if "face_index" in self.config.lipsync.options or track.extensions:
-            self.run.report.speakers["faces"] = ("--face given" if not track.extensions else
-                                                 "one face: the video was extended")
-            return track
-        from f2f import speakers
-
-        assert self.audio_key
-        key = make_key(video=self.input_key, turns=self.diarization.to_dict(),
-                       faces=speakers.FACE_PLAN_VERSION)
-
-        def compute(tmp: Path) -> speakers.FacePlan:  # tracking every face is slow: cached
-            plan = speakers.face_plan(self.source_video, media.read_audio(self.input_path),
-                                      self.diarization)
-            plan.save(tmp)
-            return plan
-        plan = self.run.cached_step("faces", "tracks", key, speakers.FacePlan.load, compute)
-        self.run.report.speakers["faces"] = plan.summary
-        return dataclasses.replace(track, face_plan=plan.boxes)
-
-    # ---- mux, then the outputs
-    def mux(self, video: VideoRef, video_key: str, track: DubTrack | None) -> None:
-        config, info, paths = self.config, self.info, self.paths
-        from_source = video.path == self.source_video.path
-        extensions = track.extensions if track is not None and from_source else ()
-        srt_languages = [lang for lang in (config.source_language, config.target_language)
-                         if f"{lang}.srt" in paths]
-        key = make_key(step="mux", video=video_key, track=self.track_key or self.audio_key,
-                       subtitles=[hash_file(paths[f"{lang}.srt"]) for lang in srt_languages],
-                       extensions=[dataclasses.asdict(e) for e in extensions])
-
-        def compute(tmp: Path) -> Path:
-            target = tmp / "out.mp4"
-            if track is not None:
-                audio = track.speech
-            else:  # subtitles only: the original audio at its own rate
-                audio = media.read_audio(self.input_path,
-                                         info.audio_sample_rate or media.AUDIO_RATE)
-            video_file = Path(video.path)
-            if extensions:  # freeze frames the lip-sync stage did not already add
-                video_file = tmp / "extended.mp4"
-                frames = media.extended_frames(
-                    media.iter_frames(self.input_path, info.fps, info.width, info.height),
-                    info.fps, extensions)
-                with media.VideoWriter(video_file, info.fps, info.width, info.height) as writer:
-                    for frame in frames:
-                        writer.write(frame)
-            subtitle_tracks = [media.SubtitleTrack(paths[f"{lang}.srt"],
-                                                   LANGUAGE_TAGS.get(lang, "und"))
-                               for lang in srt_languages]
-            # inputs may be any codec; outputs are always H.264
-            media.mux(video_file, audio, target, subtitle_tracks,
-                      reencode_video=from_source and not extensions)
-            if extensions:
-                video_file.unlink(missing_ok=True)
-            return target
-        muxed = self.run.cached_step("mux", "ffmpeg", key, lambda entry: entry / "out.mp4",
-                                     compute)
-        with media.atomic_output(paths["video"]) as tmp_out:
-            shutil.copyfile(muxed, tmp_out)
-        with media.atomic_output(paths["config"]) as tmp_cfg:
-            tmp_cfg.write_text(config.to_toml(), encoding="utf-8")

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from f2f.errors import MediaError, MissingDependencyError
 from f2f.media_info import MediaInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")  # any per-frame item
 
 AUDIO_RATE = 16_000  # what ASR, VC and lip sync read
 
@@ -234,9 +235,10 @@ def iter_frames(path: str | Path, fps: float, width: int, height: int
             log.warning("ffmpeg while decoding %s: %s", path, err.splitlines()[-1])
 
 
-def extended_frames(frames: Iterable[np.ndarray], fps: float,
-                    extensions: Sequence[VideoExtension]) -> Generator[np.ndarray, None, None]:
-    """Inserts frozen copies of the frame at each extension's source time (see DubTrack)."""
+def extended_frames(frames: Iterable[T], fps: float,
+                    extensions: Sequence[VideoExtension]) -> Generator[T, None, None]:
+    """Inserts frozen copies of the frame at each extension's source time (see DubTrack).
+    Any per-frame item works (the lip-sync loop passes (source index, frame) pairs)."""
     plan = sorted(extensions, key=lambda e: e.at_s)
     inserts = [(int(round(e.at_s * fps)), int(round(e.duration_s * fps))) for e in plan]
     index, last = 0, None
@@ -274,9 +276,9 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | Path, fps: float, width: int, height: int,
-                 crf: int = 18, preset: str = "veryfast") -> None:
+                 crf: int = 18, preset: str = "veryfast", threads: int = 0) -> None:
         self.path, self.fps, self.width, self.height = Path(path), fps, width, height
-        self.crf, self.preset = crf, preset
+        self.crf, self.preset, self.threads = crf, preset, threads  # threads 0: x264 decides
         self._atomic = atomic_output(self.path)
         self._state: _WriterState | None = None
         self._stderr: IO[bytes] | None = None
@@ -293,6 +295,7 @@ class VideoWriter:
                 "-r", f"{self.fps:.6f}", "-i", "-",
                 "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
                 "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
+                "-threads", str(self.threads),
                 "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=self._stderr)

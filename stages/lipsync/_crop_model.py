@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from f2f.artifacts import DubTrack, VideoRef
+from f2f.face_track import FaceSettings
 from f2f.facecrop import DEFAULT_PADS, FACE_SIZE, crop_face, face_region, mask_lower_half
 from f2f.faces import FaceBox
 from f2f.progress import StageProgress
@@ -165,6 +166,14 @@ class CropModelSync(LipSyncBackend):
     def weights_description(self) -> str:
         return str(self.weights_path())
 
+    def _loop_options(self) -> LoopOptions:
+        cfg = self.config
+        return LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index, cfg.batch_size,
+                           box=parse_box(cfg.box))
+
+    def face_settings(self) -> FaceSettings | None:
+        return self._loop_options().face_settings(landmarks=False)  # boxes only
+
     def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
              progress: StageProgress) -> VideoRef:
         self.ensure_dependencies()
@@ -184,8 +193,7 @@ class CropModelSync(LipSyncBackend):
         renderer = CropModelRenderer(model, self.audio_windows(samples_16k(track.speech),
                                                                video.fps),
                                      settings, device, bf16)
-        options = LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index,
-                              cfg.batch_size, box=box)
+        options = self._loop_options()
         result, metrics = run_lipsync(video, track, out_path, progress, renderer, options,
                                       self.name)
         self.metrics = {**metrics, "checkpoint": str(path), "device": device,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from f2f.artifacts import DubTrack, VideoRef
 from f2f.errors import ConfigError
+from f2f.face_track import FaceSettings
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import LipSyncBackend
@@ -71,6 +72,13 @@ class VisemeLipSync(LipSyncBackend):
         path = self.weights_path()
         return f"audio -> mouth model {path}" if path else ""
 
+    def _loop_options(self) -> LoopOptions:
+        cfg = self.config
+        return LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index, cfg.batch_size)
+
+    def face_settings(self) -> FaceSettings | None:
+        return self._loop_options().face_settings(landmarks=True)
+
     def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
              progress: StageProgress) -> VideoRef:
         from stages.lipsync._mouth_model import load_audio_mouth
@@ -96,7 +104,7 @@ class VisemeLipSync(LipSyncBackend):
         speaker = SpeakerRange(motion)
         renderer = MouthReplacer(speaker, RenderSettings(interior=cfg.interior,
                                                          feather=cfg.feather))
-        options = LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index, cfg.batch_size)
+        options = self._loop_options()
         result, metrics = run_lipsync(video, track, out_path, progress, renderer, options,
                                       self.name)
         rest, mean, change = speaker.source_stats()

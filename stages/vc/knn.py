@@ -118,7 +118,7 @@ class KnnVC(VCBackend):
         # next half second of the same word (which frame selection would simply copy)
         chunk_s = max(config.chunk_s, reference.duration_s / config.chunks)
         split = _gate.split_alternate(reference, chunk_s)
-        halves = [wf.analyze(half, config.mcep_dims, aperiodicity=False)
+        halves = [wf.analyze_reference(half, config.mcep_dims)
                   for half in (split.fit, split.held_out) if half.samples.size]
         speaker_s = min((wf.voice_stats([h]).voiced_s for h in halves), default=0.0)
         if not clips or len(halves) < 2 or speaker_s < MIN_SPEAKER_SPEECH_S:

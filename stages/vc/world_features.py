@@ -76,6 +76,30 @@ def analyze(speech: Speech, mcep_dims: int, aperiodicity: bool = True) -> WorldF
     return WorldFeatures(f0, sp, ap, mcep, pw.get_cheaptrick_fft_size(RATE), samples.size)
 
 
+REFERENCE_CHUNK_S = 20.0
+
+
+def analyze_reference(speech: Speech, mcep_dims: int,
+                      chunk_s: float = REFERENCE_CHUNK_S) -> WorldFeatures:
+    """A speaker's reference voice: F0, mel-cepstrum and, in place of the envelope, each frame's
+    energy (`sp` is (T, 1): all `speech_frames` needs). Analysed `chunk_s` at a time, so memory
+    stays flat in the reference's length: the whole envelope of 300 s is 600 MB of float64."""
+    samples = resample(speech, RATE).samples
+    hop = int(RATE * FRAME_PERIOD_MS / 1000)
+    step = max(int(chunk_s * RATE) // hop, 1) * hop  # chunks on frame boundaries
+    f0s, energies, mceps = [], [], []
+    for start in range(0, max(samples.size, 1), step):
+        part = analyze(Speech(samples[start:start + step], RATE), mcep_dims, aperiodicity=False)
+        frames = min(step // hop, part.f0.size) if start + step < samples.size else part.f0.size
+        f0s.append(part.f0[:frames])
+        energies.append(part.sp[:frames].sum(axis=1, keepdims=True))
+        mceps.append(part.mcep[:frames])
+    f0 = np.concatenate(f0s)
+    return WorldFeatures(f0, np.concatenate(energies), np.zeros((f0.size, 0)),
+                         np.concatenate(mceps), pyworld().get_cheaptrick_fft_size(RATE),
+                         samples.size)
+
+
 def synthesize(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_samples: int) -> np.ndarray:
     """WORLD vocoder back to a (n_samples,) float32 waveform at RATE."""
     pw = pyworld()
