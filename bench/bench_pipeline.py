@@ -178,12 +178,17 @@ def main(argv: list[str] | None = None) -> int:
             return 3
         for video in inputs:
             print(f"bench: {video.name} ...", file=sys.stderr, flush=True)
+            load_before = os.getloadavg()[0]
             result = measure(video, args.set, args.threads, args.timeout)
             result["input"] = video.name
+            result["load_average_1min_before_after"] = [round(load_before, 2),
+                                                        round(os.getloadavg()[0], 2)]
             runs.append(result)
             print(f"  {json.dumps({k: v for k, v in result.items() if k != 'stages'})}",
                   file=sys.stderr, flush=True)
-    payload = {"machine": machine(), "settings": args.set, "source": str(source),
+    payload = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "command": " ".join(["python", *sys.argv]), "machine": machine(),
+               "settings": args.set, "source": str(source),
                "quick": args.quick, "runs": runs, "growth": growth(runs)}
     Path(args.out).write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)

@@ -12,7 +12,6 @@ A failing video becomes one row with its one-line error; the others go on.
 
 from __future__ import annotations
 
-import copy
 import csv
 import json
 import logging
@@ -35,7 +34,7 @@ from f2f.batch_jobs import (
     mark_done,
 )
 from f2f.cache import hash_file, make_key
-from f2f.config import PipelineConfig, apply_settings
+from f2f.config import PipelineConfig, with_settings
 from f2f.errors import ConfigError, F2FError
 from f2f.media import atomic_output
 from f2f.progress import ProgressEvent, ProgressFn, silent
@@ -73,14 +72,14 @@ class Engine(Protocol):
 
 def item_config(config: PipelineConfig, item: BatchItem) -> PipelineConfig:
     """The batch config with one video's manifest options on top (the batch's is untouched)."""
-    own = copy.deepcopy(config)
+    settings: dict[str, Any] = {}
     if item.translation is not None:
-        own.manual_translation = str(item.translation)
+        settings["manual_translation"] = str(item.translation)
     if item.dub_audio is not None:
-        own.manual_dub_audio = str(item.dub_audio)
+        settings["manual_dub_audio"] = str(item.dub_audio)
     if item.face is not None:
-        apply_settings(own, {"lipsync": {"face_index": item.face}})
-    return own
+        settings["lipsync"] = {"face_index": item.face}
+    return with_settings(config, settings)
 
 
 def _fingerprint(item: BatchItem, config: PipelineConfig) -> str:

@@ -34,7 +34,7 @@ DEFAULT_BACKENDS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class StageChoice:
     """Which backend runs a stage ('none' switches it off) and that backend's options."""
 
@@ -42,7 +42,7 @@ class StageChoice:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TimingConfig:
     """How translated speech is fitted into the source segments' time slots."""
 
@@ -54,14 +54,14 @@ class TimingConfig:
     background_gain_db: float = -18.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class LimitsConfig:
     max_duration_s: float = 3600.0  # longer inputs are refused with a clear message
     max_file_mb: float = 4096.0
     cache_max_gb: float = DEFAULT_MAX_GB  # beyond it, least recently used cache entries go
 
 
-@dataclass
+@dataclass(frozen=True)
 class PipelineConfig:
     source_language: str = "en"
     target_language: str = "hi"
@@ -212,34 +212,40 @@ def backend_config(kind: str, choice: StageChoice) -> Any:
 # ------------------------------------------------------------------------- building a config
 
 
-def apply_settings(config: PipelineConfig, settings: dict[str, Any], where: str = "") -> None:
-    """Applies a nested mapping (from TOML or `--set`) onto `config` in place."""
+def with_settings(config: PipelineConfig, settings: dict[str, Any],
+                  where: str = "") -> PipelineConfig:
+    """A new config: `config` with a nested mapping (from TOML or `--set`) applied. The config
+    tree is frozen, so a run's settings cannot change under it; every change is a new tree."""
     top_fields = {f.name for f in dataclasses.fields(PipelineConfig)}
+    changes: dict[str, Any] = {}
     for key, value in settings.items():
         if key in KINDS:
-            choice = config.stage(key)
+            choice = changes.get(key) or config.stage(key)
             if isinstance(value, str):  # `asr = "whisper"` is short for the backend
                 value = {"backend": value}
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}{key}: expected a table or a backend name")
+            backend, options = choice.backend, dict(choice.options)
             for option, option_value in value.items():
                 if option == "backend":
-                    if option_value != choice.backend:
-                        choice.options = {}  # options belong to the previous backend
-                    choice.backend = str(option_value)
+                    if option_value != backend:
+                        options = {}  # options belong to the previous backend
+                    backend = str(option_value)
                 else:
-                    choice.options[option] = option_value
+                    options[option] = option_value
+            changes[key] = StageChoice(backend, options)
         elif key in ("timing", "limits"):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}{key}: expected a table")
-            section = getattr(config, key)
+            section = changes.get(key) or getattr(config, key)
             merged = dataclasses.asdict(section) | value
-            setattr(config, key, build_dataclass(type(section), merged, f"{key}."))
+            changes[key] = build_dataclass(type(section), merged, f"{key}.")
         elif key in top_fields:
             hints = typing.get_type_hints(PipelineConfig)
-            setattr(config, key, _coerce(value, hints[key], key))
+            changes[key] = _coerce(value, hints[key], key)
         else:
             raise _unknown_key(key, sorted(top_fields), where)
+    return dataclasses.replace(config, **changes)
 
 
 def parse_set_options(pairs: list[str]) -> dict[str, Any]:
@@ -278,11 +284,11 @@ def load_config(path: str | Path | None = None, sets: list[str] | None = None,
             raise ConfigError(f"config file not found: {path}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-        apply_settings(config, data, "")
+        config = with_settings(config, data, "")
     if overrides:
-        apply_settings(config, {k: v for k, v in overrides.items() if v is not None})
+        config = with_settings(config, {k: v for k, v in overrides.items() if v is not None})
     if sets:
-        apply_settings(config, parse_set_options(sets))
+        config = with_settings(config, parse_set_options(sets))
     return config
 
 

@@ -9,6 +9,7 @@ All frames are RGB uint8 (H, W, 3). Boxes are integer pixels with exclusive ends
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -192,6 +193,20 @@ class LandmarkPredictor:
         rect = self._dlib.rectangle(box.x0, box.y0, box.x1 - 1, box.y1 - 1)
         shape = self._predictor(np.ascontiguousarray(frame_rgb), rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)  # (68, 2)
+
+
+_SHARED_LOCK = threading.Lock()
+_shared: LandmarkPredictor | None = None
+
+
+def shared_landmark_predictor() -> LandmarkPredictor:
+    """One default predictor per process (its 100 MB model takes ~1 s to load), so a stage's
+    warm-up can load it while earlier stages run; predicting holds the GIL, one user at a time."""
+    global _shared
+    with _SHARED_LOCK:
+        if _shared is None:
+            _shared = LandmarkPredictor()
+        return _shared
 
 
 def interocular(landmarks: np.ndarray) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ class Graph(VideoSteps):
         self.audio_key = self.asr_key = self.mt_key = self.track_key = ""
         self.diarization: Any = None  # f2f.diarize.Diarization with `speakers` on
         self.faces_ahead: FaceTrackAhead | None = None
+        self.warming: list[threading.Thread] = []
 
     def execute(self) -> RunResult:
         self.start_face_track()
@@ -77,7 +79,17 @@ class Graph(VideoSteps):
         finally:
             if self.faces_ahead is not None:
                 self.faces_ahead.cancel()
+            for thread in self.warming:
+                thread.join()  # never left running into interpreter shutdown
         return self.result
+
+    def warm_up(self, kind: str) -> None:
+        """The `kind` stage's Backend.warm_up in a thread, when that stage will run."""
+        if self.config.enabled(kind):
+            thread = threading.Thread(target=self.run.backend(kind).warm_up,
+                                      name=f"{kind}-warm-up", daemon=True)
+            thread.start()
+            self.warming.append(thread)
 
     # ---- source audio (16 kHz mono: what ASR, VC and lip sync read)
     def source_audio(self) -> Speech | None:
@@ -138,6 +150,7 @@ class Graph(VideoSteps):
                                 **asr.cache_identity())
 
         def compute(tmp: Path) -> Transcript:
+            self.warm_up("mt")  # MT loads its parser while ASR's C++ decoder runs
             transcript = asr.transcribe(audio, config.source_language,  # type: ignore[attr-defined]
                                         for_stage(run.progress, "asr"))
             if not transcript.segments:
@@ -256,6 +269,7 @@ class Graph(VideoSteps):
                        **asked)
 
         def compute(tmp: Path) -> SpeechSegments:
+            self.warm_up("lipsync")  # its models load while VC keeps one core busy
             if several:  # each speaker's segments towards that speaker's own voice
                 from f2f import speakers
 

@@ -128,6 +128,11 @@ class Backend(ABC):
         """Human-readable: which weights file(s) this backend uses (logs and report)."""
         return ""
 
+    def warm_up(self) -> None:
+        """Loads what the stage will need (models, parsers) ahead of its turn; the graph calls
+        it in a background thread while earlier stages run, so it must be safe to call twice
+        and concurrently with the stage itself. Errors are left for the stage to raise."""
+
     def config_dict(self) -> dict[str, Any]:
         config = self.config
         is_instance = dataclasses.is_dataclass(config) and not isinstance(config, type)

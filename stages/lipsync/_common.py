@@ -27,7 +27,7 @@ import numpy as np
 from f2f.artifacts import DubTrack, Speech, VideoRef
 from f2f.errors import ConfigError
 from f2f.face_track import FaceFollower, FaceSettings, FaceTrack
-from f2f.faces import FaceBox, LandmarkPredictor
+from f2f.faces import FaceBox, LandmarkPredictor, shared_landmark_predictor
 from f2f.progress import StageProgress
 from f2f.stage import machine_cpus
 from f2f.timing import resample
@@ -35,7 +35,7 @@ from f2f.timing import resample
 log = logging.getLogger(__name__)
 
 FACE_BOXES = "face_boxes.json"  # per-frame [x0, y0, x1, y1] or null, beside the output video
-# x264 ultrafast at crf 18: within 0.4 dB PSNR of superfast on the demo, a third of its CPU
+# x264 ultrafast at crf 18: within 0.4 dB PSNR of superfast on the demo, half of its CPU
 # (bench/results/encoder_720p.json); one encoder thread when the loop's own threads fill the CPUs
 ENCODER_PRESET = "ultrafast"
 
@@ -245,7 +245,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     from f2f.media import VideoWriter, extended_frames, iter_frames
 
     expected = output_frame_count(video, track)
-    predictor = LandmarkPredictor() if renderer.needs_landmarks else None
+    predictor = shared_landmark_predictor() if renderer.needs_landmarks else None
     depth = options.queue_batches * options.batch_size
     decoded: queue.Queue[Any] = queue.Queue(maxsize=depth)
     batches: queue.Queue[Any] = queue.Queue(maxsize=options.queue_batches)

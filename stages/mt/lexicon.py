@@ -14,6 +14,7 @@ import functools
 import importlib.util
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +35,16 @@ _LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
 _OPENING_CONJUNCTIONS = {"and": "और", "but": "लेकिन", "or": "या", "so": "तो"}
 
 
-@functools.lru_cache(maxsize=1)
+_PARSER_LOCK = threading.Lock()  # warm_up's thread and the stage may ask at the same time
+
+
 def load_parser() -> Any:
+    with _PARSER_LOCK:
+        return _load_parser()
+
+
+@functools.lru_cache(maxsize=1)
+def _load_parser() -> Any:
     try:
         spacy = _import_spacy_without_torch()
     except ImportError as exc:
@@ -152,6 +161,12 @@ class LexiconMT(MTBackend):
         """The pipeline names the TTS voice; translations are then chosen to fit its slots."""
         self.speaking_rate = round(tts_speaking_rate(tts_backend, options), 3)
         return self.speaking_rate
+
+    def warm_up(self) -> None:
+        try:
+            load_parser()  # ~2.5 s of spaCy import and model load, beside ASR
+        except MissingDependencyError:
+            pass  # translate() raises it with the stage's context
 
     def availability(self) -> Availability:
         # Installed is enough here: loading the parser takes seconds and happens on first use.
