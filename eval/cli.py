@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from f2f.errors import ConfigError, F2FError, MediaError, report_error
+from f2f.errors import ConfigError, F2FError, MediaError, run_command
 
 log = logging.getLogger(__name__)
 
@@ -325,10 +325,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if args.json:
         print(text)
     else:
-        for video, entry in result["videos"].items():
-            values = ", ".join(f"{k} {v}" for k, v in entry["metrics"].items())
+        for video, row in result["videos"].items():
+            values = ", ".join(f"{k} {v}" for k, v in row["metrics"].items())
             print(f"{video}: {values}")
-            for k, why in entry["not_measured"].items():
+            for k, why in row["not_measured"].items():
                 print(f"    {k}: {why}")
         if "mt" in result:
             print(f"MT {result['mt']['backend']} on {result['mt']['sentences']} sentences: "
@@ -366,10 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not logging.getLogger().handlers:  # run directly, not through `python -m f2f`
         logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(name)s: %(message)s")
-    try:
-        return COMMANDS[args.command](args)
-    except F2FError as exc:
-        return report_error(exc)
+    return run_command(lambda: COMMANDS[args.command](args))
 
 
 if __name__ == "__main__":

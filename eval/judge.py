@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from f2f.errors import ConfigError, F2FError
+from f2f.errors import ConfigError, run_command
 from f2f.weights import WeightsSpec, file_sha256, resolve
 
 log = logging.getLogger(__name__)
@@ -201,20 +201,17 @@ def cli(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
-    try:
-        if args.command == "evaluate":
-            result = evaluate(load_expert(args.expert), args.data, args.split)
-            result = {k: v for k, v in result.items() if k != "per_clip"}
-        else:
-            result = build(args.grid, args.work, args.steps, args.ship)
-            result = {k: v for k, v in result.items() if k != "recipe"}
-            print(f"pin in eval/judge.py: JUDGE_SHA256 = \"{result['sha256']}\"",
-                  file=sys.stderr)
-    except F2FError as exc:
-        if args.debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    return run_command(lambda: _run_and_print(args), debug=args.debug)
+
+
+def _run_and_print(args: argparse.Namespace) -> int:
+    if args.command == "evaluate":
+        result = evaluate(load_expert(args.expert), args.data, args.split)
+        result = {k: v for k, v in result.items() if k != "per_clip"}
+    else:
+        result = build(args.grid, args.work, args.steps, args.ship)
+        result = {k: v for k, v in result.items() if k != "recipe"}
+        print(f"pin in eval/judge.py: JUDGE_SHA256 = \"{result['sha256']}\"", file=sys.stderr)
     print(json.dumps(result, indent=1))
     return 0
 

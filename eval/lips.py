@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,7 +172,7 @@ class Wav2LipExpert:
 
 
 def _face_frames(video_path: str | Path, detect_every: int = 5
-                 ) -> Iterator[tuple[np.ndarray, Any]]:
+                 ) -> Generator[tuple[np.ndarray, Any], None, None]:
     """(frame, smoothed face box or None) for every frame of the video, streamed."""
     from f2f.faces import FaceDetector, FaceTracker
     from f2f.media import iter_frames, probe
@@ -309,7 +309,7 @@ def face_fid(generated_path: str | Path, reference_path: str | Path) -> float:
     if reason:
         raise MissingDependencyError(reason)
     import torch
-    from pytorch_fid.inception import InceptionV3  # type: ignore[import-not-found]
+    from pytorch_fid.inception import InceptionV3
 
     model = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()
 

@@ -142,6 +142,9 @@ def roundtrip_transcriber(backend: str, language: str) -> Callable[[Speech], str
     if cls.languages is not None and language not in cls.languages:
         raise ConfigError(f"round-trip ASR '{backend}' does not support '{language}'")
     asr = cls()
+    from f2f.stage import ASRBackend
+
+    assert isinstance(asr, ASRBackend)  # the registry checks each "asr" backend's base class
     status = asr.availability()
     if not status.ok:
         raise ConfigError(f"round-trip ASR '{backend}' cannot run: {status.reason}")

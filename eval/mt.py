@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from eval.text import bleu, chrf
-from f2f.errors import ConfigError
+from f2f.errors import ConfigError, MediaError
 
 
 def read_pairs(tsv: str | Path) -> tuple[list[str], list[str]]:
     """The `en` and `hi` columns of a tab-separated file with a header line."""
+    if not Path(tsv).is_file():
+        raise MediaError(f"MT test set not found: {tsv} (a TSV with 'en' and 'hi' columns)")
     with open(tsv, encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
                 if r.get("en") and r.get("hi")]
@@ -45,6 +47,7 @@ def evaluate_mt(tsv: str | Path, backend: str | None = None, sets: Sequence[str]
     from f2f.config import backend_config, load_config
     from f2f.progress import for_stage, silent
     from f2f.registry import get_backend_class
+    from f2f.stage import MTBackend
 
     english, hindi = read_pairs(tsv)
     config = load_config(sets=list(sets) + ([f"mt={backend}"] if backend else []))
@@ -55,7 +58,8 @@ def evaluate_mt(tsv: str | Path, backend: str | None = None, sets: Sequence[str]
         raise ConfigError(f"MT backend '{choice.backend}' cannot run: {status.reason}")
     segments = tuple(Segment(i, text, float(i), float(i) + 1.0) for i, text in enumerate(english))
     started = time.perf_counter()
-    translation = mt.translate(Transcript("en", segments), "hi",  # type: ignore[attr-defined]
+    assert isinstance(mt, MTBackend)  # the registry checks each "mt" backend's base class
+    translation = mt.translate(Transcript("en", segments), "hi",
                                for_stage(silent, "mt"))
     seconds = time.perf_counter() - started
     result = score(hindi, [s.text for s in translation.segments], english, worst)

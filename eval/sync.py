@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from f2f.artifacts import Speech
-from f2f.errors import F2FError, MediaError, NoFaceError, report_error
+from f2f.errors import MediaError, NoFaceError, run_command
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +171,16 @@ def main_sync(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-offset", type=int, default=MAX_OFFSET_FRAMES)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    try:
-        audio = None
-        if args.audio:
-            from f2f.media import read_audio
+    return run_command(lambda: _print_sync(args))
 
-            audio = read_audio(args.audio)
-        result = measure_sync(args.video, audio, max_offset=args.max_offset)
-    except F2FError as exc:
-        return report_error(exc)
+
+def _print_sync(args: argparse.Namespace) -> int:
+    audio = None
+    if args.audio:
+        from f2f.media import read_audio
+
+        audio = read_audio(args.audio)
+    result = measure_sync(args.video, audio, max_offset=args.max_offset)
     if args.json:
         print(json.dumps({**result.summary(), "peak_correlation": round(result.peak_correlation, 4),
                           "frames": result.frames, "face_frames": result.face_frames}))

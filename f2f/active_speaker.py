@@ -107,6 +107,7 @@ def frame_plan(choices: Sequence[FaceChoice], tracks: Sequence[FaceTrack], fps: 
             continue
         nearest = min(timed, key=lambda c: 0.0 if c.start_s <= t < c.end_s else
                       min(abs(t - c.start_s), abs(t - c.end_s)))
-        box = by_id[nearest.track].box(frame)  # type: ignore[index]
+        assert nearest.track is not None  # `timed` holds only choices with a track
+        box = by_id[nearest.track].box(frame)
         plan.append(None if box is None else [box.x0, box.y0, box.x1, box.y1])
     return plan

@@ -44,7 +44,8 @@ class _VideoBar:
     """One tqdm bar over the batch's videos."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled, self._bar = enabled, None
+        self.enabled = enabled
+        self._bar: Any = None  # a tqdm bar once the first event says how many videos
 
     def __call__(self, event: ProgressEvent) -> None:
         if not self.enabled or event.stage != "batch":

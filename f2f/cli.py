@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from f2f.cli_config import add_config_flags, config_from_args
+from f2f.commands import SubCommand, provided_commands
 from f2f.errors import F2FError, run_command
 
 log = logging.getLogger("f2f")
@@ -34,7 +35,7 @@ def _common_flags(parser: argparse.ArgumentParser, default: Any) -> None:
                         help="show tracebacks on errors (the exit code stays the documented one)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(provided: dict[str, SubCommand] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m f2f",
                                      description="f2f: face-to-face speech translation")
     _common_flags(parser, False)
@@ -61,10 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="remove entries last used longer ago than AGE, e.g. 7d, 12h, 30m")
     c.add_argument("--max-gb", type=float, metavar="GB",
                    help="remove least recently used entries until the cache fits GB")
-    sub.add_parser("eval", help="evaluation: sync, metrics, conditions, rate, summarize, ablate",
-                   add_help=False)
-    sub.add_parser("vc", help="voice conversion tools: `vc train SOURCE_DIR TARGET_DIR --out DIR`",
-                   add_help=False)
+    # commands of other packages parse their own arguments (f2f/commands.py)
+    for command in (provided_commands() if provided is None else provided).values():
+        sub.add_parser(command.name, parents=[common], help=command.help, add_help=False)
     return parser
 
 
@@ -222,29 +222,25 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
-def _delegate(module: str, function: str, argv: list[str]) -> int:
-    import importlib
-
-    return int(getattr(importlib.import_module(module), function)(argv) or 0)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    # `eval` and `vc` own their argument parsing; split their arguments off first.
+    provided = provided_commands()
+    parser = build_parser(provided)
+    # provided commands own their argument parsing; split their arguments off first.
     command_at = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
     rest: list[str] = []
-    if command_at is not None and argv[command_at] in ("eval", "vc"):
+    if command_at is not None and argv[command_at] in provided:
         argv, rest = argv[: command_at + 1], argv[command_at + 1:]
     # -q/-v/--debug may follow `eval`/`vc` too; they are ours, not theirs
     flags = [a for a in rest if a in ("-q", "--quiet", "-v", "--verbose", "--debug")]
     rest = [a for a in rest if a not in flags]
     args = parser.parse_args(argv + flags)
     _setup_logging(args.quiet, args.verbose)
-    return run_command(lambda: _dispatch(parser, args, rest), debug=args.debug)
+    return run_command(lambda: _dispatch(parser, args, rest, provided), debug=args.debug)
 
 
-def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> int:
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str],
+              provided: dict[str, SubCommand]) -> int:
     if args.command == "translate":
         return _translate(args)
     if args.command == "batch":
@@ -257,11 +253,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: l
         return _download(args)
     if args.command == "cache":
         return _cache(args)
-    if args.command == "eval":
-        return _delegate("eval.cli", "main", rest)
-    if args.command == "vc":
-        if not rest or rest[0] != "train":
-            parser.error("usage: python -m f2f vc train SOURCE_DIR TARGET_DIR --out DIR")
-        return _delegate("stages.vc.cyclegan", "train_cli", rest[1:])
+    if args.command in provided:
+        return provided[args.command].run(rest)
     parser.error(f"unknown command {args.command}")
     return 2

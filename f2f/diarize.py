@@ -146,7 +146,9 @@ def _runs(labels: Sequence[int], starts: Sequence[float], ends: Sequence[float]
 
             def length(run: tuple[int, int, int] | None) -> float:
                 return -1.0 if run is None else items[run[2]][2] - items[run[1]][1]
-            new = (before if length(before) >= length(after) else after)[0]  # type: ignore[index]
+            nearer = before if length(before) >= length(after) else after
+            assert nearer is not None  # the loop stopped above when neither run exists
+            new = nearer[0]
             for i in range(first, last + 1):
                 items[i][0] = new
             changed = True

@@ -40,7 +40,8 @@ def load_s3fd() -> Any:
 def load_haar() -> Any:
     import cv2
 
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    # opencv's type stubs leave out cv2.data (it is there at run time)
+    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise MissingDependencyError(

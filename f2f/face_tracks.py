@@ -94,10 +94,10 @@ def track_all_faces(frames: Iterable[np.ndarray], detector: FaceDetector,
                 mouth = np.array([mouth_opening(landmarks.predict(frame, track.box))])
             else:
                 mouth = mouth_crop(frame, track.box)
-            motion = (float(np.abs(mouth - track.previous).mean())
+            change = (float(np.abs(mouth - track.previous).mean())
                       if track.previous is not None else float("nan"))
             track.previous = mouth
-            track.frames[index] = (track.box, motion)
+            track.frames[index] = (track.box, change)
     closed += open_tracks
     tracks = []
     for raw in closed:

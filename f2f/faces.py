@@ -147,7 +147,7 @@ class FaceDetector:
         boxes: list[FaceBox] = []
         if self._s3fd is not None:
             found = self._s3fd.detect_from_image(np.ascontiguousarray(small)) or []
-            boxes = [_scaled_box(*d[:4], float(d[4]) if len(d) > 4 else 1.0, scale)
+            boxes = [_scaled_box(d[0], d[1], d[2], d[3], float(d[4]) if len(d) > 4 else 1.0, scale)
                      for d in found]
         if self._dlib is not None:
             rects, scores, _ = self._dlib.run(np.ascontiguousarray(small), 0, 0.0)

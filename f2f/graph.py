@@ -151,7 +151,7 @@ class Graph(VideoSteps):
 
         def compute(tmp: Path) -> Transcript:
             self.warm_up("mt")  # MT loads its parser while ASR's C++ decoder runs
-            transcript = asr.transcribe(audio, config.source_language,  # type: ignore[attr-defined]
+            transcript = asr.transcribe(audio, config.source_language,
                                         for_stage(run.progress, "asr"))
             if not transcript.segments:
                 raise NoSpeechError(f"no speech detected in {self.input_path}")
@@ -181,7 +181,7 @@ class Graph(VideoSteps):
                                **fit, **mt.cache_identity())
 
         def compute(tmp: Path) -> Translation:
-            translation = mt.translate(transcript, config.target_language,  # type: ignore[attr-defined]
+            translation = mt.translate(transcript, config.target_language,
                                        for_stage(run.progress, "mt"))
             translation.save(tmp)
             return translation
@@ -246,7 +246,7 @@ class Graph(VideoSteps):
         key = make_key(upstream=self.mt_key, **tts.cache_identity())
 
         def compute(tmp: Path) -> SpeechSegments:
-            speech = tts.synthesize(translation, for_stage(run.progress, "tts"))  # type: ignore[attr-defined]
+            speech = tts.synthesize(translation, for_stage(run.progress, "tts"))
             speech.save(tmp)
             return speech
         speech = run.cached_step("tts", tts.name, key, SpeechSegments.load, compute, tts)
@@ -263,7 +263,7 @@ class Graph(VideoSteps):
             asked["speakers"] = self.diarization.to_dict()
 
         def convert(segments: SpeechSegments, voice: Speech) -> SpeechSegments:
-            return vc.convert(segments, voice, run.cache.scratch("vc"),  # type: ignore[attr-defined]
+            return vc.convert(segments, voice, run.cache.scratch("vc"),
                               for_stage(run.progress, "vc"))
         key = make_key(upstream=speech_key, reference=self.audio_key, **vc.cache_identity(),
                        **asked)

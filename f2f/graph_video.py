@@ -45,7 +45,7 @@ class VideoSteps:
         dubbing = config.enabled("tts") or bool(config.manual_dub_audio)
         if not (config.enabled("lipsync") and dubbing) or config.speakers:
             return  # (several speakers: the active-speaker plan picks the faces)
-        settings = self.run.backend("lipsync").face_settings()  # type: ignore[attr-defined]
+        settings = self.run.backend("lipsync").face_settings()
         # with 2 CPUs the audio stages already fill them: the child would only slow them down
         # (demo: 26.3 s against 23.3 s in one process), so the loop tracks faces itself
         if settings is not None and machine_cpus() > 2:
@@ -74,7 +74,7 @@ class VideoSteps:
                 faces.compute)))
 
         def compute(tmp: Path) -> VideoRef:
-            out = lipsync.sync(source, track, tmp / "video.mp4",  # type: ignore[attr-defined]
+            out = lipsync.sync(source, track, tmp / "video.mp4",
                                for_stage(run.progress, "lipsync"))
             out.save(tmp)
             return out

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -204,7 +204,8 @@ def read_audio(path: str | Path, sample_rate: int = AUDIO_RATE) -> Speech:
     return Speech(samples, sample_rate)
 
 
-def iter_frames(path: str | Path, fps: float, width: int, height: int) -> Iterator[np.ndarray]:
+def iter_frames(path: str | Path, fps: float, width: int, height: int
+                ) -> Generator[np.ndarray, None, None]:
     """Streams RGB frames (H, W, 3) uint8 at a constant `fps` (variable-rate input is resampled).
 
     `width`/`height` must be the decoded size that `probe` reports.
@@ -235,7 +236,7 @@ def iter_frames(path: str | Path, fps: float, width: int, height: int) -> Iterat
 
 
 def extended_frames(frames: Iterable[T], fps: float,
-                    extensions: Sequence[VideoExtension]) -> Iterator[T]:
+                    extensions: Sequence[VideoExtension]) -> Generator[T, None, None]:
     """Inserts frozen copies of the frame at each extension's source time (see DubTrack).
     Any per-frame item works (the lip-sync loop passes (source index, frame) pairs)."""
     plan = sorted(extensions, key=lambda e: e.at_s)
@@ -280,7 +281,7 @@ class VideoWriter:
         self.crf, self.preset, self.threads = crf, preset, threads  # threads 0: x264 decides
         self._atomic = atomic_output(self.path)
         self._state: _WriterState | None = None
-        self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
 
     @property
     def frames_written(self) -> int:

@@ -7,6 +7,7 @@ colour-matched to the original pixels it replaces and alpha-blended through a fe
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, cast
 
 import numpy as np
 
@@ -108,7 +109,9 @@ def shifted(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """uint8 `image` + a per-channel offset, saturated."""
     import cv2
 
-    return cv2.add(image, tuple(float(v) for v in shift) + (0.0,))
+    scalar = tuple(float(v) for v in shift) + (0.0,)
+    # opencv's stubs leave out the Scalar form of src2 that cv2.add accepts
+    return cv2.add(image, cast(Any, scalar))
 
 
 def blend_into(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x0: int, y0: int

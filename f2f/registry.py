@@ -14,11 +14,17 @@ _REGISTRY: dict[tuple[str, str], type[Backend]] = {}
 _loaded_kinds: set[str] = set()
 NONE = "none"  # the name that switches a stage off
 
-B = TypeVar("B", bound=type[Backend])
+B = TypeVar("B", bound=Backend)
 
 
-def register(cls: B) -> B:
+def register(cls: type[B]) -> type[B]:
     """Class decorator: makes a backend selectable by its `name` within its `kind`."""
+    _check_registrable(cls)
+    _REGISTRY[(cls.kind, cls.name)] = cls
+    return cls
+
+
+def _check_registrable(cls: type[Backend]) -> None:
     key = (cls.kind, cls.name)
     if cls.kind not in KINDS:
         raise ValueError(f"unknown stage kind {cls.kind!r}")
@@ -26,8 +32,6 @@ def register(cls: B) -> B:
         raise TypeError(f"{cls.__name__} must subclass {BASES[cls.kind].__name__}")
     if key in _REGISTRY and _REGISTRY[key] is not cls:
         raise ValueError(f"backend {key} registered twice")
-    _REGISTRY[key] = cls
-    return cls
 
 
 def _load_kind(kind: str) -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from f2f.artifacts import (
     DubTrack,
@@ -26,7 +26,15 @@ from f2f.errors import (
 from f2f.progress import ProgressEvent, ProgressFn
 from f2f.registry import get_backend_class
 from f2f.report import RunReport, StepRecord
-from f2f.stage import Backend, resolve_device
+from f2f.stage import (
+    ASRBackend,
+    Backend,
+    LipSyncBackend,
+    MTBackend,
+    TTSBackend,
+    VCBackend,
+    resolve_device,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +90,20 @@ class Run:
         self.progress, self.pool, self.report = progress, pool, report
         self.device = resolve_device(config.device)
         self._refreshing = False
+
+    # the registry checks that a backend of each kind subclasses that kind's base (BASES)
+    @overload
+    def backend(self, kind: Literal["asr"]) -> ASRBackend: ...
+    @overload
+    def backend(self, kind: Literal["mt"]) -> MTBackend: ...
+    @overload
+    def backend(self, kind: Literal["tts"]) -> TTSBackend: ...
+    @overload
+    def backend(self, kind: Literal["vc"]) -> VCBackend: ...
+    @overload
+    def backend(self, kind: Literal["lipsync"]) -> LipSyncBackend: ...
+    @overload
+    def backend(self, kind: str) -> Backend: ...
 
     def backend(self, kind: str) -> Backend:
         return self.pool.get(kind, self.config.stage(kind), self.device,

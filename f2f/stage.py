@@ -134,7 +134,9 @@ class Backend(ABC):
         and concurrently with the stage itself. Errors are left for the stage to raise."""
 
     def config_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self.config) if dataclasses.is_dataclass(self.config) else {}
+        config = self.config
+        is_instance = dataclasses.is_dataclass(config) and not isinstance(config, type)
+        return dataclasses.asdict(config) if is_instance else {}
 
     def cache_identity(self) -> dict[str, Any]:
         """Everything about this backend that changes its output."""

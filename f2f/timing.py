@@ -233,7 +233,7 @@ def _background_bed(background: Speech, rate: int, length: int, plans: list[_Pla
     source = resample(background, rate).samples.copy()
     if source.size == 0:
         return np.zeros(length, np.float32)
-    gate = np.ones(source.size, np.float32)
+    gate: np.ndarray = np.ones(source.size, np.float32)
     fade = max(int(_FADE_S * rate), 1)
     for plan in plans:
         a = int(plan.segment.start_s * rate)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -213,7 +214,8 @@ def freeze_filters(path: Path = FILTERS_FILE) -> None:
     """Writes librosa's Slaney filterbanks for FROZEN_FILTERS to `path` (float32)."""
     import librosa
 
-    arrays = {_filter_key(*spec): librosa.filters.mel(
+    # Any: numpy's stubs would match `**arrays` against savez's allow_pickle flag
+    arrays: dict[str, Any] = {_filter_key(*spec): librosa.filters.mel(
         sr=spec[0], n_fft=spec[1], n_mels=spec[2], fmin=spec[3], fmax=spec[4],
         htk=False, norm="slaney").astype(np.float32) for spec in FROZEN_FILTERS}
     tmp = path.with_suffix(".tmp.npz")

@@ -53,7 +53,7 @@ M = TypeVar("M", bound=nn.Module)
 def unwrap(model: nn.Module) -> nn.Module:
     """The bare model inside DDP/DataParallel/torch.compile wrappers."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
-        model = getattr(model, "module", None) or model._orig_mod
+        model = getattr(model, "module", None) or getattr(model, "_orig_mod")
     return model
 
 
@@ -164,6 +164,12 @@ def _resolved(spec: WeightsSpec, path: str | Path | None) -> Path:
     return resolve(spec, path)
 
 
+def _load_as(model_type: type[M], kind: str, path: Path, device: str | torch.device) -> M:
+    model = load_model(kind, path, device)
+    assert isinstance(model, model_type)  # _KINDS builds exactly this class for `kind`
+    return model
+
+
 def load_wav2lip(path: str | Path | None = None, device: str | torch.device = "cpu") -> Wav2Lip:
     """A Wav2Lip generator from `path` (public wav2lip.pth / wav2lip_gan.pth or ours).
 
@@ -176,16 +182,14 @@ def load_wav2lip(path: str | Path | None = None, device: str | torch.device = "c
             path = _resolved(WAV2LIP_SPEC, None)
     else:
         path = _resolved(WAV2LIP_SPEC, path)
-    return load_model("wav2lip", path, device)  # type: ignore[return-value]
+    return _load_as(Wav2Lip, "wav2lip", path, device)
 
 
 def load_syncnet(path: str | Path | None = None,
                  device: str | torch.device = "cpu") -> SyncNetColor:
-    model = load_model("syncnet", _resolved(SYNCNET_SPEC, path), device)
-    return model  # type: ignore[return-value]
+    return _load_as(SyncNetColor, "syncnet", _resolved(SYNCNET_SPEC, path), device)
 
 
 def load_lipgan(path: str | Path | None = None,
                 device: str | torch.device = "cpu") -> LipGANGenerator:
-    model = load_model("lipgan", _resolved(LIPGAN_SPEC, path), device)
-    return model  # type: ignore[return-value]
+    return _load_as(LipGANGenerator, "lipgan", _resolved(LIPGAN_SPEC, path), device)

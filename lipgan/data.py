@@ -141,8 +141,9 @@ class FaceTransform:
             return cls()
         b, c = augment.brightness, augment.colour
         shift = rng.integers(-augment.shift_px, augment.shift_px + 1, size=2)
+        gains = rng.uniform(1 - c, 1 + c, size=3)
         return cls(float(rng.uniform(1 - b, 1 + b)),
-                   tuple(float(g) for g in rng.uniform(1 - c, 1 + c, size=3)),  # type: ignore
+                   (float(gains[0]), float(gains[1]), float(gains[2])),
                    bool(augment.flip and rng.random() < 0.5),
                    (int(shift[0]), int(shift[1])) if augment.shift_px else (0, 0))
 

@@ -19,11 +19,15 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from f2f.errors import ConfigError, F2FError, MediaError, NoFaceError, report_error
+from f2f.errors import ConfigError, F2FError, MediaError, NoFaceError, run_command
 from f2f.facecrop import FACE_SIZE, crop_face, face_region
+
+if TYPE_CHECKING:  # for the annotations; preprocess() imports it where it builds one
+    from f2f.faces import FaceDetector
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +74,7 @@ def find_videos(inputs: Sequence[str | Path]) -> list[Source]:
     return sources
 
 
-def crop_faces(path: Path, config: PreprocessConfig, detector: object
+def crop_faces(path: Path, config: PreprocessConfig, detector: FaceDetector
                ) -> tuple[np.ndarray, int]:
     """Face crops (N, size, size, 3) RGB uint8 at 25 fps and how many frames had no face.
 
@@ -85,7 +89,7 @@ def crop_faces(path: Path, config: PreprocessConfig, detector: object
                             max_faceless=config.max_faceless)
 
 
-def video_face_crops(path: str | Path, detector: object, size: int = FACE_SIZE,
+def video_face_crops(path: str | Path, detector: FaceDetector, size: int = FACE_SIZE,
                      fps: float = FPS, detect_every: int = 5, max_faceless: float = 1.0
                      ) -> tuple[np.ndarray, int]:
     """Face crops of every frame resampled to `fps`; a frame without a face takes the nearest
@@ -104,7 +108,7 @@ def video_face_crops(path: str | Path, detector: object, size: int = FACE_SIZE,
             yield frame
 
     crops: list[np.ndarray | None] = []
-    for box in track_faces(frames(), detector, detect_every=detect_every):  # type: ignore
+    for box in track_faces(frames(), detector, detect_every=detect_every):
         region = None if box is None else face_region(box, current[0].shape[:2])
         crops.append(None if region is None else crop_face(current[0], region, size))
     if not crops:
@@ -112,10 +116,10 @@ def video_face_crops(path: str | Path, detector: object, size: int = FACE_SIZE,
     faceless = sum(c is None for c in crops)
     if faceless > max_faceless * len(crops) or faceless == len(crops):
         raise NoFaceError(f"no face in {faceless} of {len(crops)} frames of {path}")
-    found = [i for i, c in enumerate(crops) if c is not None]
-    filled = [c if c is not None else crops[min(found, key=lambda j: abs(j - i))]
-              for i, c in enumerate(crops)]
-    return np.stack(filled).astype(np.uint8), faceless  # type: ignore[arg-type]
+    present = {i: c for i, c in enumerate(crops) if c is not None}
+    # a faceless frame takes the nearest frame's crop (a found frame is its own nearest)
+    filled = [present[min(present, key=lambda j: abs(j - i))] for i in range(len(crops))]
+    return np.stack(filled).astype(np.uint8), faceless
 
 
 def _in_val(source: Source, config: PreprocessConfig) -> bool:
@@ -214,12 +218,11 @@ def cli(argv: Sequence[str] | None = None) -> int:
     config = PreprocessConfig(size=args.size, split=args.split, val_fraction=args.val_fraction,
                               val_speakers=tuple(s for s in args.val_speakers.split(",") if s),
                               detector=args.detector)
-    try:
+    def run() -> int:
         summary = preprocess(args.inputs, args.out, config)
-    except F2FError as exc:
-        return report_error(exc, args.debug)
-    print(json.dumps({k: v for k, v in summary.items() if k != "config"}))
-    return 0
+        print(json.dumps({k: v for k, v in summary.items() if k != "config"}))
+        return 0
+    return run_command(run, debug=args.debug)
 
 
 if __name__ == "__main__":

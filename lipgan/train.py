@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from f2f.errors import ConfigError, F2FError, report_error
+from f2f.errors import ConfigError, run_command
 from lipgan.checkpoint import atomic_save, model_record, read_checkpoint, unwrap
 from lipgan.config import MODEL_SHAPING, PHASES, TrainConfig, learning_rate, load_config
 from lipgan.phases import PHASE_TYPES, Phase
@@ -222,11 +222,11 @@ def cli(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
-    try:
-        config = load_config(args.phase, args.data, args.out, args.config, args.set)
-        metrics = train(config)
-    except F2FError as exc:
-        return report_error(exc, args.debug)
+    return run_command(lambda: _train_and_print(args), debug=args.debug)
+
+
+def _train_and_print(args: argparse.Namespace) -> int:
+    metrics = train(load_config(args.phase, args.data, args.out, args.config, args.set))
     if metrics and int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps({"val": metrics}))
     return 0

@@ -18,8 +18,8 @@ def scaled(channels: int, width: float) -> int:
 class Conv2d(nn.Module):
     """Conv + BatchNorm + ReLU, optionally residual (input added before the activation)."""
 
-    def __init__(self, cin: int, cout: int, kernel_size: int, stride: int | tuple[int, int],
-                 padding: int, residual: bool = False) -> None:
+    def __init__(self, cin: int, cout: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int], padding: int, residual: bool = False) -> None:
         super().__init__()
         self.conv_block = nn.Sequential(nn.Conv2d(cin, cout, kernel_size, stride, padding),
                                         nn.BatchNorm2d(cout))

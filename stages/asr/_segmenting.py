@@ -97,7 +97,7 @@ def words_to_segments(words: Iterable[Word],
     if current:
         groups.append(current)
     pieces = [piece for group in groups for piece in _split_long(group, rules)]
-    segments = []
+    segments: list[Segment] = []
     for piece in pieces:
         if len(piece) < rules.min_segment_words:
             continue

@@ -334,7 +334,8 @@ class MouthReplacer:
             polygons.append(np.array([top_left, top_right, *jaw[::-1]], np.float64))
         # drawn and blurred at quarter size: the mask is smooth, the cost is not
         q = 4
-        small = np.zeros(((shape[0] + q - 1) // q, (shape[1] + q - 1) // q), np.float32)
+        small: np.ndarray = np.zeros(((shape[0] + q - 1) // q, (shape[1] + q - 1) // q),
+                                     np.float32)
         for poly in polygons:
             cv2.fillPoly(small, [np.round(poly * (16 / q)).astype(np.int32)], 1.0,
                          lineType=cv2.LINE_AA, shift=4)

@@ -22,12 +22,16 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from stages.lipsync._mouth_model import (CONTEXT_FRAMES, SAMPLE_RATE, WEIGHTS_FILE,
                                          AudioMouthModel, context_windows, log_mel,
                                          normalize_mel)
+
+if TYPE_CHECKING:  # torch loads only when training
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,9 @@ def extract_all(grid: Path, cache: Path) -> dict[str, list]:
                  time.perf_counter() - started)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp.npz")
-    np.savez(tmp, **{k: np.array(v, dtype=object) for k, v in out.items()})
+    # Any: numpy's stubs would match `**columns` against savez's allow_pickle flag
+    columns: dict[str, Any] = {k: np.array(v, dtype=object) for k, v in out.items()}
+    np.savez(tmp, **columns)
     os.replace(tmp, cache)
     return out
 
@@ -175,10 +181,13 @@ def train(x: np.ndarray, y: np.ndarray, data: dict[str, list], val: list[int], h
     return best[1], history
 
 
-def _export(net: object, in_mean: np.ndarray, in_std: np.ndarray, basis: np.ndarray,
-            z_std: np.ndarray) -> AudioMouthModel:
+def _export(net: torch.nn.Sequential, in_mean: np.ndarray, in_std: np.ndarray,
+            basis: np.ndarray, z_std: np.ndarray) -> AudioMouthModel:
     """Folds the component basis into the last layer: the file predicts 40 offsets directly."""
-    lin1, lin2 = net[1], net[4]  # type: ignore[index]
+    import torch
+
+    lin1, lin2 = net[1], net[4]
+    assert isinstance(lin1, torch.nn.Linear) and isinstance(lin2, torch.nn.Linear)
     w2 = lin2.weight.detach().numpy().T * z_std  # (H, K)
     b2 = lin2.bias.detach().numpy() * z_std
     return AudioMouthModel(

@@ -79,7 +79,7 @@ def load_dictionary(min_score: float = 0.1, min_count: int = 2,
         if row.get("gender"):
             genders[row["hi"].split()[-1]] = row["gender"]
     learned = _rows(data_dir / LEARNED.name) if (data_dir / LEARNED.name).is_file() else []
-    weak = []
+    weak: list[dict[str, str]] = []
     for row in learned:
         confident = float(row["score"]) >= min_score and int(row["count"]) >= min_count
         (weak if not confident else []).append(row)

@@ -57,12 +57,12 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
     agent = next((c for c in verb.children if c.dep_ == "agent"), None)
     doer = next((c for c in agent.children if c.dep_ == "pobj"), None) if agent else None
     made_active = bool(tr.compact >= 2 and passive and doer is not None)
-    if made_active:
+    if made_active and agent is not None:  # an agent is there when its object is
         objects = ([subject] if subject is not None else []) + list(objects)
         subject, passive = doer, False
         tr.used.add(agent.i)
     finite = auxes[0] if auxes else verb
-    past = finite.tag_ in ("VBD",) or (auxes and aux_lemmas[0] in ("could", "might"))
+    past = finite.tag_ in ("VBD",) or bool(auxes and aux_lemmas[0] in ("could", "might"))
     lemma = verb.lemma_.lower()
     copular = lemma == "be" and not passive and not made_active
     polite = any(c.lower_ == "please" for c in verb.children)

@@ -97,7 +97,7 @@ def ibm_model1(pairs: Iterable[tuple[list[str], list[str]]], iterations: int = 8
     uniform = 1.0 / max(len({w for _, tgt in pairs for w in tgt}), 1)
     table: dict[str, dict[str, float]] = defaultdict(dict)
     for _ in range(iterations):
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        counts: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
         for src, tgt in pairs:
             for t in tgt:
                 probs = [table[s].get(t, uniform) for s in src]
@@ -163,7 +163,8 @@ def build(tico_dir: Path, flores_tsv: Path, freedict: Path | None, out_dir: Path
     from stages.mt._dictionary import SPACY_MODEL
     nlp = spacy.load(SPACY_MODEL, disable=["parser", "ner"])
     pairs = training_pairs(tico_dir, flores_tsv)
-    keyed, pos_votes = [], defaultdict(Counter)
+    keyed: list[tuple[list[str], list[str]]] = []
+    pos_votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for (_, hi), doc in zip(pairs, nlp.pipe(en for en, _ in pairs), strict=True):
         words = [t.lemma_.lower() for t in doc if t.pos_ in _CONTENT]
         for t in doc:

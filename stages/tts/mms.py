@@ -186,8 +186,8 @@ class MmsTTS(TTSBackend):
             hook.remove()
         waveform = result.waveform[0].float().cpu().numpy()
         # same arithmetic as VitsModel.forward: frames per input token, then samples per frame
-        frames = torch.ceil(torch.exp(captured["log_duration"]) / self.config.speaking_rate)
-        frames = frames.reshape(-1).long().cpu().numpy()
+        durations = torch.ceil(torch.exp(captured["log_duration"]) / self.config.speaking_rate)
+        frames = durations.reshape(-1).long().cpu().numpy()
         hop = int(np.prod(model.config.upsample_rates))
         tokens = tokenizer.convert_ids_to_tokens(ids[0].tolist())
         pad = getattr(tokenizer, "pad_token", None)

@@ -94,6 +94,7 @@ class Generator(nn.Module):
         last = nn.Conv1d(c, d, 15, padding=7)
         if self.residual:  # start as the identity: the correction grows only where it pays
             nn.init.zeros_(last.weight)
+            assert last.bias is not None  # Conv1d has a bias unless bias=False
             nn.init.zeros_(last.bias)
         self.net = nn.Sequential(
             _GatedConv1d(d, c, 15, norm=False),

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from f2f.artifacts import SegmentSpeech, Speech, SpeechSegments
-from f2f.errors import ConfigError, F2FError, MediaError, StageError, report_error
+from f2f.errors import ConfigError, MediaError, StageError, run_command
 from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import VCBackend
@@ -369,28 +369,28 @@ def train_cli(argv: list[str]) -> int:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return run_command(lambda: _train_and_print(args))
+
+
+def _train_and_print(args: argparse.Namespace) -> int:
     config = dataclasses.replace(CycleGANVC.Config(), steps=args.steps, channels=args.channels,
                                  residual_blocks=args.residual_blocks, threads=args.threads)
-    try:
-        if args.steps <= 0:
-            raise ConfigError("--steps must be positive")
-        source = _analyze_files(_audio_files(args.source_dir), config.mapping_mcep_dims)
-        target = _analyze_files(_audio_files(args.target_dir), config.mapping_mcep_dims)
-        if not source or not target:
-            raise ConfigError("no readable audio in the source or target folder")
-        args.out.mkdir(parents=True, exist_ok=True)
-        from tqdm import tqdm
+    if args.steps <= 0:
+        raise ConfigError("--steps must be positive")
+    source = _analyze_files(_audio_files(args.source_dir), config.mapping_mcep_dims)
+    target = _analyze_files(_audio_files(args.target_dir), config.mapping_mcep_dims)
+    if not source or not target:
+        raise ConfigError("no readable audio in the source or target folder")
+    args.out.mkdir(parents=True, exist_ok=True)
+    from tqdm import tqdm
 
-        with tqdm(total=args.steps, unit="step") as bar:
-            def show(fraction: float, message: str) -> None:
-                bar.n = int(round(fraction * args.steps))
-                bar.set_description(message.split(" (")[0][-30:])
-                bar.refresh()
+    with tqdm(total=args.steps, unit="step") as bar:
+        def show(fraction: float, message: str) -> None:
+            bar.n = int(round(fraction * args.steps))
+            bar.set_description(message.split(" (")[0][-30:])
+            bar.refresh()
 
-            model = train_voices(source, target, config, args.out / CHECKPOINT, show,
-                                 args.device)
-    except F2FError as exc:
-        return report_error(exc)
+        model = train_voices(source, target, config, args.out / CHECKPOINT, show, args.device)
     last = model.history[-1] if model.history else {}
     print(f"saved {args.out / CHECKPOINT} at step {model.step}; "
           f"cycle loss {last.get('cycle', float('nan')):.4f}")

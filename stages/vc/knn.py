@@ -12,7 +12,9 @@ Aperiodicity and timing stay the dub's, so phoneme events stay valid.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -184,7 +186,8 @@ class KnnVC(VCBackend):
         pool_s = wf.voice_stats(halves[:1]).speech_s
         names = [n for n in config.candidates
                  if parse_candidate(n)[0] != "knn" or pool_s >= config.knn_min_speech_s]
-        candidates = {name: (lambda p=parse_candidate(name): joined(*p)) for name in names}
+        candidates: dict[str, Callable[[], Speech]] = {
+            name: partial(joined, *parse_candidate(name)) for name in names}
         gain = _gate.required_gain(held_out.duration_s, config.min_gain, config.noise_gain)
         return _gate.choose(candidates, unconverted, held_out, gain)
 
