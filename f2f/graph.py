@@ -269,7 +269,6 @@ class Graph(VideoSteps):
                        **asked)
 
         def compute(tmp: Path) -> SpeechSegments:
-            self.warm_up("lipsync")  # its models load while VC keeps one core busy
             if several:  # each speaker's segments towards that speaker's own voice
                 from f2f import speakers
 

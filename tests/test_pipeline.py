@@ -96,9 +96,6 @@ class HalfVC(VCBackend):
 class InvertLipSync(LipSyncBackend):
     name = "test-lipsync"
 
-    def warm_up(self):
-        CALLS["lipsync_warm_up"] += 1
-
     def sync(self, video, track, out_path, progress):
         CALLS["lipsync"] += 1
         return rewrite_frames(video, track, out_path, lambda frame: 255 - frame)
@@ -133,9 +130,8 @@ def test_full_graph_writes_every_output(clip: Path, tmp_path: Path) -> None:
     assert not any(s["cached"] for s in report["steps"])
     assert report["segments"] and "slot_start_s" in report["segments"][0]
     assert 'backend = "test-mt"' in (tmp_path / "out.config.toml").read_text()
-    # each later stage warmed up once, while the stage before it computed
-    assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1, mt_warm_up=1,
-                            lipsync_warm_up=1)
+    # MT warmed up once, while ASR computed
+    assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1, mt_warm_up=1)
     assert result.translation is not None and len(result.translation.segments) == 2
 
 
@@ -152,7 +148,7 @@ def test_changing_mt_reruns_mt_and_later_never_asr(clip: Path, tmp_path: Path) -
     run(clip, tmp_path / "a.mp4", tmp_path / "work")
     CALLS.clear()
     run(clip, tmp_path / "b.mp4", tmp_path / "work", ["mt.prefix=NAMASTE"])
-    assert CALLS == Counter(mt=1, tts=1, vc=1, lipsync=1, lipsync_warm_up=1)  # ASR cached
+    assert CALLS == Counter(mt=1, tts=1, vc=1, lipsync=1)  # ASR cached: no MT warm-up
     assert "NAMASTE" in (tmp_path / "b.hi.srt").read_text()
 
 
@@ -160,7 +156,7 @@ def test_refresh_reruns_that_stage_and_after(clip: Path, tmp_path: Path) -> None
     run(clip, tmp_path / "a.mp4", tmp_path / "work")
     CALLS.clear()
     run(clip, tmp_path / "b.mp4", tmp_path / "work", refresh=("vc",))
-    assert CALLS == Counter(vc=1, lipsync=1, lipsync_warm_up=1)
+    assert CALLS == Counter(vc=1, lipsync=1)
 
 
 def test_ablations_still_make_valid_videos(clip: Path, tmp_path: Path) -> None:

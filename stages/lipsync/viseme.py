@@ -79,15 +79,6 @@ class VisemeLipSync(LipSyncBackend):
     def face_settings(self) -> FaceSettings | None:
         return self._loop_options().face_settings(landmarks=True)
 
-    def warm_up(self) -> None:
-        from f2f.errors import F2FError
-        from f2f.faces import shared_landmark_predictor
-
-        try:
-            shared_landmark_predictor()
-        except F2FError:
-            pass  # sync() raises it with the stage's context
-
     def sync(self, video: VideoRef, track: DubTrack, out_path: Path,
              progress: StageProgress) -> VideoRef:
         from stages.lipsync._mouth_model import load_audio_mouth
