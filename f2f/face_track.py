@@ -25,7 +25,13 @@ import numpy as np
 
 from f2f.artifacts import VideoRef
 from f2f.cache import Cache, make_key
-from f2f.faces import FaceBox, FaceDetector, FaceTracker, LandmarkPredictor
+from f2f.faces import (
+    FaceBox,
+    FaceDetector,
+    FaceTracker,
+    LandmarkPredictor,
+    shared_landmark_predictor,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +125,8 @@ def compute_face_track(video: str | Path, fps: float, width: int, height: int,
     """Decodes `video` as the lip-sync loop does and follows the face through every frame."""
     from f2f.media import iter_frames
 
-    follower = FaceFollower(settings, LandmarkPredictor() if settings.landmarks else None)
+    predictor = shared_landmark_predictor() if settings.landmarks else None
+    follower = FaceFollower(settings, predictor)
     boxes: list[list[float]] = []
     points: list[np.ndarray] = []
     for frame in iter_frames(video, fps, width, height):

@@ -86,12 +86,14 @@ class LoopOptions:
     queue_batches: int = 2  # batches waiting between two steps (bounds memory, allows overlap)
     encoder_preset: str = ENCODER_PRESET
 
-    def face_settings(self, landmarks: bool) -> FaceSettings | None:
-        """The face track this loop follows itself; None with a fixed box (nothing to track)."""
-        if self.box is not None:
-            return None
+    def tracking(self, landmarks: bool) -> FaceSettings:
+        """How this loop follows faces when it tracks them itself."""
         return FaceSettings(self.face_detector, self.detect_every, self.face_index, landmarks,
                             self.landmark_smoothing)
+
+    def face_settings(self, landmarks: bool) -> FaceSettings | None:
+        """The face track a precomputed one must match; None with a fixed box (no tracking)."""
+        return None if self.box is not None else self.tracking(landmarks)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -179,11 +181,8 @@ class _FaceSource:
 
     def __init__(self, options: LoopOptions, plan: Sequence[FaceBox | None],
                  predictor: LandmarkPredictor | None, precomputed: FaceTrack | None) -> None:
-        settings = options.face_settings(predictor is not None) or FaceSettings(
-            options.face_detector, options.detect_every, options.face_index,
-            predictor is not None, options.landmark_smoothing)
         self.options, self.plan, self.precomputed = options, plan, precomputed
-        self.follower = FaceFollower(settings, predictor)
+        self.follower = FaceFollower(options.tracking(predictor is not None), predictor)
         self._previous_box: FaceBox | None = None
         self._last: tuple[int, FaceBox | None, np.ndarray | None] | None = None
 
