@@ -23,7 +23,9 @@ def _flow_between(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 
     dis = getattr(_LOCAL, "dis", None)
     if dis is None:
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        # (OpenCV's type stubs leave out this factory, which the wheel has)
+        create = getattr(cv2, "DISOpticalFlow_create")
+        dis = create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         _LOCAL.dis = dis
     grey_new = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY)
     grey_old = cv2.cvtColor(old, cv2.COLOR_RGB2GRAY)
