@@ -54,10 +54,10 @@ def two(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoSpeake
     return make_two_speakers(shared_dir, tmp_path_factory.mktemp("two"))
 
 
-def _run(two: TwoSpeakers, folder: Path, *sets: str) -> tuple[dict[str, Any], Any]:
+@pytest.fixture(scope="module")
+def fakes(two: TwoSpeakers) -> None:
+    """ASR that gives the video's turns as segments, MT that gives one Hindi line each."""
     from f2f.artifacts import Segment, Transcript, Word
-    from f2f.config import load_config
-    from f2f.pipeline import BackendPool, translate_video
     from f2f.registry import register
     from f2f.stage import ASRBackend, MTBackend
     from fakes import translated
@@ -79,6 +79,11 @@ def _run(two: TwoSpeakers, folder: Path, *sets: str) -> tuple[dict[str, Any], An
         def translate(self, transcript, target_language, progress):
             return translated(transcript, target_language, lambda s: LINE, self.name)
 
+
+def _run(two: TwoSpeakers, folder: Path, *sets: str) -> tuple[dict[str, Any], Any]:
+    from f2f.config import load_config
+    from f2f.pipeline import BackendPool, translate_video
+
     config = load_config(sets=["asr=voices-asr", "mt=voices-mt", "tts=espeak", "vc=none",
                                "lipsync=none", *sets])
     folder.mkdir()
@@ -91,7 +96,7 @@ def _tts_key(report: dict[str, Any]) -> str:
     return next(s["key"] for s in report["steps"] if s["stage"] == "tts")
 
 
-def test_two_speakers_are_spoken_in_voices_of_their_own_range(two: TwoSpeakers,
+def test_two_speakers_are_spoken_in_voices_of_their_own_range(two: TwoSpeakers, fakes: None,
                                                               tmp_path: Path) -> None:
     from f2f.speaker_voices import FEMALE_FROM_HZ, median_f0_hz
 
