@@ -125,3 +125,24 @@ def test_two_speakers_are_spoken_in_voices_of_their_own_range(two: TwoSpeakers, 
     tts_step = next(s for s in again["steps"] if s["stage"] == "tts")
     assert tts_step["cached"] and tts_step["key"] == _tts_key(report)
     assert np.isfinite(male["median_f0_hz"])
+
+
+def test_a_backend_with_one_voice_says_so_once_and_speaks_it(caplog: pytest.LogCaptureFixture
+                                                             ) -> None:
+    import logging
+
+    from f2f.artifacts import Speech, TranslatedSegment, Translation
+    from f2f.diarize import Diarization, Turn
+    from f2f.speakers import segment_voices
+    from stages.tts.mms import MmsTTS
+
+    diarization = Diarization((Turn("S1", 0.0, 1.0), Turn("S2", 1.0, 2.0)))
+    translation = Translation("en", "hi", (TranslatedSegment(0, "a", "b", 0.0, 1.0),
+                                           TranslatedSegment(1, "a", "b", 1.0, 2.0)))
+    report: dict[str, Any] = {}
+    with caplog.at_level(logging.INFO, logger="f2f.speakers"):
+        voices = segment_voices(MmsTTS(language="hi"), Speech(np.zeros(32000, np.float32),
+                                16000), diarization, translation, report)
+    assert voices == {} and "voices" not in report
+    said = [r.message for r in caplog.records if "one voice for every speaker" in r.message]
+    assert len(said) == 1 and "mms" in said[0]
