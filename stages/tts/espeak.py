@@ -83,8 +83,8 @@ STEADY_VARIANT = "f2f-steady"
 # F0 of Hindi sentences in each at the default rate and pitch (bench/bench_espeak_voices.py ->
 # bench/results/espeak_voices.json). m2 and f4 are left out: they add an echo.
 SPEAKER_VARIANT_F0_HZ = {
-    "m1": 90.9, "m3": 100.8, "m4": 90.6, "m5": 98.9, "m6": 98.0, "m7": 101.3, "m8": 82.6,
-    "f1": 176.6, "f2": 187.7, "f3": 200.0, "f5": 198.5}
+    "m1": 90.1, "m3": 100.5, "m4": 89.5, "m5": 98.2, "m6": 97.6, "m7": 101.3, "m8": 82.0,
+    "f1": 177.3, "f2": 189.4, "f3": 202.2, "f5": 199.3}
 
 
 def _data_with_steady_variant(data: str) -> str:
