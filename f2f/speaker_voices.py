@@ -19,7 +19,6 @@ from f2f.artifacts import Speech
 
 FEMALE_FROM_HZ = 160.0  # median F0 at or above this counts as the female range
 F0_SAMPLE_S = 60.0  # seconds of a speaker's audio the median is taken from (cost stays flat)
-_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -39,19 +38,18 @@ def is_female_range(f0_hz: float) -> bool:
 
 
 def median_f0_hz(speech: Speech, max_s: float = F0_SAMPLE_S) -> float:
-    """Median F0 of the voiced frames (WORLD's DIO + StoneMask: ~0.2 CPU s per 10 s); NaN when
-    nothing is voiced."""
-    from f2f.timing import resample
-
+    """Median F0 of the voiced frames (WORLD's DIO + StoneMask at the clip's own rate: ~0.2
+    CPU s per 10 s at 16 kHz); NaN when nothing is voiced."""
     with warnings.catch_warnings():  # pyworld imports the deprecated pkg_resources
         warnings.simplefilter("ignore")
         import pyworld
 
-    samples = resample(speech, _RATE).samples[: int(max_s * _RATE)].astype(np.float64)
-    if samples.size < _RATE // 10:
+    rate = speech.sample_rate
+    samples = np.asarray(speech.samples[: int(max_s * rate)], np.float64)
+    if samples.size < rate // 10:
         return float("nan")
-    f0, times = pyworld.dio(samples, _RATE, f0_floor=60.0, f0_ceil=500.0, frame_period=5.0)
-    f0 = pyworld.stonemask(samples, f0, times, _RATE)
+    f0, times = pyworld.dio(samples, rate, f0_floor=60.0, f0_ceil=500.0, frame_period=5.0)
+    f0 = pyworld.stonemask(samples, f0, times, rate)
     voiced = f0[f0 > 0]
     return float(np.median(voiced)) if voiced.size >= 20 else float("nan")
 

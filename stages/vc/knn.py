@@ -166,24 +166,25 @@ class KnnVC(VCBackend):
                 halves: list[wf.WorldFeatures], held_out: Speech, progress: StageProgress,
                 gate_ap: dict[int, np.ndarray]) -> _gate.GateResult:
         """Candidates fitted on the first half of the speaker's audio, judged on the other, on
-        the first `gate_sample_s` of the dub (its aperiodicity left in `gate_ap`)."""
+        the first clips of the dub up to `gate_sample_s` (their aperiodicity left in `gate_ap`:
+        the conversion reuses it)."""
         config = self.config
         if not config.gate:
             return _gate.GateResult(config.candidates[0], float("nan"), float("nan"))
         model = SpeakerModel.fit(list(sample.values()), halves[:1], config.f0_outlier_octaves,
                                  config.formant_warp_power)
-        frame_s = wf.FRAME_PERIOD_MS / 1000
         judged: list[SegmentSpeech] = []
-        warped: dict[int, wf.WorldFeatures] = {}  # the judged frames, aperiodicity added
+        warped: dict[int, wf.WorldFeatures] = {}  # the judged clips, aperiodicity added
         total = 0.0
         for clip in clips:
             if clip.id in sample and total < config.gate_sample_s:
-                frames = int(np.ceil((config.gate_sample_s - total) / frame_s))
-                head = wf.with_aperiodicity(sample[clip.id], clip.speech, frames)
-                gate_ap[clip.id] = head.ap
-                warped[clip.id] = wf.warp_features(head, model.formant_warp)
+                # whole clips: judged on a few seconds cut mid-clip, the choice flipped on a
+                # long-input bench case (s1 x25) and its similarity fell by 0.02
+                features = wf.with_aperiodicity(sample[clip.id], clip.speech)
+                gate_ap[clip.id] = features.ap
+                warped[clip.id] = wf.warp_features(features, model.formant_warp)
                 judged.append(clip)
-                total += head.n_samples / wf.RATE
+                total += clip.speech.duration_s
 
         def joined(method: str, strength: float) -> Speech:
             waves = [convert_features(warped[c.id], model, method, strength, config.k,
@@ -191,9 +192,8 @@ class KnnVC(VCBackend):
             return Speech(np.concatenate(waves), wf.RATE)
 
         progress(0.2, "checking candidate conversions on held-out speech")
-        unconverted = Speech(np.concatenate([
-            resample(c.speech, wf.RATE).samples[:warped[c.id].n_samples] for c in judged]),
-            wf.RATE)
+        unconverted = Speech(np.concatenate([resample(c.speech, wf.RATE).samples
+                                             for c in judged]), wf.RATE)
         pool_s = wf.voice_stats(halves[:1]).speech_s
         names = [n for n in config.candidates
                  if parse_candidate(n)[0] != "knn" or pool_s >= config.knn_min_speech_s]
