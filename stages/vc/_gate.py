@@ -22,7 +22,6 @@ NONE = "none"
 _FRAME_S = 0.01
 _SPEECH_DB = -35.0  # 10 ms frames this far below the loudest count as silence
 _MIN_SPEECH_FRACTION = 0.3  # a chunk with less speech than this goes to neither half
-PARTIALS_PER_S = 1.0 / 1.6  # partials side by side: half the encoder work of resemblyzer's 1.3
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,7 @@ def choose(candidates: dict[str, Callable[[], Speech]], unconverted: Speech,
     """The candidate whose output is most like `held_out`, if it beats `unconverted` there by
     more than `min_gain`; NONE otherwise."""
     waves = [make() for make in candidates.values()]
-    target, unchanged, *converted = speaker_embeddings([held_out, unconverted, *waves],
-                                                       PARTIALS_PER_S)
+    target, unchanged, *converted = speaker_embeddings([held_out, unconverted, *waves])
     before = cosine(unchanged, target)
     scores = {name: cosine(e, target) for name, e in zip(candidates, converted, strict=True)}
     best = max(scores, key=scores.__getitem__, default=NONE)
