@@ -145,10 +145,10 @@ class KnnVC(VCBackend):
         out = []
         for index, segment in enumerate(speech.segments):
             if segment.id in voiced:
-                features = wf.with_aperiodicity(
-                    sample.pop(segment.id, None) or wf.analyze(segment.speech, config.mcep_dims,
-                                                               aperiodicity=False),
-                    segment.speech, known=gate_ap.pop(segment.id, None))
+                features = sample.pop(segment.id, None) or wf.analyze(
+                    segment.speech, config.mcep_dims, aperiodicity=False)
+                features = wf.with_aperiodicity(features, segment.speech,
+                                                known=gate_ap.pop(segment.id, None))
                 wave = convert_features(wf.warp_features(features, model.formant_warp),
                                         model, method, strength, config.k,
                                         segment.speech.samples)
