@@ -21,9 +21,10 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("F2F_SHARED") or REPO.parent / "shared") / "data"
@@ -43,6 +44,41 @@ def make_input(source: Path, seconds: float, height: int, out: Path) -> Path:
     return out
 
 
+def resident_mb() -> float:
+    """This process's resident memory now (VmRSS), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class StagePeaks:
+    """Peak resident memory while each stage was the latest to report progress, sampled every
+    0.2 s: which stage's memory grows with the video's length."""
+
+    def __init__(self) -> None:
+        self.stage = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def progress(self, event: Any) -> None:
+        self.stage = event.stage
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            stage, rss = self.stage, resident_mb()
+            self.peaks[stage] = round(max(self.peaks.get(stage, 0.0), rss), 1)
+
+
 def run_once(video: Path, sets: list[str], threads: int) -> dict[str, Any]:
     """One pipeline run in this process (called in a fresh subprocess by `measure`)."""
     sys.path.insert(0, str(REPO))
@@ -56,8 +92,9 @@ def run_once(video: Path, sets: list[str], threads: int) -> dict[str, Any]:
     info = probe(video)
     with tempfile.TemporaryDirectory(prefix="f2f-bench-") as tmp:
         started = time.perf_counter()
-        result = translate_video(video, Path(tmp) / "out.mp4", load_config(sets=sets),
-                                 use_cache=False)
+        with StagePeaks() as peaks:
+            result = translate_video(video, Path(tmp) / "out.mp4", load_config(sets=sets),
+                                     use_cache=False, progress=peaks.progress)
         wall = time.perf_counter() - started
     stages = {}
     for step in result.report.steps:
@@ -72,7 +109,7 @@ def run_once(video: Path, sets: list[str], threads: int) -> dict[str, Any]:
     return {"duration_s": round(info.duration_s, 3), "width": info.width, "height": info.height,
             "frames": info.frame_count, "wall_s": round(wall, 3),
             "rtf": round(wall / info.duration_s, 4), "peak_rss_mb": round(peak_kb / 1024, 1),
-            "stages": stages}
+            "stages": stages, "peak_rss_mb_by_stage": peaks.peaks}
 
 
 def measure(video: Path, sets: list[str], threads: int, timeout_s: float) -> dict[str, Any]:

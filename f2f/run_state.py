@@ -23,6 +23,7 @@ from f2f.errors import (
     F2FError,
     StageError,
 )
+from f2f.memory import release_free_memory
 from f2f.progress import ProgressEvent, ProgressFn
 from f2f.registry import get_backend_class
 from f2f.report import RunReport, StepRecord
@@ -151,6 +152,7 @@ class Run:
                 self.cache.write_metrics(tmp, record.metrics)
             # reload from the final entry: artifacts may hold paths into the renamed folder
             artifact = load(self.cache.entry(stage, key))
+            release_free_memory()  # the stage's temporaries: the next stages start lower
         else:
             log.info("%s: %s from cache", stage, backend_name)
         record.wall_s = round(time.perf_counter() - started, 3)

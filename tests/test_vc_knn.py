@@ -196,3 +196,28 @@ def test_aperiodicity_is_measured_only_for_synthesised_frames(monkeypatch: pytes
     assert first_two >= 3.0 > dub.segments[0].speech.duration_s  # the gate takes two clips
     assert judged and abs(judged[0] - first_two) < 0.01, judged
     assert abs(sum(measured) * wf.FRAME_PERIOD_MS / 1000 - first_two) < 0.05, measured
+
+
+def test_nearest_mean_finds_the_true_neighbours_in_bounded_memory() -> None:
+    """Frame selection against a long talk's pool: the same neighbours as a brute-force search,
+    with a peak far below one (queries x pool) float64 distance matrix (164 MB here; the whole
+    block at once made a 10-minute video's VC stage the largest part of its peak memory)."""
+    import tracemalloc
+
+    from stages.vc._frame_select import nearest_mean
+
+    rng = np.random.default_rng(0)
+    pool = rng.normal(size=(10_000, 24))
+    values = rng.normal(size=(10_000, 24))
+    queries = rng.normal(size=(2048, 24))
+    tracemalloc.start()
+    try:
+        got = nearest_mean(queries, pool, values, k=4)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80e6, f"{peak / 1e6:.0f} MB"  # 41 MB; 330 MB in one block
+    sample = slice(0, 64)
+    distance = ((queries[sample, None, :] - pool[None]) ** 2).sum(axis=2)
+    expected = values[np.argsort(distance, axis=1)[:, :4]].mean(axis=1)
+    assert np.allclose(got[sample], expected, atol=1e-9)

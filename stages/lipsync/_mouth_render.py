@@ -19,6 +19,7 @@ import numpy as np
 from f2f.faces import FaceFrameOfReference, inner_gap, mouth_opening
 from f2f.paste import blend_into, mean_difference, shifted
 from stages.lipsync._common import FaceFrame
+from stages.lipsync._mouth_fade import morph_fade
 from stages.lipsync._mouth_interior import (TeethExemplar, better, capture_teeth,
                                             paint_interior)
 from stages.lipsync._mouth_range import SpeakerRange
@@ -281,7 +282,6 @@ class MouthReplacer:
 
     def _render_one(self, item: FaceFrame, landmarks: np.ndarray,
                     face: FaceFrameOfReference) -> np.ndarray:
-        import cv2
 
         ref = self.reference
         assert ref is not None
@@ -298,7 +298,7 @@ class MouthReplacer:
                 self._fading = None
             else:
                 previous, *_ = self._warp(old, landmarks, face, item.index, box)
-                warped = cv2.addWeighted(warped, t, previous, 1.0 - t, 0.0)
+                warped = morph_fade(warped, previous, t)
         origin = np.array([x0, y0], np.float64)
         region = frame[y0:y1, x0:x1]
         mask = self._mask((y1 - y0, x1 - x0), landmarks - origin, local_target, face) * covered

@@ -37,7 +37,7 @@ DRIVERS = ("auto", "audio", "phonemes", "loudness")
 @register
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
-    version = "3"  # 3: mouth replacement from a closed reference, learned audio -> mouth model
+    version = "4"  # 3: mouth replacement from a closed reference; 4: reference fades morph
     quality_note = ("landmark mouth replacement driven by a small learned audio -> mouth model "
                     "(GRID) and the TTS phonemes; no learned mouth texture: use --lipsync "
                     "wav2lip for a generative model")

@@ -16,7 +16,8 @@ import numpy as np
 from stages.vc import world_features as wf
 
 POOL_MAX_FRAMES = 30_000  # 150 s of speaker speech at 5 ms: bounds memory and matching time
-_BLOCK = 2048  # dub frames matched at once (a (block, pool) distance matrix)
+_BLOCK = 2048  # dub frames matched at once (a (block, pool) distance matrix) ...
+_BLOCK_ELEMENTS = 2_000_000  # ... of at most this many entries (8 MB of float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,13 +43,19 @@ class SpeakerPool:
 def nearest_mean(queries: np.ndarray, pool: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     """For each (Q, D) query, the mean of `values` at its k nearest (Euclidean) `pool` rows."""
     k = max(1, min(k, pool.shape[0]))
-    pool_sq = (pool ** 2).sum(axis=1)
+    # float32 distances in blocks of at most _BLOCK_ELEMENTS: a 150 s pool against 2048 dub
+    # frames at once was ~0.5 GB per temporary, the main part of a long video's peak memory
+    pool32 = np.ascontiguousarray(pool, dtype=np.float32)
+    pool_sq = (pool32 ** 2).sum(axis=1)
+    rows = max(1, min(_BLOCK, _BLOCK_ELEMENTS // max(pool32.shape[0], 1)))
     out = np.empty((queries.shape[0], values.shape[1]))
-    for start in range(0, queries.shape[0], _BLOCK):
-        block = queries[start:start + _BLOCK]
-        distance = pool_sq[None, :] - 2.0 * block @ pool.T  # + |q|^2, the same for every row
+    for start in range(0, queries.shape[0], rows):
+        block = queries[start:start + rows].astype(np.float32)
+        distance = block @ pool32.T
+        distance *= -2.0
+        distance += pool_sq[None, :]  # + |q|^2 is the same for every row of a query
         nearest = np.argpartition(distance, k - 1, axis=1)[:, :k]
-        out[start:start + _BLOCK] = values[nearest].mean(axis=1)
+        out[start:start + rows] = values[nearest].mean(axis=1)
     return out
 
 
