@@ -209,12 +209,33 @@ def encoder() -> Encoder:
     return Encoder(layers, np.ascontiguousarray(state["linear.weight"].T), state["linear.bias"])
 
 
-def embed_partials(wav: np.ndarray, rate: float, min_coverage: float
-                   ) -> tuple[np.ndarray, np.ndarray, list[slice]]:
-    """resemblyzer's `embed_utterance`: (utterance embedding, (N, E) partials, their slices)."""
+def _partial_mels(wav: np.ndarray, rate: float, min_coverage: float
+                  ) -> tuple[list[np.ndarray], list[slice]]:
     slices = partial_slices(wav.size, rate, min_coverage)
     wav = np.pad(np.asarray(wav, np.float32), (0, max(slices[-1].stop - wav.size, 0)))
     mel = mel_frames(wav)
-    partials = encoder()(np.stack([mel[s.start // HOP:s.stop // HOP] for s in slices]))
+    return [mel[s.start // HOP:s.stop // HOP] for s in slices], slices
+
+
+def _unit_mean(partials: np.ndarray) -> np.ndarray:
     mean = partials.mean(axis=0)
-    return mean / np.linalg.norm(mean), partials, slices
+    return mean / np.linalg.norm(mean)
+
+
+def embed_partials(wav: np.ndarray, rate: float, min_coverage: float
+                   ) -> tuple[np.ndarray, np.ndarray, list[slice]]:
+    """resemblyzer's `embed_utterance`: (utterance embedding, (N, E) partials, their slices)."""
+    mels, slices = _partial_mels(wav, rate, min_coverage)
+    partials = encoder()(np.stack(mels))
+    return _unit_mean(partials), partials, slices
+
+
+def embed_utterances(wavs: list[np.ndarray], rate: float, min_coverage: float
+                     ) -> list[np.ndarray]:
+    """`embed_partials`' utterance embeddings of several clips, with all their partials in one
+    encoder pass: its recurrent products cost about the same for 28 rows as for 7."""
+    mels = [_partial_mels(wav, rate, min_coverage)[0] for wav in wavs]
+    partials = encoder()(np.stack([m for clip in mels for m in clip]))
+    ends = np.cumsum([len(clip) for clip in mels])
+    return [_unit_mean(partials[end - len(clip):end]) for clip, end in zip(mels, ends,
+                                                                          strict=True)]

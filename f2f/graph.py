@@ -215,7 +215,7 @@ class Graph(VideoSteps):
             run.skip("vc", "manual dub audio")
             track = self.manual_track(Path(config.manual_dub_audio))
         elif config.enabled("tts"):
-            speech, speech_key = self.synthesize(translation)
+            speech, speech_key = self.synthesize(translation, audio)
             if config.enabled("vc"):
                 assert audio is not None
                 speech, speech_key = self.convert_voice(speech, speech_key, audio)
@@ -247,13 +247,23 @@ class Graph(VideoSteps):
             return dub
         return self.run.cached_step("fit", "manual", self.track_key, DubTrack.load, compute)
 
-    def synthesize(self, translation: Translation) -> tuple[SpeechSegments, str]:
+    def synthesize(self, translation: Translation,
+                   audio: Speech | None = None) -> tuple[SpeechSegments, str]:
         run = self.run
         tts = run.backend("tts")
-        key = make_key(upstream=self.mt_key, **tts.cache_identity())
+        voices: dict[int, str] = {}  # segment id -> its speaker's voice (`speakers` on)
+        if self.diarization is not None and audio is not None:
+            from f2f import speakers
+
+            voices = speakers.segment_voices(tts, audio, self.diarization, translation,
+                                             run.report.speakers)
+        key = make_key(upstream=self.mt_key, **tts.cache_identity(),
+                       **({"voices": {str(k): v for k, v in voices.items()}} if voices else {}))
 
         def compute(tmp: Path) -> SpeechSegments:
-            speech = tts.synthesize(translation, for_stage(run.progress, "tts"))
+            progress = for_stage(run.progress, "tts")
+            speech = (tts.synthesize(translation, progress, voices) if voices
+                      else tts.synthesize(translation, progress))
             speech.save(tmp)
             return speech
         speech = run.cached_step("tts", tts.name, key, SpeechSegments.load, compute, tts)

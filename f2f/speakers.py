@@ -13,12 +13,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from f2f.artifacts import Speech, SpeechSegments, Transcript, Translation, VideoRef
 from f2f.diarize import Diarization
+
+if TYPE_CHECKING:
+    from f2f.stage import TTSBackend
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,25 @@ def segment_speakers(translation: Translation, diarization: Diarization) -> dict
     first = diarization.speakers[0] if diarization.speakers else "S1"
     return {s.id: diarization.speaker_of(s.start_s, s.end_s) or first
             for s in translation.segments}
+
+
+def segment_voices(tts: TTSBackend, audio: Speech, diarization: Diarization,
+                   translation: Translation, report: dict[str, Any]) -> dict[int, str]:
+    """Dub segment id -> the TTS voice of its speaker, chosen by the backend from each speaker's
+    median F0 (`report["voices"]`: per speaker the voice, "" = the configured one, and the F0).
+    Empty when every segment gets the configured voice."""
+    if not tts.speaks_per_speaker:
+        log.info("tts %s: one voice for every speaker (a voice per speaker needs espeak)",
+                 tts.name)
+        return {}
+    from f2f.speaker_voices import SpeakerVoice, median_f0_hz
+
+    pitch = {s: median_f0_hz(speaker_audio(audio, diarization, s)) for s in diarization.speakers}
+    chosen = tts.speaker_voices(pitch)
+    report["voices"] = {s: chosen.get(s, SpeakerVoice("", f0)).to_dict()
+                        for s, f0 in pitch.items()}
+    owner = segment_speakers(translation, diarization)
+    return {i: chosen[s].voice for i, s in owner.items() if s in chosen}
 
 
 def convert_per_speaker(convert: Callable[[SpeechSegments, Speech], SpeechSegments],

@@ -11,6 +11,7 @@ import dataclasses
 import importlib.util
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from f2f.artifacts import DubTrack, Speech, SpeechSegments, Transcript, Translation, VideoRef
     from f2f.face_track import FaceSettings
     from f2f.progress import StageProgress
+    from f2f.speaker_voices import SpeakerVoice
     from f2f.weights import WeightsSpec
 
 KINDS = ("asr", "mt", "tts", "vc", "lipsync")
@@ -163,10 +165,20 @@ class MTBackend(Backend):
 
 class TTSBackend(Backend):
     kind = "tts"
+    speaks_per_speaker: ClassVar[bool] = False  # has voices for `speaker_voices` to choose
 
     @abstractmethod
-    def synthesize(self, translation: Translation, progress: StageProgress) -> SpeechSegments:
-        """One clip per segment, with phoneme timings when the engine knows them."""
+    def synthesize(self, translation: Translation, progress: StageProgress,
+                   voices: Mapping[int, str] | None = None) -> SpeechSegments:
+        """One clip per segment, with phoneme timings when the engine knows them.
+
+        `voices`: segment id -> a voice from `speaker_voices` (others: the configured voice).
+        """
+
+    def speaker_voices(self, median_f0_hz: Mapping[str, float]) -> dict[str, SpeakerVoice]:
+        """Speaker -> the voice their segments are spoken in, from each speaker's median F0;
+        empty: one voice for everyone (this backend has no choice, or the config forces one)."""
+        return {}
 
 
 class VCBackend(Backend):

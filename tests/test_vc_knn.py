@@ -151,6 +151,53 @@ def test_the_reference_voice_is_analysed_in_chunks_with_the_same_frames(
     assert np.mean(np.isclose(chunked.f0[inside], whole.f0[inside], rtol=0.02)) > 0.9
 
 
+def test_aperiodicity_is_measured_only_for_synthesised_frames(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    """D4C is the slowest part of WORLD's analysis: the gate measures it for its sample (the
+    first whole clips of the dub up to `gate_sample_s`), and a pass-through dub for nothing
+    more; pieces measured apart join into what one pass gives."""
+    from stages.vc import _gate
+    from stages.vc import world_features as wf
+
+    dub = _dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो",
+               "हरे रंग के साथ बी सात कृपया रखो", "सफेद रंग में जी एक अभी रखो")
+    speech = dub.segments[0].speech
+    whole = wf.analyze(speech, 40)
+    head = wf.with_aperiodicity(wf.analyze(speech, 40, aperiodicity=False), speech, 200)
+    assert head.ap.shape == (200, whole.ap.shape[1]) and head.n_samples == 200 * 80
+    joined = wf.with_aperiodicity(wf.analyze(speech, 40, aperiodicity=False), speech,
+                                  known=head.ap)
+    assert joined.ap.shape == whole.ap.shape and joined.n_samples == whole.n_samples
+    assert np.abs(joined.ap - whole.ap).mean() < 1e-3
+
+    measured: list[int] = []
+    judged: list[float] = []
+    real_d4c = wf.pyworld().d4c
+
+    def d4c(x: np.ndarray, f0: np.ndarray, *args: object) -> np.ndarray:
+        measured.append(f0.size)
+        return real_d4c(x, f0, *args)
+
+    def choose(candidates, unconverted, held_out, gain):  # type: ignore[no-untyped-def]
+        judged.append(unconverted.duration_s)
+        return _gate.GateResult(_gate.NONE, 0.5, 0.5)
+    monkeypatch.setattr(wf.pyworld(), "d4c", d4c)
+    monkeypatch.setattr(_gate, "choose", choose)
+    reference = _dub("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो",
+                     "भूरा रंग के साथ सी आठ कृपया रखो")
+    vc = get_backend_class("vc", "knn")(get_backend_class("vc", "knn").Config(gate_sample_s=3.0))
+    total_s = sum(s.speech.duration_s for s in dub.segments)
+    assert total_s > 6.0  # the dub is longer than the gate's sample
+    out = vc.convert(dub, Speech(np.concatenate([s.speech.samples for s in reference.segments]),
+                                 reference.segments[0].speech.sample_rate), tmp_path,
+                     lambda f, m: None)
+    assert out is dub
+    first_two = sum(s.speech.duration_s for s in dub.segments[:2])
+    assert first_two >= 3.0 > dub.segments[0].speech.duration_s  # the gate takes two clips
+    assert judged and abs(judged[0] - first_two) < 0.01, judged
+    assert abs(sum(measured) * wf.FRAME_PERIOD_MS / 1000 - first_two) < 0.05, measured
+
+
 def test_nearest_mean_finds_the_true_neighbours_in_bounded_memory() -> None:
     """Frame selection against a long talk's pool: the same neighbours as a brute-force search,
     with a peak far below one (queries x pool) float64 distance matrix (164 MB here; the whole

@@ -221,3 +221,13 @@ def test_missing_weights_say_what_where_and_how(monkeypatch: pytest.MonkeyPatch)
     message = str(caught.value)
     assert "pretrained.pt" in message and "no_such_resemblyzer" in message
     assert "pip install resemblyzer==0.1.4" in message and "\n" not in message
+
+
+def test_embeddings_computed_together_equal_one_by_one(clips: dict[str, np.ndarray]) -> None:
+    """The VC gate embeds its clips in one encoder pass: each result must be that clip's own."""
+    from f2f.voiceprint import speaker_embedding, speaker_embeddings
+
+    names = ["grid", "talk_10s", "grid_s4_female", "synthetic"]
+    together = speaker_embeddings([Speech(clips[n], RATE) for n in names])
+    for name, embedding in zip(names, together, strict=True):
+        assert np.abs(embedding - speaker_embedding(Speech(clips[name], RATE))).max() < 1e-5

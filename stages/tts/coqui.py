@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,8 @@ class CoquiTTS(TTSBackend):
                                        " on CPU-only machines its torchaudio build fails")
         return Availability(True)
 
-    def synthesize(self, translation: Translation, progress: StageProgress) -> SpeechSegments:
+    def synthesize(self, translation: Translation, progress: StageProgress,
+                   voices: Mapping[int, str] | None = None) -> SpeechSegments:
         self.ensure_dependencies()
         status = self.availability()
         if not status.ok:

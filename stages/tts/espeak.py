@@ -14,8 +14,9 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from f2f.artifacts import PhonemeEvent, SegmentSpeech, Speech, SpeechSegments, T
 from f2f.errors import MissingDependencyError, StageError, UnsupportedLanguageError
 from f2f.progress import StageProgress
 from f2f.registry import register
+from f2f.speaker_voices import SpeakerVoice, assign_voices
 from f2f.stage import TTSBackend
 from f2f.textnorm import is_speakable, normalize_hindi, split_clauses
 
@@ -77,6 +79,13 @@ class Utterance:
 # bit-exact; this variant sets only that and is added to every voice given without a variant.
 STEADY_VARIANT = "f2f-steady"
 
+# The shipped variants a speaker's voice is chosen from (`voice_per_speaker`), with the median
+# F0 of Hindi sentences in each at the default rate and pitch (bench/bench_espeak_voices.py ->
+# bench/results/espeak_voices.json). m2 and f4 are left out: they add an echo.
+SPEAKER_VARIANT_F0_HZ = {
+    "m1": 90.1, "m3": 100.5, "m4": 89.5, "m5": 98.2, "m6": 97.6, "m7": 101.3, "m8": 82.0,
+    "f1": 177.3, "f2": 189.4, "f3": 202.2, "f5": 199.3}
+
 
 def _data_with_steady_variant(data: str) -> str:
     """A private espeak-ng-data: symlinks to the shipped files plus the steady variant."""
@@ -96,12 +105,27 @@ def _data_with_steady_variant(data: str) -> str:
     linked(os.path.join(data, "voices", "!v"), variants, STEADY_VARIANT)
     with open(os.path.join(variants, STEADY_VARIANT), "w", encoding="utf-8") as handle:
         handle.write(f"language variant\nname {STEADY_VARIANT}\nflutter 0\n")
+    for variant in SPEAKER_VARIANT_F0_HZ:  # the shipped file, its flutter overridden
+        with open(os.path.join(data, "voices", "!v", variant), encoding="utf-8") as shipped:
+            text = shipped.read()
+        with open(os.path.join(variants, f"{STEADY_VARIANT}-{variant}"), "w",
+                  encoding="utf-8") as handle:
+            handle.write(f"{text}\nflutter 0\n")
     return own
 
 
 def steady_voice(voice: str) -> str:
     """`hi` -> `hi+f2f-steady`; a voice with its own variant (`hi+f3`) is left as asked."""
     return voice if "+" in voice else f"{voice}+{STEADY_VARIANT}"
+
+
+def steady_speaker_voice(voice: str) -> str:
+    """A per-speaker voice (`hi+f3`) -> its flutter-free copy (`hi+f2f-steady-f3`)."""
+    language, _, variant = voice.partition("+")
+    if variant not in SPEAKER_VARIANT_F0_HZ:
+        raise UnsupportedLanguageError(f"'{voice}' is not a per-speaker eSpeak voice; they are "
+                                       f"LANGUAGE+{{{','.join(SPEAKER_VARIANT_F0_HZ)}}}")
+    return f"{language}+{STEADY_VARIANT}-{variant}"
 
 
 class _Engine:
@@ -216,33 +240,62 @@ class EspeakTTS(TTSBackend):
     install_hint = "pip install espeakng-loader"
     quality_note = "robotic formant voice (eSpeak NG); use --tts mms for a natural Hindi voice"
     languages = ESPEAK_LANGUAGES | frozenset(_VOICE_ALIASES)
+    speaks_per_speaker = True
 
     @dataclass(frozen=True)
     class Config:
         voice: str = ""  # an eSpeak voice name; "" = the target language's default voice
+        # with `speakers = true` and no `voice` given: a male/female variant per speaker,
+        # chosen from their median F0 (f2f.speaker_voices)
+        voice_per_speaker: bool = True
         rate_wpm: int = 165  # eSpeak's default 175 is hurried for Hindi
         pitch: int = 50  # 0..99
         normalize_text: bool = True  # numbers, dates, Latin words -> Devanagari (Hindi only)
         max_clause_chars: int = 200  # longer text is split at clause boundaries
         clause_pause_s: float = 0.12
 
-    def synthesize(self, translation: Translation, progress: StageProgress) -> SpeechSegments:
+    def cache_identity(self) -> dict[str, Any]:
+        """Without `voice_per_speaker`: its effect is the `voices` map, which the graph keys."""
+        identity = super().cache_identity()
+        identity["config"] = {k: v for k, v in identity["config"].items()
+                              if k != "voice_per_speaker"}
+        return identity
+
+    def speaker_voices(self, median_f0_hz: Mapping[str, float]) -> dict[str, SpeakerVoice]:
+        if self.config.voice or not self.config.voice_per_speaker:
+            return {}
+        base = voice_for(self.language or "hi")
+        chosen = assign_voices(median_f0_hz, SPEAKER_VARIANT_F0_HZ)
+        return {speaker: SpeakerVoice(f"{base}+{choice.voice}", choice.median_f0_hz)
+                for speaker, choice in chosen.items()}
+
+    def synthesize(self, translation: Translation, progress: StageProgress,
+                   voices: Mapping[int, str] | None = None) -> SpeechSegments:
         self.ensure_dependencies()
         voice = self.config.voice or voice_for(translation.target_language)
+        voices = dict(voices or {})
+        # eSpeak names of the per-speaker voices (flutter-free copies), checked before speaking
+        espeak_names = {v: steady_speaker_voice(v) for v in set(voices.values())}
         engine = _Engine.get()
-        log.info("tts espeak: voice %s, %d segments", voice, len(translation.segments))
+        log.info("tts espeak: voice %s, %d segments", ", ".join(sorted(espeak_names)) or voice,
+                 len(translation.segments))
         out: list[SegmentSpeech] = []
         total = max(len(translation.segments), 1)
         for index, segment in enumerate(translation.segments):
             text = segment.text
             if self.config.normalize_text and translation.target_language == "hi":
                 text = normalize_hindi(text)
-            speech, phonemes = self._speak(engine, voice, text, segment.duration_s)
+            own = voices.get(segment.id)
+            speech, phonemes = self._speak(engine, espeak_names[own] if own else voice, text,
+                                           segment.duration_s)
             out.append(SegmentSpeech(segment.id, segment.text, speech, phonemes))
             progress((index + 1) / total, f"segment {index + 1}/{total}")
         speech_s = sum(s.speech.duration_s for s in out)
         self.metrics = {"segments": len(out), "speech_s": round(speech_s, 3), "voice": voice}
-        return SpeechSegments(tuple(out), backend=self.name, voice=f"espeak:{voice}")
+        if voices:
+            self.metrics["voices"] = {str(k): v for k, v in sorted(voices.items())}
+        name = "per-speaker" if voices else voice
+        return SpeechSegments(tuple(out), backend=self.name, voice=f"espeak:{name}")
 
     def _speak(self, engine: _Engine, voice: str, text: str,
                slot_s: float) -> tuple[Speech, tuple[PhonemeEvent, ...]]:

@@ -9,6 +9,7 @@ characters, so the "phonemes" are Devanagari letters) the lip-sync stage uses.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ class MmsTTS(TTSBackend):
         path = find(weights_spec(self._language), self.config.model_path or None)
         return str(path) if path else "MMS-TTS (not found)"
 
-    def synthesize(self, translation: Translation, progress: StageProgress) -> SpeechSegments:
+    def synthesize(self, translation: Translation, progress: StageProgress,
+                   voices: Mapping[int, str] | None = None) -> SpeechSegments:
         self.ensure_dependencies()
         if translation.target_language not in MMS_REPOS and not self.config.model_path:
             raise UnsupportedLanguageError(

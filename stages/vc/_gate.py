@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from f2f.artifacts import Speech
-from f2f.voiceprint import cosine, speaker_embedding
+from f2f.voiceprint import cosine, speaker_embeddings
 
 NONE = "none"
 _FRAME_S = 0.01
@@ -81,10 +81,10 @@ def choose(candidates: dict[str, Callable[[], Speech]], unconverted: Speech,
            held_out: Speech, min_gain: float) -> GateResult:
     """The candidate whose output is most like `held_out`, if it beats `unconverted` there by
     more than `min_gain`; NONE otherwise."""
-    target = speaker_embedding(held_out)
-    before = cosine(speaker_embedding(unconverted), target)
-    scores = {name: cosine(speaker_embedding(make()), target) for name, make in
-              candidates.items()}
+    waves = [make() for make in candidates.values()]
+    target, unchanged, *converted = speaker_embeddings([held_out, unconverted, *waves])
+    before = cosine(unchanged, target)
+    scores = {name: cosine(e, target) for name, e in zip(candidates, converted, strict=True)}
     best = max(scores, key=scores.__getitem__, default=NONE)
     if best == NONE or scores[best] <= before + min_gain:
         return GateResult(NONE, before, before, scores)
