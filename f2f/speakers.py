@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,10 @@ def segment_voices(tts: TTSBackend, audio: Speech, diarization: Diarization,
                  tts.name)
         return {}
     from f2f.speaker_voices import SpeakerVoice, median_f0_hz
+
+    if not tts.chooses_voices():  # the config forces one voice: no pitch to measure
+        report["voices"] = {s: SpeakerVoice("", math.nan).to_dict() for s in diarization.speakers}
+        return {}
 
     pitch = {s: median_f0_hz(speaker_audio(audio, diarization, s)) for s in diarization.speakers}
     chosen = tts.speaker_voices(pitch)

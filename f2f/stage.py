@@ -175,6 +175,11 @@ class TTSBackend(Backend):
         `voices`: segment id -> a voice from `speaker_voices` (others: the configured voice).
         """
 
+    def chooses_voices(self) -> bool:
+        """Whether `speaker_voices` may choose (False when the config forces one voice): the
+        speakers' pitch is measured only then."""
+        return self.speaks_per_speaker
+
     def speaker_voices(self, median_f0_hz: Mapping[str, float]) -> dict[str, SpeakerVoice]:
         """Speaker -> the voice their segments are spoken in, from each speaker's median F0;
         empty: one voice for everyone (this backend has no choice, or the config forces one)."""

@@ -221,3 +221,31 @@ def test_nearest_mean_finds_the_true_neighbours_in_bounded_memory() -> None:
     distance = ((queries[sample, None, :] - pool[None]) ** 2).sum(axis=2)
     expected = values[np.argsort(distance, axis=1)[:, :4]].mean(axis=1)
     assert np.allclose(got[sample], expected, atol=1e-9)
+
+
+def test_the_gates_aperiodicity_is_reused_for_its_own_segments(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    """The conversion reuses the rows the gate measured, each for the clip it was measured on:
+    the converted dub equals one whose aperiodicity is all measured afresh."""
+    from stages.vc import _gate
+    from stages.vc import world_features as wf
+
+    dub = _dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो",
+               "हरे रंग के साथ बी सात कृपया रखो")
+    reference = _dub("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो",
+                     "भूरा रंग के साथ सी आठ कृपया रखो")
+    voice = Speech(np.concatenate([s.speech.samples for s in reference.segments]),
+                   reference.segments[0].speech.sample_rate)
+    monkeypatch.setattr(_gate, "choose", lambda candidates, *a: _gate.GateResult(
+        "stats:1.0", 0.5, 0.6))
+    knn = get_backend_class("vc", "knn")
+    config = knn.Config(gate_sample_s=100.0)  # every clip judged: all rows come from the gate
+    reused = knn(config).convert(dub, voice, tmp_path, lambda f, m: None)
+    real = wf.with_aperiodicity
+    monkeypatch.setattr(wf, "with_aperiodicity",
+                        lambda features, speech, frames=None, known=None:
+                        real(features, speech, frames))
+    fresh = knn(config).convert(dub, voice, tmp_path, lambda f, m: None)
+    assert reused is not dub and len(reused.segments) == 3
+    for a, b in zip(reused.segments, fresh.segments, strict=True):
+        assert np.abs(a.speech.samples - b.speech.samples).max() < 1e-4

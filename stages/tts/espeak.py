@@ -261,8 +261,11 @@ class EspeakTTS(TTSBackend):
                               if k != "voice_per_speaker"}
         return identity
 
+    def chooses_voices(self) -> bool:
+        return not self.config.voice and self.config.voice_per_speaker
+
     def speaker_voices(self, median_f0_hz: Mapping[str, float]) -> dict[str, SpeakerVoice]:
-        if self.config.voice or not self.config.voice_per_speaker:
+        if not self.chooses_voices():
             return {}
         base = voice_for(self.language or "hi")
         chosen = assign_voices(median_f0_hz, SPEAKER_VARIANT_F0_HZ)
@@ -294,7 +297,9 @@ class EspeakTTS(TTSBackend):
         self.metrics = {"segments": len(out), "speech_s": round(speech_s, 3), "voice": voice}
         if voices:
             self.metrics["voices"] = {str(k): v for k, v in sorted(voices.items())}
-        name = "per-speaker" if voices else voice
+        # the voices themselves, so what is keyed on this name (CycleGAN's per-speaker model)
+        # changes when the chosen variants do
+        name = ",".join(sorted(set(voices.values()) | {voice})) if voices else voice
         return SpeechSegments(tuple(out), backend=self.name, voice=f"espeak:{name}")
 
     def _speak(self, engine: _Engine, voice: str, text: str,

@@ -88,6 +88,9 @@ def with_aperiodicity(features: WorldFeatures, speech: Speech, frames: int | Non
     D4C works frame by frame, so only the frames that will be synthesised are measured (rows
     measured in pieces differ from one pass by ~1e-4 on average)."""
     frames = features.f0.size if frames is None else min(frames, features.f0.size)
+    if known is not None and known.shape[0] > features.f0.size:
+        raise ValueError(f"{known.shape[0]} known aperiodicity rows for a clip of "
+                         f"{features.f0.size} frames: they belong to another clip")
     ap = known[:frames] if known is not None else np.zeros((0, features.sp.shape[1]))
     if ap.shape[0] < frames:
         index = np.arange(ap.shape[0], frames)
