@@ -271,3 +271,35 @@ def test_the_audio_mouth_model_runs_in_chunks_with_the_same_output(
             tracemalloc.stop()
     short, longer = peak_mb(40), peak_mb(120)  # 2 and 6 minutes
     assert longer < 1.3 * short, (short, longer)
+
+
+def test_dub_loudness_is_measured_in_blocks_with_the_same_levels() -> None:
+    """The per-frame loudness that opens and closes the mouth: the same dB as the plain
+    (frames, window) formula, and memory flat in the dub's length (that gather of a 10-minute
+    dub was ~0.5 GB per temporary, the largest part of a long video's peak)."""
+    import tracemalloc
+
+    from stages.lipsync import _mouth_shapes as ms
+
+    rng = np.random.default_rng(0)
+    speech = Speech((rng.normal(0, 0.1, 16000 * 20) *
+                     (np.arange(16000 * 20) % 16000 < 9000)).astype(np.float32), 16000)
+    frames = 20 * 25 + 3  # a few frames past the audio's end
+    hop, window = 640, 960
+    mids = np.round((np.arange(frames) + 0.5) * hop).astype(int)
+    index = mids[:, None] - window // 2 + np.arange(window)[None, :]
+    samples = speech.samples.astype(np.float64)
+    valid = (index >= 0) & (index < samples.size)
+    chunks = np.where(valid, samples[np.clip(index, 0, samples.size - 1)], 0.0)
+    expected = 10.0 * np.log10((chunks ** 2).mean(axis=1) + 1e-12)
+    np.testing.assert_allclose(ms.loudness_db(speech, 25.0, frames), expected, atol=1e-9)
+
+    def peak_mb(seconds: int) -> float:
+        long = Speech(np.tile(speech.samples, seconds // 20), 16000)
+        tracemalloc.start()
+        try:
+            ms.loudness_db(long, 25.0, seconds * 25)
+            return tracemalloc.get_traced_memory()[1] / 1e6
+        finally:
+            tracemalloc.stop()
+    assert peak_mb(600) < 1.5 * peak_mb(60) + 5.0, (peak_mb(60), peak_mb(600))

@@ -171,20 +171,31 @@ def shapes_from_phonemes(phonemes: Sequence[PhonemeEvent], fps: float, frames: i
     return timeline[at]
 
 
+_LOUDNESS_BLOCK = 256  # output frames whose windows are gathered at once
+
+
 def loudness_db(speech: Speech, fps: float, frames: int) -> np.ndarray:
     """(frames,) dB level of the dub around each output frame's time."""
-    samples = speech.samples.astype(np.float64)
+    samples = np.asarray(speech.samples)  # no float64 copy of a long dub: gathered per block
     rate = speech.sample_rate
     hop = rate / fps
     window = int(round(hop * 1.5))
     if frames == 0:
         return np.zeros(0)
+    if samples.size == 0:
+        return np.full(frames, -120.0)
     mids = np.round((np.arange(frames) + 0.5) * hop).astype(int)
-    index = mids[:, None] - window // 2 + np.arange(window)[None, :]
-    padded = np.concatenate([samples, np.zeros(window)])
-    valid = (index >= 0) & (index < samples.size)
-    chunks = np.where(valid, padded[np.clip(index, 0, padded.size - 1)], 0.0)
-    return 10.0 * np.log10((chunks ** 2).mean(axis=1) + 1e-12)
+    out = np.empty(frames)
+    # a block of frames at a time: the (frames, window) gather of a whole 10-minute dub was
+    # ~0.5 GB per temporary, the largest part of a long video's peak memory
+    for start in range(0, frames, _LOUDNESS_BLOCK):
+        index = (mids[start:start + _LOUDNESS_BLOCK, None] - window // 2
+                 + np.arange(window)[None, :])
+        valid = (index >= 0) & (index < samples.size)
+        chunks = np.where(valid, samples[np.clip(index, 0, samples.size - 1)].astype(np.float64),
+                          0.0)
+        out[start:start + _LOUDNESS_BLOCK] = 10.0 * np.log10((chunks ** 2).mean(axis=1) + 1e-12)
+    return out
 
 
 def speech_activity(speech: Speech, fps: float, frames: int) -> np.ndarray:
