@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from f2f.textnorm import LETTER_NAMES, number_to_hindi, transliterate_latin
 from stages.mt import _hindi as hi
 from stages.mt._dictionary import Dictionary
-from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, DAYS, DETERMINERS, HEDGES,
-                                       INTENSIFIERS, INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES,
+from stages.mt._function_words import (DAYS, DETERMINERS, HEDGES,
+                                       INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES,
                                        NUMBERS, PREPOSITIONS, SCALES, SILENT, SMALL_NUMBERS,
                                        WH_ADVERBS)
-from stages.mt._verbs import verb_group
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
@@ -304,93 +303,9 @@ class Transfer:
             return [hi.fused_postposition(phrase.pronoun, marker)]
         return body + ([marker] if marker else [])
 
-    # ---- clauses
+    # ---- clauses (rules in _clauses.py)
     def clause(self, verb, relative: bool = False, nominal: bool = False,
                inherited_subject=None, future: bool = False) -> list[str]:
-        children = list(verb.children)
-        xcomp = next((c for c in children if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")),
-                     None)
-        subject = next((c for c in children if c.dep_ in _SUBJECTS), inherited_subject)
-        if (xcomp is not None and verb.lemma_ == "go" and verb.tag_ == "VBG"
-                and any(c.lower_ == "to" for c in xcomp.children)):
-            # "is going to read" = future of "read", with this clause's subject and adverbs
-            self.used.update([verb.i] + [c.i for c in children if c.dep_ == "aux"])
-            inner = self.clause(xcomp, inherited_subject=subject, future=True)
-            outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark")]
-            return self._around(verb, outer, inner, relative)
-        if xcomp is not None and verb.lemma_ == "have" and any(
-                c.lower_ == "to" for c in xcomp.children):
-            # "have to go" -> "जाना है" with a dative subject
-            self.used.add(verb.i)
-            inner = self.clause(xcomp, nominal=True)
-            subject_words = (self.noun_phrase(subject, "dative").words
-                             if subject is not None else [])
-            if subject is not None and subject.pos_ == "PRON" and subject.lower_ in hi.PRONOUNS:
-                subject_words = [hi.PRONOUNS[subject.lower_].dative]
-            past = verb.tag_ == "VBD"
-            words = subject_words + inner + ["था" if past else "है"]
-            return ["जो"] + words if relative else words
-        objects = [c for c in children if c.dep_ in _OBJECTS]
-        group = verb_group(self, verb, subject, objects, future=future, nominal=nominal)
-        middle: list[str] = list(group.subject_words)
-        # Hindi order: time and manner adverbs, then postpositional phrases, then objects.
-        ordered = sorted(children, key=lambda c: c.dep_ not in ("advmod", "npadvmod"))
-        for child in ordered:
-            dep = child.dep_
-            if self.compact and child.lower_ in INTENSIFIERS:
-                self.used.add(child.i)
-                continue
-            if dep in ("advmod", "npadvmod") and child.lower_ not in ("not", "n't", "never"):
-                if child.pos_ in ("NOUN", "PROPN"):
-                    middle.extend(self.noun_phrase(child).words)
-                elif True:
-                    middle.append(self._adverb(child))
-            elif dep == "prep":
-                middle.extend(self.prepositional(child))
-            elif dep == "agent" and child.i not in self.used:  # (used: made the subject)
-                self.used.add(child.i)
-                agent = [c for c in child.children if c.dep_ == "pobj"]
-                if agent:
-                    middle.extend(self.noun_phrase(agent[0], "oblique").words + ["द्वारा"])
-        middle.extend(group.object_words)
-        if xcomp is not None:
-            middle.extend(self.clause(xcomp, nominal=False))
-        middle.extend(group.verb_words)
-        outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark", "intj")]
-        return self._around(verb, outer, middle, relative)
+        from stages.mt._clauses import clause
 
-    def _around(self, verb, outer: list, middle: list[str], relative: bool) -> list[str]:
-        """Subordinate and coordinate clauses around a clause's core, in Hindi positions."""
-        front: list[str] = []
-        tail: list[str] = []
-        for child in outer:
-            dep = child.dep_
-            if dep in ("mark", "intj") or dep == "advcl" and child.lemma_ == "thank":
-                self.used.update([child.i] + [c.i for c in child.children if c.lower_ == "you"])
-            if dep == "mark":
-                mark = ADVERB_CLAUSE_MARKS.get(child.lower_)
-                if mark:
-                    front.append(mark)
-            elif dep == "advcl" and child.lemma_ == "thank" and not any(
-                    c.dep_ == "nsubj" for c in child.children):
-                front.extend(["धन्यवाद", ","])
-            elif dep == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux"
-                                        for c in child.children):
-                front.extend(self.clause(child) + ["के लिए"])  # purpose: "to obtain"
-            elif dep == "advcl":
-                (front if child.i < verb.i else tail).extend(self.clause(child) + [","])
-            elif dep == "ccomp" and child.i > verb.i:
-                tail.extend(["कि"] + self.clause(child))
-            elif dep == "ccomp":
-                front.extend(self.clause(child) + [","])
-            elif dep == "conj" and child.pos_ in ("VERB", "AUX"):
-                cc = next((c for c in verb.children if c.dep_ == "cc"), None)
-                joint = {"or": "या", "but": "लेकिन"}.get(cc.lower_ if cc is not None else "",
-                                                         "और")
-                tail.extend([",", joint] + self.clause(child))
-            elif dep == "intj" and self.compact < 2:
-                front.append(INTERJECTIONS.get(child.lower_) or self.word(child, "INTJ"))
-                front.append(",")
-        if relative:
-            middle = ["जो"] + middle
-        return front + middle + tail
+        return clause(self, verb, relative, nominal, inherited_subject, future)
