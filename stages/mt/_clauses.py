@@ -43,6 +43,7 @@ def clause(tr, verb, relative: bool = False, nominal: bool = False,
     objects = [c for c in children if c.dep_ in _OBJECTS]
     group = verb_group(tr, verb, subject, objects, future=future, nominal=nominal)
     middle: list[str] = list(group.subject_words)
+    opening: list[str] = []  # a relative clause starts with its relative word: जिसमें, जहाँ
     # Hindi order: time and manner adverbs, then postpositional phrases, then objects.
     ordered = sorted(children, key=lambda c: c.dep_ not in ("advmod", "npadvmod"))
     for child in ordered:
@@ -53,10 +54,13 @@ def clause(tr, verb, relative: bool = False, nominal: bool = False,
         if dep in ("advmod", "npadvmod") and child.lower_ not in ("not", "n't", "never"):
             if child.pos_ in ("NOUN", "PROPN"):
                 middle.extend(tr.noun_phrase(child).words)
-            elif True:
-                middle.append(tr._adverb(child))
+            else:
+                adverb = tr._adverb(child)
+                (opening if relative and adverb == "जहाँ" else middle).append(adverb)
         elif dep == "prep":
-            middle.extend(tr.prepositional(child))
+            pp = tr.prepositional(child)
+            relative_pp = relative and any(w.startswith(hi.RELATIVE_STARTS) for w in pp)
+            (opening if relative_pp else middle).extend(pp)
         elif dep == "agent" and child.i not in tr.used:  # (used: made the subject)
             tr.used.add(child.i)
             agent = [c for c in child.children if c.dep_ == "pobj"]
@@ -66,7 +70,10 @@ def clause(tr, verb, relative: bool = False, nominal: bool = False,
     if xcomp is not None:
         middle.extend(tr.clause(xcomp, nominal=False))
     middle.extend(group.verb_words)
+    middle = opening + middle
     outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark", "intj")]
+    # "happy that ...", "sure that ...": the adjective's that-clause follows the verb with कि
+    outer += [c for o in objects if o.dep_ == "acomp" for c in o.children if c.dep_ == "ccomp"]
     return around(tr, verb, outer, middle, relative)
 
 def around(tr, verb, outer: list, middle: list[str], relative: bool) -> list[str]:
@@ -101,6 +108,6 @@ def around(tr, verb, outer: list, middle: list[str], relative: bool) -> list[str
         elif dep == "intj" and tr.compact < 2:
             front.append(INTERJECTIONS.get(child.lower_) or tr.word(child, "INTJ"))
             front.append(",")
-    if relative:
+    if relative and not any(w.startswith(hi.RELATIVE_STARTS) for w in middle):
         middle = ["जो"] + middle
     return front + middle + tail

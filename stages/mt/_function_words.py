@@ -19,6 +19,15 @@ PREPOSITIONS = {
     "out": "से", "down": "से", "beyond": "के पार", "throughout": "भर में", "unlike": "के विपरीत",
     "besides": "के अलावा", "according": "के अनुसार", "instead": "के बजाय",
 }
+# Two-word prepositions (spaCy: the second word is the first's pcomp): one postposition.
+COMPOUND_PREPOSITIONS = {
+    "due to": "के कारण", "according to": "के अनुसार", "prior to": "से पहले", "next to": "के बगल में",
+    "close to": "के पास", "thanks to": "की वजह से", "because of": "के कारण", "instead of": "के बजाय",
+    "out of": "में से", "ahead of": "से आगे", "compared to": "की तुलना में", "up to": "तक",
+    "compared with": "की तुलना में", "along with": "के साथ", "apart from": "के अलावा",
+    "away from": "से दूर", "as of": "तक", "such as": "जैसे", "rather than": "के बजाय",
+    "in front": "के सामने", "as for": "के बारे में", "together with": "के साथ",
+}
 # Verbs of motion take their goal without को: "go to the market" -> "बाज़ार जाना".
 MOTION_VERBS = frozenset("go come travel return move run walk fly drive reach".split())
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from f2f.textnorm import LETTER_NAMES, number_to_hindi, transliterate_latin
 from stages.mt import _hindi as hi
 from stages.mt._dictionary import Dictionary
-from stages.mt._function_words import (DAYS, DETERMINERS, HEDGES,
-                                       INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES,
-                                       NUMBERS, PREPOSITIONS, SCALES, SILENT, SMALL_NUMBERS,
-                                       WH_ADVERBS)
+from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, COMPOUND_PREPOSITIONS, DAYS,
+                                       DETERMINERS, HEDGES, INTERJECTIONS, MOTION_VERBS,
+                                       NAME_ENTITIES, NUMBERS, PREPOSITIONS, SCALES, SILENT,
+                                       SMALL_NUMBERS, WH_ADVERBS)
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
@@ -71,6 +71,12 @@ class Transfer:
             found = WH_ADVERBS.get(token.lower_) or INTERJECTIONS.get(token.lower_)
         if found is None and pos == "ADP":
             found = PREPOSITIONS.get(token.lower_)
+        if found is None:
+            found = closed_class(token)
+        if found is None and token.lower_.endswith("ed"):  # "planned", "proposed": participles
+            found = next((hi.verb(v, hi.Tense("perfective", "none")) for v in (
+                self.dictionary.lookup(stem, "VERB") for stem in (
+                    token.lower_[:-1], token.lower_[:-2], token.lower_[:-3])) if v), None)
         if found is not None:
             self.known_words += 1
             return found
@@ -173,6 +179,13 @@ class Transfer:
             self.known_words += 1
             marker = {"ergative": ["ने"], "dative": ["को"]}.get(case, [])
             return Phrase([name] + marker, hi.NEUTRAL, None, True)
+        relative = relative_pronoun(token)
+        if relative is not None:  # "the city in which he lives" -> जिसमें
+            self.total_words += 1
+            self.known_words += 1
+            form = {"direct": relative.direct, "oblique": relative.oblique,
+                    "ergative": relative.ergative, "dative": relative.dative}[case]
+            return Phrase([form], relative.agreement, relative, True)
         if token.pos_ == "PRON" and (lower in hi.PRONOUNS or token.lemma_.lower() in hi.PRONOUNS):
             pron = hi.PRONOUNS.get(lower) or hi.PRONOUNS[token.lemma_.lower()]
             form = {"direct": pron.direct, "oblique": pron.oblique, "ergative": pron.ergative,
@@ -207,6 +220,11 @@ class Transfer:
                     before.append(pron.oblique if oblique else pron.direct)
                 elif det:
                     before.append(hi.adjective(det, agreement, oblique))
+            elif dep == "preconj":  # "both A and B": the और says it
+                self.used.add(child.i)
+            elif dep == "predet" and DETERMINERS.get(child.lower_) not in (None, ""):
+                self.used.add(child.i)  # "all the people" -> सभी लोग
+                before.append(hi.adjective(DETERMINERS[child.lower_], agreement, oblique))
             elif dep in ("poss",):
                 before.append(self._possessor(child, agreement, oblique))
             elif dep in ("nummod", "quantmod"):
@@ -233,7 +251,7 @@ class Transfer:
         """Relative clauses, appositions and conjuncts follow the noun phrase."""
         for child in token.children:
             if child.dep_ == "relcl":
-                words = words + [","] + self.clause(child, relative=True)
+                words = words + [","] + self.clause(child, relative=True) + [","]
             elif child.dep_ == "acl":
                 words = words + self.clause(child)
             elif child.dep_ == "appos":
@@ -246,6 +264,9 @@ class Transfer:
 
     def _possessive_pronoun(self, token, agreement: hi.Agreement, oblique: bool) -> str:
         self.used.add(token.i)
+        relative = relative_pronoun(token)
+        if relative is not None:  # "whose" in a relative clause: जिसका / जिनकी
+            return hi.adjective(relative.possessive, agreement, oblique)
         owner = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
                  "their": "they", "whose": "who"}.get(token.lower_, "it")
         return hi.adjective(hi.PRONOUNS[owner].possessive, agreement, oblique)
@@ -261,6 +282,12 @@ class Transfer:
         words = [self._adverb(c) for c in token.children if c.dep_ in ("advmod", "npadvmod")]
         if token.pos_ in ("NOUN", "PROPN"):
             return words + self.noun_phrase(token).words
+        for child in token.children:  # "full of water", "willing to help": before it
+            if child.dep_ == "prep":
+                pp = self.prepositional(child)
+                words += pp[:-1] + ["से"] if child.lower_ == "of" and pp else pp
+            elif child.dep_ == "xcomp" and child.pos_ in ("VERB", "AUX"):
+                words += hi.oblique_infinitive(self.clause(child, nominal=True)) + ["के लिए"]
         adjective = self.word(token, "ADJ" if token.pos_ != "VERB" else "VERB")
         if token.pos_ == "VERB":  # "the running water", "a known fact": participles
             adjective = hi.verb(adjective, hi.Tense("perfective", "none"), agreement)
@@ -268,6 +295,8 @@ class Transfer:
 
     def _adverb(self, token) -> str:
         self.used.add(token.i)
+        if token.lower_ in ("where", "when") and token.head.dep_ == "relcl":
+            return "जहाँ" if token.lower_ == "where" else "जब"  # "the city where he lives"
         if token.lower_ in WH_ADVERBS:
             return WH_ADVERBS[token.lower_]
         if token.lower_ in ("not", "n't", "never"):
@@ -282,6 +311,13 @@ class Transfer:
         marker = PREPOSITIONS.get(prep.lower_)
         if marker is None:
             marker = self.word(prep, "ADP")
+        second = next((c for c in prep.children if c.dep_ in ("pcomp", "prep") and c.pos_ in (
+            "ADP", "SCONJ", "ADV") and f"{prep.lower_} {c.lower_}" in COMPOUND_PREPOSITIONS), None)
+        if second is not None:  # "due to the rain", "according to the police": one postposition
+            self.used.add(second.i)
+            marker = COMPOUND_PREPOSITIONS[f"{prep.lower_} {second.lower_}"]
+            objects = [c for c in second.children if c.dep_ in ("pobj", "pcomp")] + [
+                o for o in objects if o.i != second.i]
         if not objects:
             return [marker] if marker else []
         target = objects[0]
@@ -309,3 +345,37 @@ class Transfer:
         from stages.mt._clauses import clause
 
         return clause(self, verb, relative, nominal, inherited_subject, future)
+
+
+def relative_pronoun(token) -> hi.Pronoun | None:
+    """जो/जिस for "who/which/that/whose/whom" inside a relative clause, plural if its noun is."""
+    if token.tag_ not in ("WDT", "WP", "WP$"):
+        return None
+    head = token.head
+    for _ in range(3):
+        if head.dep_ == "relcl":
+            plural = head.head.tag_ in ("NNS", "NNPS")
+            return hi.RELATIVE_PLURAL if plural else hi.RELATIVE
+        if head.head is head:
+            return None
+        head = head.head
+    return None
+
+
+def closed_class(token) -> str | None:
+    """A pronoun, determiner or conjunction met outside its usual rule (an odd parse)."""
+    lower = token.lower_
+    if token.tag_ == "PRP$" and lower in _POSSESSIVES:
+        return hi.PRONOUNS[_POSSESSIVES[lower]].possessive
+    if token.pos_ == "PRON" and lower in hi.PRONOUNS:
+        return hi.PRONOUNS[lower].direct
+    if token.pos_ in ("DET", "PRON", "CCONJ") and lower in DETERMINERS:
+        det = DETERMINERS[lower]
+        return hi.PRONOUNS[det].direct if det in hi.PRONOUNS else det
+    if token.pos_ == "SCONJ" or lower in ("that", "to"):
+        return "कि" if lower == "that" else ADVERB_CLAUSE_MARKS.get(lower, "")
+    return None
+
+
+_POSSESSIVES = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
+                "their": "they"}

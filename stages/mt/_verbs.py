@@ -134,6 +134,8 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
     objects = [o for o in objects if not (o.tag_ in ("WDT", "WP") and verb.dep_ == "relcl")]
     subject_words: list[str] = []
     agreement = hi.NEUTRAL
+    if subject is not None and subject.dep_ == "expl":
+        tr.used.add(subject.i)  # "there is a problem" -> "एक समस्या है": no वहाँ
     if subject is not None and subject.dep_ != "expl":
         if subject.pos_ in ("VERB", "AUX"):
             subject_words = tr.clause(subject, nominal=True)
@@ -154,6 +156,9 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
     elif tense.aspect == "imperative":
         agreement = hi.Agreement("m", True, 2, honorific=polite)
     elif relative_head is not None:
+        if subject_case == "ergative":  # "the man who has eaten" -> जिसने
+            plural = relative_head.tag_ in ("NNS", "NNPS")
+            subject_words = [(hi.RELATIVE_PLURAL if plural else hi.RELATIVE).ergative]
         head_hindi = tr.dictionary.lookup(relative_head.lemma_, "NOUN") or ""
         agreement = hi.Agreement(tr.dictionary.gender(head_hindi) if head_hindi else "m",
                                  relative_head.tag_ in ("NNS", "NNPS"))
@@ -165,6 +170,9 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         if obj.dep_ == "acomp" or obj.pos_ == "ADJ":
             adjective = tr._adjective_phrase(obj, agreement, False)
             object_words.extend(adjective)
+            continue
+        if obj.pos_ == "ADP":  # "gave it to him": spaCy's dative "to" is a preposition
+            object_words.extend(tr.prepositional(obj))
             continue
         case = "direct"
         if obj.dep_ == "dative" or (obj.dep_ == "dobj" and obj.pos_ == "PRON"
