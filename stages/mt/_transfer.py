@@ -295,7 +295,7 @@ class Transfer:
 
     def _adverb(self, token) -> str:
         self.used.add(token.i)
-        if token.lower_ in ("where", "when") and token.head.dep_ == "relcl":
+        if token.lower_ in ("where", "when") and token.head.dep_ in ("relcl", "advcl"):
             return "जहाँ" if token.lower_ == "where" else "जब"  # "the city where he lives"
         if token.lower_ in WH_ADVERBS:
             return WH_ADVERBS[token.lower_]
