@@ -56,7 +56,7 @@ def clause(tr, verb, relative: bool = False, nominal: bool = False,
                 middle.extend(tr.noun_phrase(child).words)
             else:
                 adverb = tr._adverb(child)
-                (opening if relative and adverb == "जहाँ" else middle).append(adverb)
+                (opening if adverb in ("जहाँ", "जब") else middle).append(adverb)
         elif dep == "prep":
             pp = tr.prepositional(child)
             relative_pp = relative and any(w.startswith(hi.RELATIVE_STARTS) for w in pp)

@@ -62,7 +62,7 @@ class Transfer:
             self.known_words += 1
             if found:
                 return found
-            if len(text) == 1 and text.isalpha():
+            if len(text) == 1 and text.lower() in LETTER_NAMES:
                 return LETTER_NAMES[text.lower()]
             return transliterate_latin(text)
         found = self.dictionary.lookup(token.lemma_, pos) or self.dictionary.lookup(

@@ -25,6 +25,18 @@ _POSSESSIONS = frozenset("car house home money book phone computer dog cat pen t
                          "bag shop land job friend brother sister son daughter child".split())
 
 
+# Nouns that make a verb with करना/लगाना/देना and take the object as their possessor
+# (X का उपयोग करना, X की मदद करना), with their gender (what का/की and the verb agree with).
+NOMINAL_VERBS = {
+    **dict.fromkeys("समर्थन उपयोग प्रयोग इस्तेमाल इलाज उपचार अध्ययन विरोध पालन सामना आकलन निर्माण "
+                    "उत्पादन वर्णन प्रदर्शन उल्लेख भुगतान इंतज़ार पीछा अनुमान नेतृत्व आविष्कार दौरा "
+                    "विश्लेषण मूल्यांकन प्रबंधन संचालन परीक्षण अनुभव प्रतिनिधित्व सम्मान स्वागत "
+                    "समाधान चयन पता प्रसारण संरक्षण".split(), "m"),
+    **dict.fromkeys("मदद सहायता पुष्टि घोषणा जाँच निगरानी रक्षा खोज यात्रा पहचान देखभाल सेवा "
+                    "तुलना आलोचना प्रशंसा चर्चा मरम्मत सफ़ाई तैयारी".split(), "f"),
+}
+
+
 @dataclass(frozen=True)
 class VerbGroup:
     subject_words: list[str]
@@ -173,6 +185,18 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
             continue
         if obj.pos_ == "ADP":  # "gave it to him": spaCy's dative "to" is a preposition
             object_words.extend(tr.prepositional(obj))
+            continue
+        nominal_head = infinitive.split()[0] if len(infinitive.split()) == 2 else ""
+        if obj.dep_ == "dobj" and nominal_head in NOMINAL_VERBS and obj.pos_ != "VERB":
+            # "support me" -> मेरा समर्थन करना, "use water" -> पानी का उपयोग करना: the object of
+            # a noun + verb compound is that noun's possessor, and the verb agrees with the noun.
+            owned = hi.Agreement(NOMINAL_VERBS[nominal_head])
+            phrase = tr.noun_phrase(obj, "oblique")
+            if phrase.pronoun is not None and len(phrase.words) == 1:
+                object_words.append(hi.adjective(phrase.pronoun.possessive, owned))
+            else:
+                object_words.extend(phrase.words + [hi.possessive(owned)])
+            object_agreement = object_agreement or owned
             continue
         case = "direct"
         if obj.dep_ == "dative" or (obj.dep_ == "dobj" and obj.pos_ == "PRON"
