@@ -269,6 +269,8 @@ class Transfer:
             return hi.adjective(relative.possessive, agreement, oblique)
         owner = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
                  "their": "they", "whose": "who"}.get(token.lower_, "it")
+        if _clause_subject(token) == owner:  # "she helped her brother" -> अपने भाई की
+            return hi.adjective("अपना", agreement, oblique)
         return hi.adjective(hi.PRONOUNS[owner].possessive, agreement, oblique)
 
     def _possessor(self, token, agreement: hi.Agreement, oblique: bool) -> str:
@@ -379,3 +381,16 @@ def closed_class(token) -> str | None:
 
 _POSSESSIVES = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
                 "their": "they"}
+
+
+def _clause_subject(token) -> str | None:
+    """The pronoun subject of the clause a word sits in, unless the word is in that subject."""
+    path = [token]
+    head = token.head
+    while head.pos_ not in ("VERB", "AUX") and head.head is not head and head.head.i != head.i:
+        path.append(head)
+        head = head.head
+    if any(t.dep_ in ("nsubj", "nsubjpass") for t in path):
+        return None
+    subject = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    return subject.lower_ if subject is not None and subject.pos_ == "PRON" else None
