@@ -2,9 +2,7 @@
 
 - `freedict_en_hi.tsv`: FreeDict eng-hin 1.6 (IIIT Hyderabad's English-Hindi dictionary, GPL-2+),
   converted from Debian's `dict-freedict-eng-hin` (`/usr/share/dictd/freedict-eng-hin.dict.dz`):
-  per headword and part of speech, the Hindi rendering (among all senses) whose words are most
-  frequent in the Hindi of the learning text below (a monolingual signal: the common sense, not
-  the first-listed one); the first rendering when none occurs.
+  the first Hindi rendering of each headword's first sense, per part of speech.
 - `learned_en_hi.tsv`: word translations learned with IBM Model 1 in both directions from
   TICO-19 `en_hi_all.tsv` (CC0 1.0) minus its held-out `en_hi_40` test sentences, and the first
   `TUNE_SENTENCES` of FLORES-200 dev (CC BY-SA 4.0); the rest of dev is our own held-out test.
@@ -40,12 +38,14 @@ _HI_STRIP = "।॥,.;:!?\"'()[]{}-–—“”‘’"
 _CONTENT = {"NOUN", "PROPN", "ADJ", "ADV", "VERB", "NUM"}
 
 
-def read_freedict(path: Path, hindi_counts: Counter[str] | None = None
-                  ) -> list[tuple[str, str, str]]:
-    """(english, pos, hindi) rows, one per headword and POS. With `hindi_counts` (word counts of
-    Hindi text), the rendering used most in that text among all senses: "stage" -> मंच, not
-    the first-listed रंगमंच; else the first Devanagari rendering of the first sense."""
-    senses: dict[tuple[str, str], list[str]] = {}
+def _clean_hindi(text: str) -> str:
+    text = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)", "", text).split(",")[0].split(";")[0]
+    return " ".join(text.replace("~", " ").split())
+
+
+def read_freedict(path: Path) -> list[tuple[str, str, str]]:
+    """(english, pos, hindi) rows: the first Devanagari sense of each headword and POS."""
+    rows, seen = [], set()
     headword = pos = ""
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         for line in handle:
@@ -55,31 +55,17 @@ def read_freedict(path: Path, hindi_counts: Counter[str] | None = None
                 headword, pos = match.group(1).strip().lower(), _POS.get(match.group(2), "")
                 continue
             sense = _SENSE.match(line.strip())
-            if not (sense and headword and pos) or len(headword) == 1:
+            if not (sense and headword and pos) or (headword, pos) in seen:
                 continue
-            for rendering in _renderings(sense.group(1)):
-                if len(rendering.split()) > 3:
-                    continue  # a definition ("the twelfth letter ..."), not a translation
-                if pos == "VERB" and not rendering.endswith("ना"):
-                    rendering += " करना"
-                senses.setdefault((headword, pos), []).append(rendering)
-    return [(en, pos, _most_used(options, hindi_counts)) for (en, pos), options in senses.items()]
-
-
-def _renderings(text: str) -> list[str]:
-    text = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)", "", text)
-    options = (" ".join(o.replace("~", " ").split()) for o in re.split(r"[,;]", text))
-    return [o for o in options if o and not any(c.isascii() and c.isalpha() for c in o)]
-
-
-def _most_used(options: list[str], hindi_counts: Counter[str] | None) -> str:
-    """The option whose rarest word is most frequent in the Hindi text; ties: listed first."""
-    if not hindi_counts:
-        return options[0]
-    def used(option: str) -> int:
-        words = [w for w in option.split() if w not in ("करना", "होना", "देना", "लेना")]
-        return min((hindi_counts[w] for w in words), default=0)
-    return max(options, key=lambda o: (used(o), -options.index(o)))
+            hindi = _clean_hindi(sense.group(1))
+            if len(hindi.split()) > 3 or len(headword) == 1:
+                continue  # a definition ("the twelfth letter ..."), not a translation
+            if hindi and not any(c.isascii() and c.isalpha() for c in hindi):
+                if pos == "VERB" and not hindi.endswith("ना"):
+                    hindi += " करना"
+                rows.append((headword, pos, hindi))
+                seen.add((headword, pos))
+    return rows
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
@@ -214,11 +200,11 @@ def build(tico_dir: Path, flores_tsv: Path, freedict: Path | None, out_dir: Path
                      "hi\tgender\n")
         handle.writelines(f"{w}\t{g}\n" for w, g in sorted(genders.items()))
     if freedict:
-        rows = read_freedict(freedict, hindi_counts)
+        rows = read_freedict(freedict)
         with (out_dir / "freedict_en_hi.tsv").open("w", encoding="utf-8") as handle:
             handle.write("# FreeDict eng-hin 1.6 (IIIT Hyderabad English-Hindi dictionary), GNU "
-                         "GPL 2.0 or later; per headword the sense most used in the learning "
-                         "text's Hindi, by stages/mt/build_lexicon.py.\nen\tpos\thi\n")
+                         "GPL 2.0 or later; first sense per headword, converted by "
+                         "stages/mt/build_lexicon.py.\nen\tpos\thi\n")
             handle.writelines(f"{en}\t{pos}\t{hi}\n" for en, pos, hi in rows)
     log.info("lexicon: %d learned words, %d genders -> %s", len(learned), len(genders), out_dir)
 
