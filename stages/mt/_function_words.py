@@ -79,7 +79,8 @@ FILLERS = frozenset(["um", "uh", "uhm", "er", "erm", "hmm", "mm", "ah", "like"])
 # Words around a number: "more than 5" -> "5 से अधिक", "about 5" -> "लगभग 5".
 HEDGES = {"more": "से अधिक", "over": "से अधिक", "less": "से कम", "fewer": "से कम",
            "under": "से कम", "about": "लगभग", "around": "लगभग", "nearly": "लगभग",
-           "almost": "लगभग", "approximately": "लगभग", "only": "केवल", "just": "केवल"}
+           "almost": "लगभग", "approximately": "लगभग", "only": "केवल", "just": "केवल",
+           "least": "कम से कम"}
 SMALL_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten".split())}
 # No Hindi word of their own:

@@ -124,7 +124,7 @@ class Transfer:
     def number(self, token) -> str:
         """'one million' -> 'दस लाख', 'more than 5' -> '5 से अधिक', 'three' -> 'तीन'."""
         hedges = [c for c in token.children if c.lower_ in HEDGES or c.lower_ == "than"]
-        self.used.update(c.i for c in hedges)
+        self.used.update(t.i for c in hedges for t in c.subtree)  # "at" of "at least"
         before = " ".join(HEDGES[c.lower_] for c in hedges
                           if c.lower_ in HEDGES and not HEDGES[c.lower_].startswith("से"))
         after = " ".join(HEDGES[c.lower_] for c in hedges
@@ -259,6 +259,8 @@ class Transfer:
             elif child.dep_ == "conj":
                 cc = next((c for c in token.children if c.dep_ == "cc"), None)
                 joint = "या" if cc is not None and cc.lower_ == "or" else "और"
+                if cc is not None:  # "as well as": its "as well" is part of the और
+                    self.used.update(t.i for t in cc.subtree)
                 words = words + [joint] + self.noun_phrase(child).words
         return words
 
@@ -292,7 +294,8 @@ class Transfer:
                 words += hi.oblique_infinitive(self.clause(child, nominal=True)) + ["के लिए"]
         adjective = self.word(token, "ADJ" if token.pos_ != "VERB" else "VERB")
         if token.pos_ == "VERB":  # "the running water", "a known fact": participles
-            adjective = hi.verb(adjective, hi.Tense("perfective", "none"), agreement)
+            aspect = "habitual" if token.tag_ == "VBG" else "perfective"  # बहता, जाना-माना
+            adjective = hi.verb(adjective, hi.Tense(aspect, "none"), agreement)
         return words + [hi.adjective(adjective, agreement, oblique)]
 
     def _adverb(self, token) -> str:

@@ -84,6 +84,8 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
     infinitive = "होना"
     if not copular:
         found = tr.dictionary.lookup(f"{lemma} {prt.lower_}", "VERB") if prt is not None else None
+        if found is None and verb.tag_ == "VBN":  # a participle with its own entry: born
+            found = tr.dictionary.lookup(verb.lower_, "VERB")
         if found is None:
             found = tr.dictionary.lookup(lemma, "VERB")
             tr.total_words += 1
@@ -221,9 +223,11 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         verb_agreement = object_agreement or hi.NEUTRAL
     if subject_case == "dative":
         verb_agreement = hi.NEUTRAL
-    if passive:
-        if tense.aspect == "habitual" and past:  # "was written" -> "लिखा गया"
-            tense = hi.Tense("perfective", "none", negative)
+    if passive and tense.aspect == "habitual" and past:  # "was written" -> "लिखा गया"
+        tense = hi.Tense("perfective", "none", negative)
+    if passive and infinitive.endswith("होना"):  # "was born" -> पैदा हुआ: होना has no passive
+        words = [hi.verb(infinitive, tense, verb_agreement)]
+    elif passive:
         participle = hi.verb(infinitive, hi.Tense("perfective", "none"), verb_agreement)
         words = [participle, hi.verb("जाना", tense if tense.aspect != "perfective" else
                                      hi.Tense("perfective", tense.auxiliary, negative),
