@@ -131,7 +131,9 @@ def learn_words(pairs: list[tuple[list[str], list[str]]], min_count: int = 2,
 def direct_singular(inflected: str, counts: Counter[str]) -> str:
     """'नागरिकों' -> 'नागरिक', 'लड़कों' -> 'लड़का', 'व्यक्तियों' -> 'व्यक्ति', 'हमले' -> 'हमला':
     the form the Hindi text uses more."""
-    if inflected.endswith("े") and not inflected.endswith("ने"):  # मामले -> मामला (not करने)
+    if inflected.endswith("ने"):  # करने, बढ़ाने: a verb form, not a noun's
+        return inflected
+    if inflected.endswith("े"):  # masculine oblique / plural: मामले -> मामला
         singular = inflected[:-1] + "ा"
         return singular if counts[singular] >= max(1, counts[inflected] // 20) else inflected
     stem = inflected[:-2]
