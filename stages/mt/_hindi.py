@@ -77,6 +77,11 @@ def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -
 def adjective(hindi: str, agreement: Agreement, oblique: bool = False) -> str:
     """Variable adjectives (-ा) agree: बड़ा लड़का, बड़े लड़के, बड़ी लड़की."""
     head, word = _last(hindi)
+    if word.endswith("वाँ"):  # ordinals: पाँचवाँ दिन, 18वीं शताब्दी, 18वें दिन
+        stem = word[:-2]
+        if agreement.gender == "f":
+            return head + stem + "ीं"
+        return head + stem + ("ें" if agreement.plural or oblique else "ाँ")
     if not word.endswith("ा") or word in _INVARIANT_ADJECTIVES or len(word) < 2:
         return hindi
     if agreement.gender == "f":

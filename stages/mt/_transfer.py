@@ -8,6 +8,7 @@ the noun's gender/number (dictionary) and from spaCy's tags (tense, number, pers
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from f2f.textnorm import LETTER_NAMES, number_to_hindi, transliterate_latin
@@ -20,6 +21,9 @@ from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, COMPOUND_PREPOSITION
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
+
+
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
 @dataclass
@@ -52,6 +56,10 @@ class Transfer:
                 if token.i + 1 < len(token.doc) else False):
             self.known_words += 1  # a spelled letter ("F 2", "the letter A"): its English name
             return LETTER_NAMES[text.lower()]
+        ordinal = _ORDINAL.match(text)
+        if ordinal:  # "18th" -> 18वाँ (agrees like an adjective: 18वीं शताब्दी)
+            self.known_words += 1
+            return ordinal.group(1) + "वाँ"
         if pos == "NUM" or token.like_num:
             self.known_words += 1
             return NUMBERS.get(token.lower_, text)
@@ -340,6 +348,8 @@ class Transfer:
             marker = hi.possessive(possessed or hi.NEUTRAL, possessed_oblique)
         if body and marker == "को" and body[-1] in hi.FUSED_DATIVE:
             return body[:-1] + [hi.FUSED_DATIVE[body[-1]]]
+        if marker == "प्रति":  # "per person" -> प्रति व्यक्ति: a preposition in Hindi too
+            return [marker] + body
         if phrase is not None and phrase.pronoun is not None and len(body) == 1 and marker:
             return [hi.fused_postposition(phrase.pronoun, marker)]
         return body + ([marker] if marker else [])

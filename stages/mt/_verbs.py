@@ -131,7 +131,10 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         tense = hi.Tense("habitual", "past" if past else "present", negative)
 
     modal = next((a for a in aux_lemmas if a in _ABILITY or a in _OBLIGATION), None)
-    transitive = bool(objects) and infinitive.split()[-1] not in _INTRANSITIVE and not copular
+    # A that-clause or quote is an object too: "he said (that) ..." -> उसने कहा
+    said = any(c.dep_ == "ccomp" for c in verb.children) or verb.dep_ == "parataxis"
+    transitive = (bool(objects) or said) and infinitive.split()[-1] not in _INTRANSITIVE \
+        and not copular
     ergative = tense.aspect == "perfective" and (tense.auxiliary != "none" or past)
     subject_case = "direct"
     if subject is not None and ergative and transitive and not passive and modal is None:
