@@ -72,7 +72,7 @@ class Transfer:
                 return found
             if len(text) == 1 and text.lower() in LETTER_NAMES:
                 return LETTER_NAMES[text.lower()]
-            return transliterate_latin(text)
+            return transliterate_name(text)
         found = self.dictionary.lookup(token.lemma_, pos) or self.dictionary.lookup(
             token.lower_, pos)
         if found is None:
@@ -89,7 +89,7 @@ class Transfer:
             self.known_words += 1
             return found
         self.unknown.append(text)
-        return transliterate_latin(text)
+        return transliterate_name(text)
 
     def entity(self, token) -> str | None:
         """A multi-word name the dictionary knows ("United States of America"), at its root."""
@@ -407,3 +407,11 @@ def _clause_subject(token) -> str | None:
         return None
     subject = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     return subject.lower_ if subject is not None and subject.pos_ == "PRON" else None
+
+
+def transliterate_name(text: str) -> str:
+    """Latin name or word -> Devanagari, keeping its digits: COVID-19 -> कोविड-19."""
+    parts = re.findall(r"[^\W\d_]+|\d+", text)
+    if len(parts) <= 1 or not any(p.isdigit() for p in parts):
+        return transliterate_latin(text)
+    return "-".join(p if p.isdigit() else transliterate_latin(p) for p in parts)
