@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,17 @@ class Dictionary:
     sources: tuple[str, ...]
 
     def lookup(self, lemma: str, pos: str) -> str | None:
-        """The Hindi for an English lemma; another open-class POS of the same word as fallback."""
+        """The Hindi for an English lemma; another open-class POS of the same word as fallback;
+        British spellings as American (nationalise, colour, centre)."""
         lemma = lemma.lower()
+        found = self._lookup(lemma, pos)
+        if found is None:
+            american = _american(lemma)
+            if american != lemma:
+                found = self._lookup(american, pos)
+        return found
+
+    def _lookup(self, lemma: str, pos: str) -> str | None:
         found = self.entries.get((lemma, pos))
         if found is not None or pos not in _OPEN_CLASSES or pos == "PROPN":
             return found
@@ -62,6 +72,18 @@ class Dictionary:
         if word.endswith(("ी", "ि", "ता", "ई", "िया", "ट", "श", "वट", "हट")) and len(word) > 2:
             return "f"
         return "m"
+
+
+_BRITISH = ((re.compile(r"is(e|ed|es|ing|ation|ations)$"), r"iz\1"),
+            (re.compile(r"yse$"), "yze"), (re.compile(r"our$"), "or"),
+            (re.compile(r"tre$"), "ter"), (re.compile(r"ogue$"), "og"))
+
+
+def _american(word: str) -> str:
+    for pattern, replacement in _BRITISH:
+        if pattern.search(word):
+            return pattern.sub(replacement, word)
+    return word
 
 
 @functools.lru_cache(maxsize=4)

@@ -18,6 +18,18 @@ PREPOSITIONS = {
     "via": "के रास्ते", "because": "के कारण", "due": "के कारण", "up": "तक", "off": "से",
     "out": "से", "down": "से", "beyond": "के पार", "throughout": "भर में", "unlike": "के विपरीत",
     "besides": "के अलावा", "according": "के अनुसार", "instead": "के बजाय",
+    "following": "के बाद", "regarding": "के बारे में", "concerning": "के बारे में",
+    "amid": "के बीच", "amongst": "के बीच", "alongside": "के साथ", "excluding": "को छोड़कर",
+    "considering": "को देखते हुए",
+}
+# Fixed prepositional phrases (the noun with no modifiers of its own): one Hindi adverbial.
+PREPOSITIONAL_IDIOMS = {
+    "in addition": "इसके अलावा", "for example": "उदाहरण के लिए", "for instance": "उदाहरण के लिए",
+    "in fact": "वास्तव में", "of course": "बेशक", "in general": "आम तौर पर",
+    "in particular": "विशेष रूप से", "at first": "पहले", "at last": "आखिरकार",
+    "in total": "कुल मिलाकर", "on average": "औसतन", "at present": "इस समय", "in time": "समय पर",
+    "at once": "तुरंत", "in turn": "बदले में", "by far": "अब तक", "at all": "बिल्कुल",
+    "in practice": "व्यवहार में", "in short": "संक्षेप में", "at night": "रात को",
 }
 # Two-word prepositions (spaCy: the second word is the first's pcomp): one postposition.
 COMPOUND_PREPOSITIONS = {

@@ -16,14 +16,16 @@ from stages.mt import _hindi as hi
 from stages.mt._dictionary import Dictionary
 from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, COMPOUND_PREPOSITIONS, DAYS,
                                        DETERMINERS, HEDGES, INTERJECTIONS, MOTION_VERBS,
-                                       NAME_ENTITIES, NUMBERS, PREPOSITIONS, SCALES, SILENT,
-                                       SMALL_NUMBERS, WH_ADVERBS)
+                                       NAME_ENTITIES, NUMBERS, PREPOSITIONAL_IDIOMS, PREPOSITIONS,
+                                       SCALES, SILENT, SMALL_NUMBERS, WH_ADVERBS)
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
 
 
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_DEGREE_WORDS = frozenset(["more", "most", "less", "least", "fewer", "fewest", "better", "best",
+                           "worse", "worst", "further", "farther", "later", "earlier"])
 
 
 @dataclass
@@ -81,6 +83,14 @@ class Transfer:
             found = PREPOSITIONS.get(token.lower_)
         if found is None:
             found = closed_class(token)
+        degree = token.tag_ in ("JJR", "RBR", "JJS", "RBS") and token.lower_ not in _DEGREE_WORDS
+        if degree and found is not None and token.lower_ != token.lemma_.lower():
+            found = ("सबसे " if token.tag_ in ("JJS", "RBS") else "अधिक ") + found  # largest
+        elif degree and found is None:  # an unlemmatised comparative: colder -> अधिक ठंडा
+            base = next((v for v in (self.dictionary.lookup(b, "ADJ") for b in _comparative_bases(
+                token.lower_)) if v), None)
+            if base:
+                found = ("सबसे " if token.lower_.endswith("st") else "अधिक ") + base
         if found is None and token.lower_.endswith("ed"):  # "planned", "proposed": participles
             found = next((hi.verb(v, hi.Tense("perfective", "none")) for v in (
                 self.dictionary.lookup(stem, "VERB") for stem in (
@@ -334,6 +344,10 @@ class Transfer:
         if not objects:
             return [marker] if marker else []
         target = objects[0]
+        idiom = PREPOSITIONAL_IDIOMS.get(f"{prep.lower_} {target.lower_}")
+        if idiom and all(c.dep_ == "det" for c in target.children):  # "in addition" -> इसके अलावा
+            self.used.update(t.i for t in target.subtree)
+            return [idiom]
         phrase = None
         if target.dep_ == "pcomp" and target.pos_ in ("VERB", "AUX"):
             body = self.clause(target, nominal=True)
@@ -415,3 +429,14 @@ def transliterate_name(text: str) -> str:
     if len(parts) <= 1 or not any(p.isdigit() for p in parts):
         return transliterate_latin(text)
     return "-".join(p if p.isdigit() else transliterate_latin(p) for p in parts)
+
+
+def _comparative_bases(word: str) -> list[str]:
+    """colder -> cold, larger -> large, bigger -> big, easier -> easy (and -est alike)."""
+    stem = word[:-3] if word.endswith("est") else word[:-2] if word.endswith("er") else word
+    bases = [stem, stem + "e"]
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        bases.append(stem[:-1])
+    if stem.endswith("i"):
+        bases.append(stem[:-1] + "y")
+    return bases
