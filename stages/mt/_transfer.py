@@ -249,6 +249,9 @@ class Transfer:
                 before.append(self.number(child))
             elif dep in ("amod", "nmod"):
                 before.append(" ".join(self._adjective_phrase(child, agreement, oblique)))
+            elif dep == "acl" and child.tag_ == "VBG":  # "people living here" -> यहाँ रहने वाले लोग
+                doing = hi.oblique_infinitive(self.clause(child, nominal=True))
+                before.append(" ".join(doing + [hi.adjective("वाला", agreement, oblique)]))
             elif dep == "compound":
                 compounds.append(" ".join(self.noun_phrase(child).words))
             elif dep == "prep" and child.i < token.i + 6:
@@ -270,7 +273,7 @@ class Transfer:
         for child in token.children:
             if child.dep_ == "relcl":
                 words = words + [","] + self.clause(child, relative=True) + [","]
-            elif child.dep_ == "acl":
+            elif child.dep_ == "acl" and child.tag_ != "VBG":  # (-ing ones: before the noun)
                 words = words + self.clause(child)
             elif child.dep_ == "appos":
                 words = words + [","] + self.noun_phrase(child).words + [","]

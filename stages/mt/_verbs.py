@@ -25,6 +25,15 @@ _POSSESSIONS = frozenset("car house home money book phone computer dog cat pen t
                          "bag shop land job friend brother sister son daughter child".split())
 
 
+# People (and peoples) as direct objects take को: "helped the patients" -> रोगियों को.
+PEOPLE = frozenset(
+    "person people man woman men women child children boy girl baby patient doctor nurse student "
+    "teacher worker employee official officer leader president minister king queen prince "
+    "citizen resident voter customer passenger traveller traveler tourist visitor player "
+    "soldier police victim friend family parent mother father son daughter brother sister "
+    "husband wife colleague member fan audience public community crowd team athlete artist "
+    "scientist researcher expert author writer journalist reporter farmer prisoner suspect "
+    "candidate volunteer staff individual adult".split())
 # Nouns that make a verb with करना/लगाना/देना and take the object as their possessor
 # (X का उपयोग करना, X की मदद करना), with their gender (what का/की and the verb agree with).
 NOMINAL_VERBS = {
@@ -208,7 +217,12 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
                                     and obj.lower_ not in ("it", "what", "this", "that",
                                                            "something", "anything",
                                                            "everything", "nothing")) \
-                or obj.dep_ == "dobj" and obj.ent_type_ == "PERSON":
+                or obj.dep_ == "dobj" and (obj.ent_type_ in ("PERSON", "ORG", "NORP")
+                                           or obj.lemma_.lower() in PEOPLE
+                                           or any(c.lower_ in ("this", "that", "these", "those")
+                                                  for c in obj.children)) \
+                and not any(c.lower_ in ("a", "an") for c in obj.children):
+            # people and pointed-at things are marked objects: लोगों को, इस किताब को
             case = "dative"
         phrase = tr.noun_phrase(obj, case) if obj.pos_ not in ("VERB", "AUX") else None
         words = phrase.words if phrase else tr.clause(obj, nominal=True)
