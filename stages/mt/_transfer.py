@@ -8,24 +8,22 @@ the noun's gender/number (dictionary) and from spaCy's tags (tense, number, pers
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from f2f.textnorm import LETTER_NAMES, number_to_hindi, transliterate_latin
+from f2f.textnorm import LETTER_NAMES, number_to_hindi
 from stages.mt import _hindi as hi
 from stages.mt._dictionary import Dictionary
-from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, COMPOUND_PREPOSITIONS, DAYS,
-                                       DETERMINERS, HEDGES, INTERJECTIONS, MOTION_VERBS,
-                                       NAME_ENTITIES, NUMBERS, PREPOSITIONAL_IDIOMS, PREPOSITIONS,
-                                       SCALES, SILENT, SMALL_NUMBERS, WH_ADVERBS)
+from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, HEDGES,
+                                       INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES, NUMBERS,
+                                       PREPOSITIONAL_IDIOMS, PREPOSITIONS, SCALES, SILENT,
+                                       SMALL_NUMBERS, WH_ADVERBS)
+from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
+                                comparative_bases, relative_pronoun, transliterate_name)
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
 
 
-_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
-_DEGREE_WORDS = frozenset(["more", "most", "less", "least", "fewer", "fewest", "better", "best",
-                           "worse", "worst", "further", "farther", "later", "earlier"])
 
 
 @dataclass
@@ -58,7 +56,7 @@ class Transfer:
                 if token.i + 1 < len(token.doc) else False):
             self.known_words += 1  # a spelled letter ("F 2", "the letter A"): its English name
             return LETTER_NAMES[text.lower()]
-        ordinal = _ORDINAL.match(text)
+        ordinal = ORDINAL.match(text)
         if ordinal:  # "18th" -> 18वाँ (agrees like an adjective: 18वीं शताब्दी)
             self.known_words += 1
             return ordinal.group(1) + "वाँ"
@@ -83,11 +81,11 @@ class Transfer:
             found = PREPOSITIONS.get(token.lower_)
         if found is None:
             found = closed_class(token)
-        degree = token.tag_ in ("JJR", "RBR", "JJS", "RBS") and token.lower_ not in _DEGREE_WORDS
+        degree = token.tag_ in ("JJR", "RBR", "JJS", "RBS") and token.lower_ not in DEGREE_WORDS
         if degree and found is not None and token.lower_ != token.lemma_.lower():
             found = ("सबसे " if token.tag_ in ("JJS", "RBS") else "अधिक ") + found  # largest
         elif degree and found is None:  # an unlemmatised comparative: colder -> अधिक ठंडा
-            base = next((v for v in (self.dictionary.lookup(b, "ADJ") for b in _comparative_bases(
+            base = next((v for v in (self.dictionary.lookup(b, "ADJ") for b in comparative_bases(
                 token.lower_)) if v), None)
             if base:
                 found = ("सबसे " if token.lower_.endswith("st") else "अधिक ") + base
@@ -292,7 +290,7 @@ class Transfer:
             return hi.adjective(relative.possessive, agreement, oblique)
         owner = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
                  "their": "they", "whose": "who"}.get(token.lower_, "it")
-        if _clause_subject(token) == owner:  # "she helped her brother" -> अपने भाई की
+        if clause_subject(token) == owner:  # "she helped her brother" -> अपने भाई की
             return hi.adjective("अपना", agreement, oblique)
         return hi.adjective(hi.PRONOUNS[owner].possessive, agreement, oblique)
 
@@ -377,69 +375,3 @@ class Transfer:
         from stages.mt._clauses import clause
 
         return clause(self, verb, relative, nominal, inherited_subject, future)
-
-
-def relative_pronoun(token) -> hi.Pronoun | None:
-    """जो/जिस for "who/which/that/whose/whom" inside a relative clause, plural if its noun is."""
-    if token.tag_ not in ("WDT", "WP", "WP$"):
-        return None
-    head = token.head
-    for _ in range(3):
-        if head.dep_ == "relcl":
-            plural = head.head.tag_ in ("NNS", "NNPS")
-            return hi.RELATIVE_PLURAL if plural else hi.RELATIVE
-        if head.head is head:
-            return None
-        head = head.head
-    return None
-
-
-def closed_class(token) -> str | None:
-    """A pronoun, determiner or conjunction met outside its usual rule (an odd parse)."""
-    lower = token.lower_
-    if token.tag_ == "PRP$" and lower in _POSSESSIVES:
-        return hi.PRONOUNS[_POSSESSIVES[lower]].possessive
-    if token.pos_ == "PRON" and lower in hi.PRONOUNS:
-        return hi.PRONOUNS[lower].direct
-    if token.pos_ in ("DET", "PRON", "CCONJ") and lower in DETERMINERS:
-        det = DETERMINERS[lower]
-        return hi.PRONOUNS[det].direct if det in hi.PRONOUNS else det
-    if token.pos_ == "SCONJ" or lower in ("that", "to"):
-        return "कि" if lower == "that" else ADVERB_CLAUSE_MARKS.get(lower, "")
-    return None
-
-
-_POSSESSIVES = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
-                "their": "they"}
-
-
-def _clause_subject(token) -> str | None:
-    """The pronoun subject of the clause a word sits in, unless the word is in that subject."""
-    path = [token]
-    head = token.head
-    while head.pos_ not in ("VERB", "AUX") and head.head is not head and head.head.i != head.i:
-        path.append(head)
-        head = head.head
-    if any(t.dep_ in ("nsubj", "nsubjpass") for t in path):
-        return None
-    subject = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-    return subject.lower_ if subject is not None and subject.pos_ == "PRON" else None
-
-
-def transliterate_name(text: str) -> str:
-    """Latin name or word -> Devanagari, keeping its digits: COVID-19 -> कोविड-19."""
-    parts = re.findall(r"[^\W\d_]+|\d+", text)
-    if len(parts) <= 1 or not any(p.isdigit() for p in parts):
-        return transliterate_latin(text)
-    return "-".join(p if p.isdigit() else transliterate_latin(p) for p in parts)
-
-
-def _comparative_bases(word: str) -> list[str]:
-    """colder -> cold, larger -> large, bigger -> big, easier -> easy (and -est alike)."""
-    stem = word[:-3] if word.endswith("est") else word[:-2] if word.endswith("er") else word
-    bases = [stem, stem + "e"]
-    if len(stem) > 2 and stem[-1] == stem[-2]:
-        bases.append(stem[:-1])
-    if stem.endswith("i"):
-        bases.append(stem[:-1] + "y")
-    return bases
