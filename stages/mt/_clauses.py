@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from stages.mt import _hindi as hi
 from stages.mt._function_words import ADVERB_CLAUSE_MARKS, INTENSIFIERS, INTERJECTIONS
-from stages.mt._verbs import verb_group
+from stages.mt._verbs import NOMINAL_VERBS, verb_group
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
@@ -68,7 +68,12 @@ def clause(tr, verb, relative: bool = False, nominal: bool = False,
                 middle.extend(tr.noun_phrase(agent[0], "oblique").words + ["द्वारा"])
     middle.extend(group.object_words)
     if xcomp is not None:
-        middle.extend(tr.clause(xcomp, nominal=False))
+        doing = tr.clause(xcomp, nominal=False)
+        noun = group.verb_words[0].split()[0] if group.verb_words else ""
+        if noun in NOMINAL_VERBS and doing:  # "tried to open" -> खोलने की कोशिश की
+            owned = hi.Agreement(NOMINAL_VERBS[noun])
+            doing = hi.oblique_infinitive(doing) + [hi.possessive(owned)]
+        middle.extend(doing)
     middle.extend(group.verb_words)
     middle = opening + middle
     outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark", "intj")]

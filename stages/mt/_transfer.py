@@ -359,6 +359,8 @@ class Transfer:
             marker = "को"  # "on Thursday" -> "गुरुवार को"
         if prep.lower_ == "to" and prep.head.lemma_ in MOTION_VERBS:
             marker = ""
+        elif prep.lower_ == "to" and prep.head.lemma_ in ("talk", "speak", "say", "ask"):
+            marker = "से"  # "talked to the man" -> आदमी से बात की
         if prep.lower_ == "of":
             marker = hi.possessive(possessed or hi.NEUTRAL, possessed_oblique)
         if body and marker == "को" and body[-1] in hi.FUSED_DATIVE:

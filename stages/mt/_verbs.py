@@ -20,6 +20,10 @@ _INTRANSITIVE = {"जाना", "आना", "होना", "रहना", "�
                  "बढ़ना", "उड़ना", "दौड़ना", "मुड़ना", "जुड़ना", "सकना", "डरना", "हँसना"}
 
 
+_LIGHT_VERBS = {"करना", "देना", "लेना"}
+# Intransitive changes of state say a completed event with जाना: हो गया, बन गया, मर गई.
+_CHANGE_OF_STATE = {"होना", "बनना", "मरना", "पहुँचना", "बढ़ना", "गिरना", "रुकना", "फैलना",
+                    "टूटना", "खुलना", "बचना", "घटना", "बदलना", "भरना", "सूखना", "जलना"}
 # Things one owns take "के पास"; anything else had (a cough, an idea, time) takes को.
 _POSSESSIONS = frozenset("car house home money book phone computer dog cat pen ticket passport "
                          "bag shop land job friend brother sister son daughter child".split())
@@ -40,9 +44,10 @@ NOMINAL_VERBS = {
     **dict.fromkeys("समर्थन उपयोग प्रयोग इस्तेमाल इलाज उपचार अध्ययन विरोध पालन सामना आकलन निर्माण "
                     "उत्पादन वर्णन प्रदर्शन उल्लेख भुगतान इंतज़ार पीछा अनुमान नेतृत्व आविष्कार दौरा "
                     "विश्लेषण मूल्यांकन प्रबंधन संचालन परीक्षण अनुभव प्रतिनिधित्व सम्मान स्वागत "
-                    "समाधान चयन पता प्रसारण संरक्षण".split(), "m"),
+                    "समाधान चयन पता प्रसारण संरक्षण फ़ैसला निर्णय प्रयास वादा इनकार".split(), "m"),
     **dict.fromkeys("मदद सहायता पुष्टि घोषणा जाँच निगरानी रक्षा खोज यात्रा पहचान देखभाल सेवा "
-                    "तुलना आलोचना प्रशंसा चर्चा मरम्मत सफ़ाई तैयारी".split(), "f"),
+                    "तुलना आलोचना प्रशंसा चर्चा मरम्मत सफ़ाई तैयारी कोशिश योजना अनुमति उम्मीद "
+                    "ज़रूरत इच्छा बात".split(), "f"),
 }
 
 
@@ -141,9 +146,11 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
 
     modal = next((a for a in aux_lemmas if a in _ABILITY or a in _OBLIGATION), None)
     # A that-clause or quote is an object too: "he said (that) ..." -> उसने कहा
-    said = any(c.dep_ == "ccomp" for c in verb.children) or verb.dep_ == "parataxis"
-    transitive = (bool(objects) or said) and infinitive.split()[-1] not in _INTRANSITIVE \
-        and not copular
+    said = any(c.dep_ in ("ccomp", "xcomp") for c in verb.children) or verb.dep_ == "parataxis"
+    # करना/देना/लेना compounds take ने with or without an object: उसने बात की, उसने शुरू किया
+    light = len(infinitive.split()) > 1 and infinitive.split()[-1] in _LIGHT_VERBS
+    transitive = (bool(objects) or said or light) and not copular \
+        and infinitive.split()[-1] not in _INTRANSITIVE
     ergative = tense.aspect == "perfective" and (tense.auxiliary != "none" or past)
     subject_case = "direct"
     if subject is not None and ergative and transitive and not passive and modal is None:
@@ -234,6 +241,11 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
     if copular and (subject is None or subject.dep_ == "expl" or possession) and object_agreement:
         agreement = object_agreement  # "there are two cars" / "I have two cars"
 
+    if light and object_agreement is None:  # no direct object: the verb agrees with its noun
+        noun = infinitive.split()[-2]
+        gender = NOMINAL_VERBS.get(noun) or tr.dictionary.genders.get(noun, "m")
+        object_agreement = hi.Agreement(gender)
+
     # Verb words.
     verb_agreement = agreement
     if subject_case == "ergative" or passive and subject is None:
@@ -263,6 +275,10 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
             if auxiliary is None else [hi.verb("होना", auxiliary, verb_agreement)]
     elif lemma == "bless" and subject is not None and subject.lemma_.lower() == "god":
         words = [hi.verb(infinitive, hi.Tense("subjunctive"), agreement)]  # a wish
+    elif (tense.aspect == "perfective" and not negative
+          and infinitive.split()[-1] in _CHANGE_OF_STATE):  # "he died" -> मर गया: completed
+        stem = hi.verb(infinitive, hi.Tense("infinitive"))[:-2]
+        words = [stem, hi.verb("जाना", tense, verb_agreement)]
     else:
         words = [hi.verb(infinitive, tense, verb_agreement)]
     return VerbGroup(subject_words, object_words, [w for w in words if w])
