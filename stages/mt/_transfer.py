@@ -17,6 +17,7 @@ from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS,
                                        INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES, NUMBERS,
                                        PREPOSITIONAL_IDIOMS, PREPOSITIONS, SCALES, SILENT,
                                        SMALL_NUMBERS, WH_ADVERBS)
+from stages.mt._verbs import PEOPLE
 from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
                                 comparative_bases, relative_pronoun, transliterate_name)
 
@@ -231,7 +232,11 @@ class Transfer:
                 det = DETERMINERS.get(child.lower_)
                 if det is None or self.compact and child.lower_ in ("a", "an"):
                     continue
-                if det in hi.PRONOUNS:
+                if child.lower_ == "some" and token.lemma_.lower() in PEOPLE and not plural:
+                    det = "कोई"  # "some man" -> कोई आदमी, किसी आदमी से (but कुछ पानी)
+                if det == "कोई" and oblique:
+                    before.append("किसी")
+                elif det in hi.PRONOUNS:
                     pron = hi.PRONOUNS[det]
                     before.append(pron.oblique if oblique else pron.direct)
                 elif det:
