@@ -203,7 +203,9 @@ class Transfer:
             form = {"direct": relative.direct, "oblique": relative.oblique,
                     "ergative": relative.ergative, "dative": relative.dative}[case]
             return Phrase([form], relative.agreement, relative, True)
-        if token.pos_ == "PRON" and (lower in hi.PRONOUNS or token.lemma_.lower() in hi.PRONOUNS):
+        acronym = len(token.text) > 1 and token.text.isupper()  # WHO is a name, not कौन
+        if token.pos_ == "PRON" and not acronym and (lower in hi.PRONOUNS
+                                                     or token.lemma_.lower() in hi.PRONOUNS):
             pron = hi.PRONOUNS.get(lower) or hi.PRONOUNS[token.lemma_.lower()]
             form = {"direct": pron.direct, "oblique": pron.oblique, "ergative": pron.ergative,
                     "dative": pron.dative}[case]

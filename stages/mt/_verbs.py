@@ -75,7 +75,9 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
                                                                          "neg", "prt")])
     aux_lemmas = [_lemma(a) for a in auxes]
     negative = any(c.dep_ == "neg" or (c.dep_ == "advmod" and c.lower_ in _NEGATIONS)
-                   for c in verb.children)
+                   for c in verb.children) or any(  # "there is no vaccine" -> कोई टीका नहीं है
+        d.dep_ == "det" and d.lower_ == "no" for c in verb.children
+        if c.dep_ in ("nsubj", "nsubjpass", "dobj", "attr") for d in c.children)
     to_infinitive = any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
     passive = any(c.dep_ == "auxpass" for c in verb.children)
     # The most compact variant says a passive with an agent in the active, which is shorter:
