@@ -48,9 +48,9 @@ def translator() -> TransferTranslator:
     # noun + करना compounds: the object is the noun's possessor, the verb agrees with the noun
     ("We use water.", "हम पानी का उपयोग करते हैं ।"),
     ("They confirmed the news.", "उन्होंने ख़बर की पुष्टि की ।"),
-    ("Cars which use petrol are expensive.", "गाड़ियाँ, जो पेट्रोल का उपयोग करती हैं, महंगी हैं ।"),
+    ("Cars which use petrol are expensive.", "पेट्रोल का उपयोग करने वाली गाड़ियाँ महंगी हैं ।"),
     # numbers with hedges; a होना compound has no passive
-    ("At least 20 people died.", "कम से कम 20 लोग मरे ।"),
+    ("At least 20 people died.", "कम से कम 20 लोग मर गए ।"),
     ("He was born in London.", "वह लंदन में पैदा हुआ ।"),
     # जब opens its clause
     ("When the test is ordered by a doctor, the cost is paid by the insurance.",

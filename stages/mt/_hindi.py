@@ -23,6 +23,8 @@ _INVARIANT_ADJECTIVES = frozenset(
 # Masculine nouns in -ा that keep it (kinship, agents, loans): no -े forms.
 UNMARKED = "कर्ता नेता पिता दाता राजा देवता योद्धा चाचा मामा दादा नाना".split()
 _UNMARKED_MASCULINE = tuple(UNMARKED)
+HONORIFIC = frozenset(["पिता", "पिताजी", "माता", "माताजी", "दादा", "दादी", "नाना", "नानी", "चाचा",
+                       "मामा", "गुरु", "राष्ट्रपति", "प्रधानमंत्री", "राज्यपाल", "मुख्यमंत्री"])
 # Learned dictionary forms that are already plural or oblique (लोगों, बातें, कहानियाँ).
 _ALREADY_INFLECTED = ("ों", "ओं", "ें", "ियाँ", "ाएँ", "ुएँ")
 

@@ -77,3 +77,13 @@ def comparative_bases(word: str) -> list[str]:
     if stem.endswith("i"):
         bases.append(stem[:-1] + "y")
     return bases
+
+
+def participial_relative(verb) -> bool:
+    """A present-tense relative clause on its subject ("people who live here") that Hindi says
+    as a -ने वाला participle before the noun (यहाँ रहने वाले लोग)."""
+    if verb.dep_ != "relcl" or verb.tag_ not in ("VBZ", "VBP") or verb.lemma_ == "be":
+        return False
+    children = list(verb.children)
+    return any(c.dep_ == "nsubj" and c.tag_ in ("WDT", "WP") for c in children) and not any(
+        c.dep_ in ("aux", "auxpass", "neg", "ccomp", "advcl") for c in children)

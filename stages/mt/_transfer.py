@@ -19,7 +19,8 @@ from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS,
                                        SMALL_NUMBERS, WH_ADVERBS)
 from stages.mt._verbs import PEOPLE
 from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
-                                comparative_bases, relative_pronoun, transliterate_name)
+                                comparative_bases, participial_relative, relative_pronoun,
+                                transliterate_name)
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
@@ -218,7 +219,8 @@ class Transfer:
         plural = token.tag_ in ("NNS", "NNPS") or "Plur" in token.morph.get("Number")
         head = self.word(token, "NOUN" if token.pos_ not in ("PROPN", "NUM") else None)
         gender = self.dictionary.gender(head)
-        agreement = hi.Agreement(gender, plural)
+        # Elders and office-holders take honorific plural agreement: मेरे पिता काम करते हैं
+        agreement = hi.Agreement(gender, plural or head in hi.HONORIFIC)
         oblique = case != "direct"
         inflected = hi.noun(head, gender, plural, oblique) if token.pos_ == "NOUN" else head
         before: list[str] = []
@@ -254,7 +256,8 @@ class Transfer:
                 before.append(self.number(child))
             elif dep in ("amod", "nmod"):
                 before.append(" ".join(self._adjective_phrase(child, agreement, oblique)))
-            elif dep == "acl" and child.tag_ == "VBG":  # "people living here" -> यहाँ रहने वाले लोग
+            elif dep == "acl" and child.tag_ == "VBG" or participial_relative(child):
+                # "people living here", "people who live here" -> यहाँ रहने वाले लोग
                 doing = hi.oblique_infinitive(self.clause(child, nominal=True))
                 before.append(" ".join(doing + [hi.adjective("वाला", agreement, oblique)]))
             elif dep == "compound":
@@ -276,7 +279,7 @@ class Transfer:
     def modifiers_after(self, token, words: list[str]) -> list[str]:
         """Relative clauses, appositions and conjuncts follow the noun phrase."""
         for child in token.children:
-            if child.dep_ == "relcl":
+            if child.dep_ == "relcl" and not participial_relative(child):
                 words = words + [","] + self.clause(child, relative=True) + [","]
             elif child.dep_ == "acl" and child.tag_ != "VBG":  # (-ing ones: before the noun)
                 words = words + self.clause(child)

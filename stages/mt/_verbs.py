@@ -21,6 +21,9 @@ _INTRANSITIVE = {"जाना", "आना", "होना", "रहना", "�
 
 
 _LIGHT_VERBS = {"करना", "देना", "लेना"}
+# Verbs whose English object is a postpositional phrase in Hindi.
+_OBJECT_MARKERS = {"मिलना": "से", "पूछना": "से", "प्यार करना": "से", "शादी करना": "से",
+                   "बात करना": "से", "डरना": "से", "नफ़रत करना": "से"}
 # Intransitive changes of state say a completed event with जाना: हो गया, बन गया, मर गई.
 _CHANGE_OF_STATE = {"होना", "बनना", "मरना", "पहुँचना", "बढ़ना", "गिरना", "रुकना", "फैलना",
                     "टूटना", "खुलना", "बचना", "घटना", "बदलना", "भरना", "सूखना", "जलना"}
@@ -206,6 +209,13 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
             adjective = tr._adjective_phrase(obj, agreement, False)
             object_words.extend(adjective)
             continue
+        marker = _OBJECT_MARKERS.get(infinitive)
+        if marker and obj.dep_ == "dobj" and obj.pos_ not in ("VERB", "AUX"):
+            phrase = tr.noun_phrase(obj, "oblique")  # "met the leaders" -> नेताओं से मिला
+            object_words.extend([hi.fused_postposition(phrase.pronoun, marker)]
+                                if phrase.pronoun is not None and len(phrase.words) == 1
+                                else phrase.words + [marker])
+            continue
         if obj.pos_ == "ADP":  # "gave it to him": spaCy's dative "to" is a preposition
             object_words.extend(tr.prepositional(obj))
             continue
@@ -227,7 +237,7 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
                                                            "something", "anything",
                                                            "everything", "nothing")) \
                 or obj.dep_ == "dobj" and (obj.ent_type_ in ("PERSON", "ORG", "NORP")
-                                           or obj.lemma_.lower() in PEOPLE
+                                           or obj.lemma_.lower() in PEOPLE and not possession
                                            or any(c.lower_ in ("this", "that", "these", "those")
                                                   for c in obj.children)) \
                 and not any(c.lower_ in ("a", "an") for c in obj.children):
