@@ -56,6 +56,30 @@ def translator() -> TransferTranslator:
     ("When the test is ordered by a doctor, the cost is paid by the insurance.",
      "जब जाँच एक डॉक्टर द्वारा आज्ञा दी जाती है, लागत बीमे द्वारा भुगतान किया जाता है ।"),
     ("The glass is full of water.", "काँच पानी से भरा है ।"),
+    # ordinals agree; a that-clause makes "say" transitive (ने); प्रति precedes its noun
+    ("During the 18th century, the city grew.", "शहर 18वीं शताब्दी के दौरान बढ़ गया ।"),
+    ("He said that he was tired.", "उसने कहा कि वह थका था ।"),
+    ("It costs 5 dollars per person.", "यह प्रति व्यक्ति 5 डॉलर दाम पड़ता है ।"),
+    # names keep their digits; superlatives; British spelling; fixed prepositional phrases
+    ("COVID-19 is a disease.", "कोविड-19 एक बीमारी है ।"),
+    ("It is the largest city.", "यह सबसे बड़ा शहर है ।"),
+    ("The bank was nationalised.", "बैंक राष्ट्रीयकरण किया गया ।"),
+    ("In addition, the city grew.", "शहर इसके अलावा बढ़ गया ।"),
+    # people as objects take को; -ing and subject relative clauses as -ने वाला participles
+    ("We saw the children.", "हमने बच्चों को देखा ।"),
+    ("People who live here are happy.", "यहाँ रहने वाले लोग खुश हैं ।"),
+    ("People living in the city are happy.", "शहर में रहने वाले लोग खुश हैं ।"),
+    # करना compounds take ने; their to-infinitive with की; completed changes of state: जाना
+    ("She started.", "उसने शुरू किया ।"),
+    ("He tried to open the door.", "उसने दरवाज़ा खोलने की कोशिश की ।"),
+    ("The man died.", "आदमी मर गया ।"),
+    # "no" negates the verb; WHO is an acronym, not कौन; honorifics; से-objects; किसी
+    ("There is no vaccine.", "कोई टीका नहीं है ।"),
+    ("WHO said that the virus spreads.", "डब्ल्यू एच ओ ने कहा कि वायरस फैलता है ।"),
+    ("My father works in a big office.", "मेरे पिता एक बड़े दफ़्तर में काम करते हैं ।"),
+    ("The president met the leaders of India and China.",
+     "राष्ट्रपति भारत और चीन के नेताओं से मिले ।"),
+    ("He talked to some man.", "उसने किसी आदमी से बात की ।"),
 ])
 def test_clause_and_phrase_rules(translator: TransferTranslator, english: str,
                                  hindi: str) -> None:
