@@ -15,6 +15,7 @@ import pytest
 from stages.mt import _hindi as hi
 from stages.mt import build_lexicon
 from stages.mt._dictionary import load_dictionary
+from stages.mt._function_words import render
 from stages.mt.lexicon import TransferTranslator
 
 
@@ -48,7 +49,7 @@ def translator() -> TransferTranslator:
     # noun + करना compounds: the object is the noun's possessor, the verb agrees with the noun
     ("We use water.", "हम पानी का उपयोग करते हैं ।"),
     ("They confirmed the news.", "उन्होंने ख़बर की पुष्टि की ।"),
-    ("Cars which use petrol are expensive.", "पेट्रोल का उपयोग करने वाली गाड़ियाँ महंगी हैं ।"),
+    ("Cars which use petrol are expensive.", "पेट्रोल का उपयोग करने वाली कारें महंगी हैं ।"),
     # numbers with hedges; a होना compound has no passive
     ("At least 20 people died.", "कम से कम 20 लोग मर गए ।"),
     ("He was born in London.", "वह लंदन में पैदा हुआ ।"),
@@ -112,6 +113,18 @@ def test_feminine_plural_is_nasalised_once() -> None:
     assert hi.verb("जाना", hi.Tense("perfective", "past"), women) == "गई थीं"
     assert hi.verb("करना", hi.Tense("habitual", negative=True), women) == "नहीं करतीं"
     assert hi.verb("जाना", hi.Tense("perfective", "none"), women) == "गईं"
+
+
+def test_masculine_nouns_in_i_and_anusvara_spelling() -> None:
+    dictionary = load_dictionary()
+    for agent in ("खिलाड़ी", "अधिकारी", "यात्री", "व्यक्ति"):
+        assert dictionary.gender(agent) == "m", agent
+    assert dictionary.gender("लड़की") == "f"
+    assert hi.noun("खिलाड़ी", "m", plural=True, oblique=True) == "खिलाड़ियों"
+    assert hi.noun("व्यक्ति", "m", plural=True, oblique=True) == "व्यक्तियों"
+    assert render(["वह", "पसन्द", "करता", "है", "सम्बन्ध", "इन्टरनेट"]) == \
+        "वह पसंद करता है संबंध इंटरनेट"
+    assert render(["अन्य", "उन्हें", "सम्मान"]) == "अन्य उन्हें सम्मान"  # not before a stop
 
 
 def test_learned_nouns_are_stored_in_the_direct_singular() -> None:

