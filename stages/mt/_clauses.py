@@ -91,6 +91,8 @@ def around(tr, verb, outer: list, middle: list[str], relative: bool) -> list[str
             tr.used.update([child.i] + [c.i for c in child.children if c.lower_ == "you"])
         if dep == "mark":
             mark = ADVERB_CLAUSE_MARKS.get(child.lower_)
+            if verb.tag_ == "VBG" and child.lower_ in ("while", "when"):
+                mark = None  # "while playing" -> खेलते हुए: the participle says it
             if mark:
                 front.append(mark)
         elif dep == "advcl" and child.lemma_ == "thank" and not any(
