@@ -46,6 +46,8 @@ def translator() -> TransferTranslator:
     # possessive pronoun of the clause's own subject: अपना
     ("She helped her brother.", "उसने अपने भाई की मदद की ।"),
     ("His brother came.", "उसका भाई आया ।"),
+    ("The company changed its name.", "कंपनी ने अपना नाम बदला ।"),
+    ("He saw her house.", "उसने उसका घर देखा ।"),
     # noun + करना compounds: the object is the noun's possessor, the verb agrees with the noun
     ("We use water.", "हम पानी का उपयोग करते हैं ।"),
     ("They confirmed the news.", "उन्होंने ख़बर की पुष्टि की ।"),

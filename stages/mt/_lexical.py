@@ -57,6 +57,9 @@ def clause_subject(token) -> str | None:
     if any(t.dep_ in ("nsubj", "nsubjpass") for t in path):
         return None
     subject = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is not None and subject.pos_ in ("NOUN", "PROPN"):  # "the company ... its"
+        plural = subject.tag_ in ("NNS", "NNPS")
+        return "noun-plural" if plural else "noun"
     return subject.lower_ if subject is not None and subject.pos_ == "PRON" else None
 
 

@@ -300,7 +300,10 @@ class Transfer:
             return hi.adjective(relative.possessive, agreement, oblique)
         owner = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
                  "their": "they", "whose": "who"}.get(token.lower_, "it")
-        if clause_subject(token) == owner:  # "she helped her brother" -> अपने भाई की
+        subject = clause_subject(token)
+        if subject == owner or subject == "noun" and owner in ("it", "he", "she") or (
+                subject == "noun-plural" and owner == "they"):
+            # "she helped her brother" -> अपने भाई की; "the company changed its name" -> अपना
             return hi.adjective("अपना", agreement, oblique)
         return hi.adjective(hi.PRONOUNS[owner].possessive, agreement, oblique)
 

@@ -287,7 +287,7 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
             if auxiliary is None else [hi.verb("होना", auxiliary, verb_agreement)]
     elif lemma == "bless" and subject is not None and subject.lemma_.lower() == "god":
         words = [hi.verb(infinitive, hi.Tense("subjunctive"), agreement)]  # a wish
-    elif (tense.aspect == "perfective" and not negative
+    elif (tense.aspect == "perfective" and not negative and not objects
           and infinitive.split()[-1] in _CHANGE_OF_STATE):  # "he died" -> मर गया: completed
         stem = hi.verb(infinitive, hi.Tense("infinitive"))[:-2]
         words = [stem, hi.verb("जाना", tense, verb_agreement)]
