@@ -264,9 +264,14 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         verb_agreement = object_agreement or hi.NEUTRAL
     if subject_case == "dative":
         verb_agreement = hi.NEUTRAL
+    stative = passive and agent is None and tense.aspect == "habitual" and len(
+        infinitive.split()) == 2 and infinitive.split()[0].endswith(("ित", "स्थित"))
     if passive and tense.aspect == "habitual" and past:  # "was written" -> "लिखा गया"
         tense = hi.Tense("perfective", "none", negative)
-    if passive and infinitive.endswith("होना"):  # "was born" -> पैदा हुआ: होना has no passive
+    if stative:  # "is based on", "was located in": a state -> पर आधारित है, में स्थित था
+        words = [infinitive.split()[0], ("नहीं " if negative else "") + hi.copula(
+            verb_agreement, past)]
+    elif passive and infinitive.endswith("होना"):  # "was born" -> पैदा हुआ: होना has no passive
         words = [hi.verb(infinitive, tense, verb_agreement)]
     elif passive:
         participle = hi.verb(infinitive, hi.Tense("perfective", "none"), verb_agreement)
