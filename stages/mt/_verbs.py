@@ -21,6 +21,15 @@ _INTRANSITIVE = {"जाना", "आना", "होना", "रहना", "�
 
 
 _LIGHT_VERBS = {"करना", "देना", "लेना"}
+# Transitive Hindi verb -> its intransitive partner, for English verbs used both ways.
+INTRANSITIVE_OF = {
+    "बढ़ाना": "बढ़ना", "घटाना": "घटना", "फैलाना": "फैलना", "खोलना": "खुलना", "रोकना": "रुकना",
+    "शुरू करना": "शुरू होना", "बंद करना": "बंद होना", "खत्म करना": "खत्म होना",
+    "समाप्त करना": "समाप्त होना", "जारी रखना": "जारी रहना", "कम करना": "कम होना",
+    "पूरा करना": "पूरा होना", "तोड़ना": "टूटना", "उठाना": "उठना", "गिराना": "गिरना",
+    "बचाना": "बचना", "चलाना": "चलना", "जलाना": "जलना", "हटाना": "हटना", "धीमा करना": "धीमा होना",
+}
+_TRANSITIVE_OF = {intransitive: transitive for transitive, intransitive in INTRANSITIVE_OF.items()}
 # Verbs whose English object is a postpositional phrase in Hindi.
 _OBJECT_MARKERS = {"मिलना": "से", "पूछना": "से", "प्यार करना": "से", "शादी करना": "से",
                    "बात करना": "से", "डरना": "से", "नफ़रत करना": "से"}
@@ -115,6 +124,13 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
             else:
                 tr.known_words += 1
         infinitive = found if found.endswith("ना") else found + " करना"
+        # One English verb, two Hindi ones: "cases increased" बढ़े, "they increased taxes" बढ़ाए
+        has_object = bool(objects) or passive or any(
+            c.dep_ in ("ccomp", "xcomp", "dative") for c in verb.children)
+        if not has_object and infinitive in INTRANSITIVE_OF:
+            infinitive = INTRANSITIVE_OF[infinitive]
+        elif has_object and infinitive in _TRANSITIVE_OF and not passive:
+            infinitive = _TRANSITIVE_OF[infinitive]
 
     # Possession: "I have a car" -> "मेरे पास एक कार है".
     possession = lemma == "have" and objects and not passive and verb.tag_ != "VBN"
