@@ -83,6 +83,14 @@ def translator() -> TransferTranslator:
     ("The president met the leaders of India and China.",
      "राष्ट्रपति भारत और चीन के नेताओं से मिले ।"),
     ("He talked to some man.", "उसने किसी आदमी से बात की ।"),
+    # stative passives; one English verb, a transitive or intransitive Hindi one
+    ("The city is located in India.", "शहर भारत में स्थित है ।"),
+    ("The number of cases has increased.", "मामलों की संख्या बढ़ गई है ।"),
+    ("They increased the taxes.", "उन्होंने कर बढ़ाए ।"),
+    ("The door opened.", "दरवाज़ा खुल गया ।"),
+    # a noun's to-infinitive with का/की before it; an extraposed infinitive is the subject
+    ("He has the right to vote.", "उसे मत देने का अधिकार है ।"),
+    ("It is easy to learn Hindi.", "हिंदी सीखना आसान है ।"),
 ])
 def test_clause_and_phrase_rules(translator: TransferTranslator, english: str,
                                  hindi: str) -> None:

@@ -43,6 +43,11 @@ def clause(tr, verb, relative: bool = False, nominal: bool = False,
     objects = [c for c in children if c.dep_ in _OBJECTS]
     group = verb_group(tr, verb, subject, objects, future=future, nominal=nominal)
     middle: list[str] = list(group.subject_words)
+    if (xcomp is not None and verb.lemma_ == "be" and group.subject_words == ["यह"]
+            and any(c.dep_ == "aux" and c.lower_ == "to" for c in xcomp.children)):
+        # "it is important to wash hands" -> हाथ धोना महत्वपूर्ण है: the infinitive is the subject
+        middle = tr.clause(xcomp, nominal=True)
+        xcomp = None
     opening: list[str] = []  # a relative clause starts with its relative word: जिसमें, जहाँ
     # Hindi order: time and manner adverbs, then postpositional phrases, then objects.
     ordered = sorted(children, key=lambda c: c.dep_ not in ("advmod", "npadvmod"))

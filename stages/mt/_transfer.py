@@ -256,6 +256,11 @@ class Transfer:
                 before.append(self.number(child))
             elif dep in ("amod", "nmod"):
                 before.append(" ".join(self._adjective_phrase(child, agreement, oblique)))
+            elif dep == "acl" and child.tag_ == "VB" and any(
+                    c.dep_ == "aux" and c.lower_ == "to" for c in child.children):
+                # "a plan to build roads" -> सड़कें बनाने की योजना
+                doing = hi.oblique_infinitive(self.clause(child, nominal=True))
+                before.append(" ".join(doing + [hi.possessive(agreement, oblique)]))
             elif dep == "acl" and child.tag_ == "VBG" or participial_relative(child):
                 # "people living here", "people who live here" -> यहाँ रहने वाले लोग
                 doing = hi.oblique_infinitive(self.clause(child, nominal=True))
@@ -281,7 +286,7 @@ class Transfer:
         for child in token.children:
             if child.dep_ == "relcl" and not participial_relative(child):
                 words = words + [","] + self.clause(child, relative=True) + [","]
-            elif child.dep_ == "acl" and child.tag_ != "VBG":  # (-ing ones: before the noun)
+            elif child.dep_ == "acl" and child.tag_ not in ("VBG", "VB"):  # (before the noun)
                 words = words + self.clause(child)
             elif child.dep_ == "appos":
                 words = words + [","] + self.noun_phrase(child).words + [","]
