@@ -73,7 +73,8 @@ def translator() -> TransferTranslator:
     ("People who live here are happy.", "यहाँ रहने वाले लोग खुश हैं ।"),
     ("People living in the city are happy.", "शहर में रहने वाले लोग खुश हैं ।"),
     # करना compounds take ने; their to-infinitive with की; completed changes of state: जाना
-    ("She started.", "उसने शुरू किया ।"),
+    ("She worked.", "उसने काम किया ।"),
+    ("He talked.", "उसने बात की ।"),
     ("He tried to open the door.", "उसने दरवाज़ा खोलने की कोशिश की ।"),
     ("The man died.", "आदमी मर गया ।"),
     # "no" negates the verb; WHO is an acronym, not कौन; honorifics; से-objects; किसी
