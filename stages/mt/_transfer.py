@@ -180,6 +180,12 @@ class Transfer:
             if len(token.text) == 1 and token.text.isupper():
                 out.append(LETTER_NAMES[token.lower_])
                 self.used.add(token.i)
+            elif token.dep_ in ("prep", "agent") and any(c.dep_ in ("pobj", "pcomp")
+                                                         for c in token.children):
+                out.extend(self.prepositional(token))  # a whole phrase, in Hindi order
+            elif token.dep_ in ("dobj", "pobj", "attr", "nsubj", "conj", "appos") and \
+                    token.pos_ in ("NOUN", "PROPN"):
+                out.extend(self.noun_phrase(token).words)  # with its modifiers
             else:
                 out.append(self.word(token))
         return out
