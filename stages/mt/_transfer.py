@@ -339,10 +339,19 @@ class Transfer:
         if token.pos_ == "VERB":  # "the running water", "a known fact": participles
             aspect = "habitual" if token.tag_ == "VBG" else "perfective"  # बहता, जाना-माना
             adjective = hi.verb(adjective, hi.Tense(aspect, "none"), agreement)
-        return words + [hi.adjective(adjective, agreement, oblique)]
+        words = words + [hi.adjective(adjective, agreement, oblique)]
+        for child in token.children:  # "big and old" -> बड़ा और पुराना
+            if child.dep_ == "conj" and child.pos_ == "ADJ" and child.i not in self.used:
+                self.used.add(child.i)
+                words += ["और"] + self._adjective_phrase(child, agreement, oblique)
+        return words
 
     def _adverb(self, token) -> str:
         self.used.add(token.i)
+        modifiers = [self._adverb(c) for c in token.children  # "very quickly", "much earlier"
+                     if c.dep_ == "advmod" and c.i not in self.used]
+        if modifiers:
+            return " ".join(modifiers + [self._adverb(token)])
         if token.lower_ in ("where", "when") and token.head.dep_ in ("relcl", "advcl"):
             return "जहाँ" if token.lower_ == "where" else "जब"  # "the city where he lives"
         if token.lower_ in WH_ADVERBS:
