@@ -348,8 +348,10 @@ class Transfer:
 
     def _adverb(self, token) -> str:
         self.used.add(token.i)
-        modifiers = [self._adverb(c) for c in token.children  # "very quickly", "much earlier"
-                     if c.dep_ == "advmod" and c.i not in self.used]
+        modifiers = [self._adverb(c) if c.dep_ == "advmod" else " ".join(self.noun_phrase(c).words)
+                     for c in token.children  # "very quickly", "two days later"
+                     if c.i not in self.used and (c.dep_ == "advmod" or c.dep_ == "npadvmod"
+                                                  and c.pos_ in ("NOUN", "PROPN"))]
         if modifiers:
             return " ".join(modifiers + [self._adverb(token)])
         if token.lower_ in ("where", "when") and token.head.dep_ in ("relcl", "advcl"):
@@ -377,6 +379,8 @@ class Transfer:
                 o for o in objects if o.i != second.i]
         if not objects:
             return [marker] if marker else []
+        hedges = [self._adverb(c) for c in prep.children  # "shortly after", "just before"
+                  if c.dep_ == "advmod" and c.i not in self.used]
         target = objects[0]
         idiom = PREPOSITIONAL_IDIOMS.get(f"{prep.lower_} {target.lower_}")
         if idiom and all(c.dep_ == "det" for c in target.children):  # "in addition" -> इसके अलावा
@@ -402,7 +406,7 @@ class Transfer:
             return [marker] + body
         if phrase is not None and phrase.pronoun is not None and len(body) == 1 and marker:
             return [hi.fused_postposition(phrase.pronoun, marker)]
-        return body + ([marker] if marker else [])
+        return hedges + body + ([marker] if marker else [])
 
     # ---- clauses (rules in _clauses.py)
     def clause(self, verb, relative: bool = False, nominal: bool = False,

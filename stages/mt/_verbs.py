@@ -28,6 +28,7 @@ INTRANSITIVE_OF = {
     "समाप्त करना": "समाप्त होना", "जारी रखना": "जारी रहना", "कम करना": "कम होना",
     "पूरा करना": "पूरा होना", "तोड़ना": "टूटना", "उठाना": "उठना", "गिराना": "गिरना",
     "बचाना": "बचना", "चलाना": "चलना", "जलाना": "जलना", "हटाना": "हटना", "धीमा करना": "धीमा होना",
+    "छोड़ना": "रवाना होना",
 }
 _TRANSITIVE_OF = {intransitive: transitive for transitive, intransitive in INTRANSITIVE_OF.items()}
 # Verbs whose English object is a postpositional phrase in Hindi.
