@@ -89,6 +89,10 @@ def translator() -> TransferTranslator:
     ("The number of cases has increased.", "मामलों की संख्या बढ़ गई है ।"),
     ("They increased the taxes.", "उन्होंने कर बढ़ाए ।"),
     ("The door opened.", "दरवाज़ा खुल गया ।"),
+    # modal passives; a noun compound's passive agrees with the noun
+    ("Products can be purchased online.", "उत्पाद ऑनलाइन खरीदे जा सकते हैं ।"),
+    ("It should not be used.", "इसे उपयोग नहीं किया जाना चाहिए ।"),
+    ("The cause was announced.", "कारण घोषणा की गई ।"),
     # a noun's to-infinitive with का/की before it; an extraposed infinitive is the subject
     ("He has the right to vote.", "उसे मत देने का अधिकार है ।"),
     ("It is easy to learn Hindi.", "हिंदी सीखना आसान है ।"),

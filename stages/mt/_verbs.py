@@ -291,10 +291,21 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
     elif passive and infinitive.endswith("होना"):  # "was born" -> पैदा हुआ: होना has no passive
         words = [hi.verb(infinitive, tense, verb_agreement)]
     elif passive:
+        noun = infinitive.split()[0] if len(infinitive.split()) == 2 else ""
+        if noun in NOMINAL_VERBS:  # "was announced" -> की घोषणा की गई: agrees with घोषणा
+            verb_agreement = hi.Agreement(NOMINAL_VERBS[noun])
         participle = hi.verb(infinitive, hi.Tense("perfective", "none"), verb_agreement)
-        words = [participle, hi.verb("जाना", tense if tense.aspect != "perfective" else
-                                     hi.Tense("perfective", tense.auxiliary, negative),
-                                     verb_agreement)]
+        if modal in _OBLIGATION:  # "should be treated" -> इलाज किया जाना चाहिए
+            head, _, last = participle.rpartition(" ")  # नहीं before the verb, after its noun
+            words = [head, ("नहीं " if negative else "") + last, "जाना", _OBLIGATION[modal]]
+        elif modal in _ABILITY:  # "can be used" -> उपयोग किया जा सकता है
+            able = hi.Tense("habitual", "past" if modal == "could" and past else "present",
+                            negative)
+            words = [participle, "जा", hi.verb("सकना", able, verb_agreement)]
+        else:
+            words = [participle, hi.verb("जाना", tense if tense.aspect != "perfective" else
+                                         hi.Tense("perfective", tense.auxiliary, negative),
+                                         verb_agreement)]
     elif modal in _ABILITY:
         stem = infinitive[:-2]
         able = hi.Tense("habitual", "past" if modal == "could" and past else "present",
