@@ -62,6 +62,8 @@ def translator() -> TransferTranslator:
     # ordinals agree; a that-clause makes "say" transitive (ने); प्रति precedes its noun
     ("During the 18th century, the city grew.", "शहर 18वीं शताब्दी के दौरान बढ़ गया ।"),
     ("He said that he was tired.", "उसने कहा कि वह थका था ।"),
+    ('He said, "We will win."', 'उसने कहा, "हम जीतेंगे" ।'),  # direct speech: quotes, no कि
+    ('"We will win," he said.', '"हम जीतेंगे", उसने कहा ।'),
     ("It costs 5 dollars per person.", "यह प्रति व्यक्ति 5 डॉलर दाम पड़ता है ।"),
     # names keep their digits; superlatives; British spelling; fixed prepositional phrases
     ("COVID-19 is a disease.", "कोविड-19 एक बीमारी है ।"),

@@ -108,6 +108,13 @@ def around(tr, verb, outer: list, middle: list[str], relative: bool) -> list[str
             front.extend(tr.clause(child) + ["के लिए"])  # purpose: "to obtain"
         elif dep == "advcl":
             (front if child.i < verb.i else tail).extend(tr.clause(child) + [","])
+        elif dep == "ccomp" and quoted(child) is not None:  # direct speech keeps its quotes
+            opening, closing = quoted(child) or ("", "")
+            speech = [opening] + tr.clause(child) + [closing]
+            if child.i > verb.i:
+                tail.extend([","] + speech)
+            else:
+                front.extend(speech + [","])
         elif dep == "ccomp" and child.i > verb.i:
             tail.extend(["कि"] + tr.clause(child))
         elif dep == "ccomp":
@@ -123,3 +130,18 @@ def around(tr, verb, outer: list, middle: list[str], relative: bool) -> list[str
     if relative and not any(w.startswith(hi.RELATIVE_STARTS) for w in middle):
         middle = ["जो"] + middle
     return front + middle + tail
+
+
+def quoted(clause_verb) -> tuple[str, str] | None:
+    """The quote marks around a clause ("...", “...”) in its sentence, if it is one quote."""
+    sentence = clause_verb.sent
+    marks = [t for t in sentence if t.is_quote or t.text in ("“", "”", '"')]
+    words = [t.i for t in clause_verb.subtree if not t.is_punct]
+    if len(marks) != 2 or not words:
+        return None
+    first, last = marks
+    if first.i < min(words) and max(words) < last.i and not any(
+            first.i < t.i < last.i and not t.is_punct and t.i not in set(words)
+            for t in sentence):
+        return first.text, last.text
+    return None

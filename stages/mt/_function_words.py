@@ -125,5 +125,7 @@ def render(words: list[str]) -> str:
     text = _NASAL_CLUSTERS.sub("ं", " ".join(w for w in words if w))
     for mark in (",", "?", "!", ":", ";"):
         text = text.replace(f" {mark}", mark)
+    text = re.sub(r'(^|\s)(["“‘]) ', r"\1\2", text)  # quotes hug what they quote
+    text = re.sub(r' (["”’])(?=[\s,।?!]|$)', r"\1", text)
     text = text.replace(",,", ",").strip(" ,")
     return " ".join(text.split())
