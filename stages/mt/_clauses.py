@@ -57,7 +57,11 @@ def clause(tr, verb, relative: bool = False, nominal: bool = False,
             tr.used.add(child.i)
             continue
         if dep in ("advmod", "npadvmod") and child.lower_ not in ("not", "n't", "never"):
-            if child.pos_ in ("NOUN", "PROPN"):
+            if child.lemma_ == "way" and any(c.lower_ in ("this", "that") for c in child.children):
+                tr.used.update(t.i for t in child.subtree)  # "this way" -> इस तरह
+                middle.append("इस तरह" if any(c.lower_ == "this" for c in child.children)
+                              else "उस तरह")
+            elif child.pos_ in ("NOUN", "PROPN"):
                 middle.extend(tr.noun_phrase(child).words)
             else:
                 adverb = tr._adverb(child)

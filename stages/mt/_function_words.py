@@ -32,6 +32,8 @@ PREPOSITIONAL_IDIOMS = {
     "in total": "कुल मिलाकर", "on average": "औसतन", "at present": "इस समय", "in time": "समय पर",
     "at once": "तुरंत", "in turn": "बदले में", "by far": "अब तक", "at all": "बिल्कुल",
     "in practice": "व्यवहार में", "in short": "संक्षेप में", "at night": "रात को",
+    "to right": "दाईं ओर", "to left": "बाईं ओर", "on right": "दाईं ओर", "on left": "बाईं ओर",
+    "in way": "इस तरह",
 }
 # Two-word prepositions (spaCy: the second word is the first's pcomp): one postposition.
 COMPOUND_PREPOSITIONS = {

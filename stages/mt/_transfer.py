@@ -222,6 +222,9 @@ class Transfer:
         if token.tag_ in ("PRP$", "WP$") or lower in ("my", "our", "your", "his", "her", "its",
                                                       "their"):
             return Phrase([self._possessive_pronoun(token, hi.NEUTRAL, False)])
+        if lower == "other" and any(c.lower_ == "each" for c in token.children):
+            self.used.update(c.i for c in token.children)  # "each other" -> एक-दूसरे
+            return Phrase(["एक-दूसरे"] + ({"dative": ["को"], "ergative": ["ने"]}.get(case, [])))
         plural = token.tag_ in ("NNS", "NNPS") or "Plur" in token.morph.get("Number")
         head = self.word(token, "NOUN" if token.pos_ not in ("PROPN", "NUM") else None)
         gender = self.dictionary.gender(head)
@@ -383,6 +386,8 @@ class Transfer:
                   if c.dep_ == "advmod" and c.i not in self.used]
         target = objects[0]
         idiom = PREPOSITIONAL_IDIOMS.get(f"{prep.lower_} {target.lower_}")
+        if idiom == "इस तरह" and not any(c.lower_ in ("this", "that") for c in target.children):
+            idiom = None  # only "in this way"
         if idiom and all(c.dep_ == "det" for c in target.children):  # "in addition" -> इसके अलावा
             self.used.update(t.i for t in target.subtree)
             return [idiom]
