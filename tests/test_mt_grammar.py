@@ -91,6 +91,9 @@ def translator() -> TransferTranslator:
     ("The number of cases has increased.", "मामलों की संख्या बढ़ गई है ।"),
     ("They increased the taxes.", "उन्होंने कर बढ़ाए ।"),
     ("The door opened.", "दरवाज़ा खुल गया ।"),
+    # a fronted if-clause: अगर ..., तो; weather "it" is no यह
+    ("If it rains tomorrow, we will stay at home.", "अगर कल बारिश होती है, तो हम घर पर रहेंगे ।"),
+    ("They talk to each other.", "वे एक-दूसरे से बात करते हैं ।"),
     # modal passives; a noun compound's passive agrees with the noun
     ("Products can be purchased online.", "उत्पाद ऑनलाइन खरीदे जा सकते हैं ।"),
     ("It should not be used.", "इसे उपयोग नहीं किया जाना चाहिए ।"),

@@ -111,7 +111,12 @@ def around(tr, verb, outer: list, middle: list[str], relative: bool) -> list[str
                                     for c in child.children):
             front.extend(tr.clause(child) + ["के लिए"])  # purpose: "to obtain"
         elif dep == "advcl":
-            (front if child.i < verb.i else tail).extend(tr.clause(child) + [","])
+            conditional = any(c.dep_ == "mark" and c.lower_ in ("if", "unless")
+                              for c in child.children)
+            if child.i < verb.i:  # "If it rains, we stay" -> अगर ..., तो हम रहते हैं
+                front.extend(tr.clause(child) + ([",", "तो"] if conditional else [","]))
+            else:
+                tail.extend(tr.clause(child) + [","])
         elif dep == "ccomp" and quoted(child) is not None:  # direct speech keeps its quotes
             opening, closing = quoted(child) or ("", "")
             speech = [opening] + tr.clause(child) + [closing]

@@ -21,6 +21,7 @@ _INTRANSITIVE = {"जाना", "आना", "होना", "रहना", "�
 
 
 _LIGHT_VERBS = {"करना", "देना", "लेना"}
+_WEATHER = {"rain": "बारिश होना", "snow": "बर्फ़ गिरना"}
 # Transitive Hindi verb -> its intransitive partner, for English verbs used both ways.
 INTRANSITIVE_OF = {
     "बढ़ाना": "बढ़ना", "घटाना": "घटना", "फैलाना": "फैलना", "खोलना": "खुलना", "रोकना": "रुकना",
@@ -133,6 +134,10 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         elif has_object and infinitive in _TRANSITIVE_OF and not passive:
             infinitive = _TRANSITIVE_OF[infinitive]
 
+    weather = lemma in _WEATHER and subject is not None and subject.lower_ == "it"
+    if weather:  # "it rains" -> बारिश होती है: no यह, the verb agrees with the weather noun
+        tr.used.add(subject.i)
+        subject, infinitive = None, _WEATHER[lemma]
     # Possession: "I have a car" -> "मेरे पास एक कार है".
     possession = lemma == "have" and objects and not passive and verb.tag_ != "VBN"
     if possession:
@@ -208,6 +213,8 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         else:
             phrase = tr.noun_phrase(subject, subject_case)
             subject_words, agreement = phrase.words, phrase.agreement
+    elif weather:
+        agreement = hi.Agreement("f")
     elif tense.aspect == "imperative":
         agreement = hi.Agreement("m", True, 2, honorific=polite)
     elif relative_head is not None:
