@@ -94,6 +94,10 @@ def translator() -> TransferTranslator:
     # a fronted if-clause: अगर ..., तो; weather "it" is no यह
     ("If it rains tomorrow, we will stay at home.", "अगर कल बारिश होती है, तो हम घर पर रहेंगे ।"),
     ("They talk to each other.", "वे एक-दूसरे से बात करते हैं ।"),
+    # partitives and amounts
+    ("One of the students came.", "छात्रों में से एक आया ।"),
+    ("Some of them are sick.", "उनमें से कुछ बीमार हैं ।"),
+    ("A lot of people came.", "बहुत लोग आए ।"),
     # modal passives; a noun compound's passive agrees with the noun
     ("Products can be purchased online.", "उत्पाद ऑनलाइन खरीदे जा सकते हैं ।"),
     ("It should not be used.", "इसे उपयोग नहीं किया जाना चाहिए ।"),

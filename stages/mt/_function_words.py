@@ -44,6 +44,12 @@ COMPOUND_PREPOSITIONS = {
     "away from": "से दूर", "as of": "तक", "such as": "जैसे", "rather than": "के बजाय",
     "in front": "के सामने", "as for": "के बारे में", "together with": "के साथ",
 }
+# "X of the Ys": a part (छात्रों में से एक) or an amount said as a determiner (बहुत लोग).
+PARTITIVES = {"one": "एक", "two": "दो", "three": "तीन", "some": "कुछ", "many": "कई",
+              "most": "ज़्यादातर", "all": "सभी", "each": "हर एक", "both": "दोनों",
+              "none": "कोई नहीं", "several": "कई", "few": "कुछ", "any": "कोई"}
+QUANTITIES = {"lot": "बहुत", "lots": "बहुत", "number": "कई", "couple": "कुछ", "variety": "विभिन्न",
+              "series": "कई", "majority": "अधिकांश", "handful": "कुछ", "range": "विभिन्न"}
 # Verbs of motion take their goal without को: "go to the market" -> "बाज़ार जाना".
 MOTION_VERBS = frozenset("go come travel return move run walk fly drive reach".split())
 

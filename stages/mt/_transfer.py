@@ -16,7 +16,7 @@ from stages.mt._dictionary import Dictionary
 from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, HEDGES,
                                        INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES, NUMBERS,
                                        PREPOSITIONAL_IDIOMS, PREPOSITIONS, SCALES, SILENT,
-                                       SMALL_NUMBERS, WH_ADVERBS)
+                                       PARTITIVES, QUANTITIES, SMALL_NUMBERS, WH_ADVERBS)
 from stages.mt._verbs import PEOPLE
 from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
                                 comparative_bases, participial_relative, relative_pronoun,
@@ -222,6 +222,11 @@ class Transfer:
         if token.tag_ in ("PRP$", "WP$") or lower in ("my", "our", "your", "his", "her", "its",
                                                       "their"):
             return Phrase([self._possessive_pronoun(token, hi.NEUTRAL, False)])
+        of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"
+                   and any(o.dep_ == "pobj" for o in c.children)), None)
+        if of is not None and (lower in PARTITIVES or lower in QUANTITIES and any(
+                c.lower_ in ("a", "an") for c in token.children)):
+            return self._partitive(token, of, case)
         if lower == "other" and any(c.lower_ == "each" for c in token.children):
             self.used.update(c.i for c in token.children)  # "each other" -> एक-दूसरे
             return Phrase(["एक-दूसरे"] + ({"dative": ["को"], "ergative": ["ने"]}.get(case, [])))
@@ -289,6 +294,23 @@ class Transfer:
         words = self.modifiers_after(token, words)
         animate = token.ent_type_ in ("PERSON", "NORP", "ORG") or token.pos_ == "PROPN"
         return Phrase(words, agreement, None, animate)
+
+    def _partitive(self, token, of, case: str) -> Phrase:
+        """"one of the students" -> छात्रों में से एक; "a lot of people" -> बहुत लोग."""
+        self.used.update([token.i, of.i] + [c.i for c in token.children if c.dep_ == "det"])
+        whole = next(o for o in of.children if o.dep_ == "pobj")
+        if token.lower_ in QUANTITIES:  # the amount is the noun's determiner
+            phrase = self.noun_phrase(whole, case)
+            return Phrase([QUANTITIES[token.lower_]] + phrase.words, phrase.agreement, None,
+                          phrase.animate)
+        part = self.noun_phrase(whole, "oblique")
+        words = part.words + ["में"]
+        if part.pronoun is not None and len(part.words) == 1:
+            words = [part.pronoun.oblique + "में"]  # उनमें से कुछ
+        plural = token.lower_ not in ("one", "each", "none")
+        marker = {"ergative": ["ने"], "dative": ["को"]}.get(case, [])
+        return Phrase(words + ["से", PARTITIVES[token.lower_]] + marker,
+                      hi.Agreement(part.agreement.gender, plural), None, part.animate)
 
     def modifiers_after(self, token, words: list[str]) -> list[str]:
         """Relative clauses, appositions and conjuncts follow the noun phrase."""
