@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from f2f.textnorm import LETTER_NAMES, number_to_hindi
+from f2f.textnorm import LETTER_NAMES
 from stages.mt import _hindi as hi
+from stages.mt import _numbers
 from stages.mt._dictionary import Dictionary
-from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, HEDGES,
-                                       INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES, NUMBERS,
-                                       PREPOSITIONAL_IDIOMS, PREPOSITIONS, SCALES, SILENT,
-                                       PARTITIVES, QUANTITIES, SMALL_NUMBERS, WH_ADVERBS)
-from stages.mt._verbs import PEOPLE
+from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, INTERJECTIONS,
+                                       MOTION_VERBS, NAME_ENTITIES, NUMBERS, PREPOSITIONAL_IDIOMS,
+                                       PREPOSITIONS, SILENT, PARTITIVES, QUANTITIES, WH_ADVERBS)
 from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
                                 comparative_bases, participial_relative, relative_pronoun,
                                 transliterate_name)
+from stages.mt._verbs import PEOPLE
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
@@ -112,62 +112,10 @@ class Transfer:
         return None
 
     def command(self, tokens: list) -> list[str]:
-        """A verbless parse of a terse command ("Bin blue at F2 now"): linear, verb last."""
-        first, rest = tokens[0], tokens[1:]
-        self.used.update(t.i for t in tokens)
-        words: list[str] = []
-        pending: str | None = None
-        for token in rest:
-            if token.is_punct:
-                continue
-            if token.pos_ == "ADP" or token.lower_ in PREPOSITIONS and token.pos_ != "ADV":
-                if pending:
-                    words.append(pending)
-                pending = "के पास" if token.lower_ == "by" else PREPOSITIONS.get(token.lower_, "")
-                continue
-            if pending is not None and token.pos_ in ("ADV", "INTJ") or token.lower_ in (
-                    "now", "soon", "again", "please"):
-                if pending:
-                    words.append(pending)
-                pending = None
-            text = self.word(token) if token.like_num else WH_ADVERBS.get(token.lower_) or (
-                LETTER_NAMES[token.lower_] if len(token.text) == 1 and token.text.isalpha()
-                else self.dictionary.lookup(token.lower_, "ADJ") or self.word(token))
-            words.append(text)
-        if pending:
-            words.append(pending)
-        infinitive = self.dictionary.lookup(first.lower_, "VERB") or "करना"
-        return words + [hi.verb(infinitive, hi.Tense("imperative"), hi.Agreement("m", True, 2))]
+        return _numbers.command(self, tokens)
 
     def number(self, token) -> str:
-        """'one million' -> 'दस लाख', 'more than 5' -> '5 से अधिक', 'three' -> 'तीन'."""
-        hedges = [c for c in token.children if c.lower_ in HEDGES or c.lower_ == "than"]
-        self.used.update(t.i for c in hedges for t in c.subtree)  # "at" of "at least"
-        before = " ".join(HEDGES[c.lower_] for c in hedges
-                          if c.lower_ in HEDGES and not HEDGES[c.lower_].startswith("से"))
-        after = " ".join(HEDGES[c.lower_] for c in hedges
-                         if c.lower_ in HEDGES and HEDGES[c.lower_].startswith("से"))
-        return " ".join(w for w in (before, self._number(token), after) if w)
-
-    def _number(self, token) -> str:
-        scale = SCALES.get(token.lower_)
-        parts = [c for c in token.children if c.dep_ in ("compound", "nummod", "quantmod")
-                 and (c.like_num or c.lower_ in SMALL_NUMBERS)]
-        self.used.update([token.i] + [p.i for p in parts])
-        if scale and parts:
-            count = parts[0].lower_.replace(",", "")
-            value = SMALL_NUMBERS.get(count)
-            try:
-                number = float(count) if value is None else float(value)
-            except ValueError:
-                return f"{self.word(parts[0], 'NUM')} {scale[1]}"
-            total = number * scale[0]
-            if value is not None:  # spelled out in English: spelled out in Hindi
-                return f"{number_to_hindi(int(total))} {scale[1]}"
-            return f"{int(total) if total == int(total) else total} {scale[1]}"
-        if scale:
-            return f"{scale[0]} {scale[1]}"
-        return self.word(token, "NUM")
+        return _numbers.number(self, token)
 
     def leftovers(self, tokens: list) -> list[str]:
         """Words no rule placed (an odd parse): translated anyway, never dropped."""
