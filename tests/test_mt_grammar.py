@@ -43,6 +43,8 @@ def translator() -> TransferTranslator:
     # predeterminers and preconjunctions
     ("All the people are here.", "सभी लोग यहाँ हैं ।"),
     ("Both the students and the teachers came.", "छात्र और शिक्षक आए ।"),
+    ("The boy and the girl came.", "लड़का और लड़की आए ।"),  # conjoined subjects are plural
+    ("I bought apples, bananas and mangoes.", "मैंने सेब, केले और आम खरीदे ।"),
     # possessive pronoun of the clause's own subject: अपना
     ("She helped her brother.", "उसने अपने भाई की मदद की ।"),
     ("His brother came.", "उसका भाई आया ।"),

@@ -241,6 +241,8 @@ class Transfer:
             words.append("को")
         words = self.modifiers_after(token, words)
         animate = token.ent_type_ in ("PERSON", "NORP", "ORG") or token.pos_ == "PROPN"
+        if any(c.dep_ == "conj" for c in token.children):  # "A and B" are plural
+            agreement = hi.Agreement(agreement.gender, True, agreement.person)
         return Phrase(words, agreement, None, animate)
 
     def _partitive(self, token, of, case: str) -> Phrase:
@@ -272,6 +274,8 @@ class Transfer:
             elif child.dep_ == "conj":
                 cc = next((c for c in token.children if c.dep_ == "cc"), None)
                 joint = "या" if cc is not None and cc.lower_ == "or" else "और"
+                if any(g.dep_ == "conj" for g in child.children):
+                    joint = ","  # "A, B and C" -> A, B और C: the और before the last only
                 if cc is not None:  # "as well as": its "as well" is part of the और
                     self.used.update(t.i for t in cc.subtree)
                 words = words + [joint] + self.noun_phrase(child).words
