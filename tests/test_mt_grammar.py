@@ -81,6 +81,7 @@ def translator() -> TransferTranslator:
     ("He talked.", "उसने बात की ।"),
     ("He tried to open the door.", "उसने दरवाज़ा खोलने की कोशिश की ।"),
     ("The man died.", "आदमी मर गया ।"),
+    ("They cancelled the match.", "उन्होंने मैच रद्द कर दिया ।"),
     # "no" negates the verb; WHO is an acronym, not कौन; honorifics; से-objects; किसी
     ("There is no vaccine.", "कोई टीका नहीं है ।"),
     ("WHO said that the virus spreads.", "डब्ल्यू एच ओ ने कहा कि वायरस फैलता है ।"),

@@ -21,6 +21,9 @@ _INTRANSITIVE = {"जाना", "आना", "होना", "रहना", "�
 
 
 _LIGHT_VERBS = {"करना", "देना", "लेना"}
+# States a करना compound brings about, said as done with देना: रद्द कर दिया, बंद कर दिया.
+_COMPLETED_STATES = {"रद्द", "बंद", "नष्ट", "खत्म", "समाप्त", "शुरू", "पूरा", "साफ़",
+                     "तैयार", "मुक्त", "रिहा", "स्थगित", "निलंबित", "तय"}
 _WEATHER = {"rain": "बारिश होना", "snow": "बर्फ़ गिरना"}
 # Transitive Hindi verb -> its intransitive partner, for English verbs used both ways.
 INTRANSITIVE_OF = {
@@ -331,6 +334,10 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
           and infinitive.split()[-1] in _CHANGE_OF_STATE):  # "he died" -> मर गया: completed
         stem = hi.verb(infinitive, hi.Tense("infinitive"))[:-2]
         words = [stem, hi.verb("जाना", tense, verb_agreement)]
+    elif (tense.aspect == "perfective" and not negative and objects and len(
+            infinitive.split()) == 2 and infinitive.endswith(" करना")
+          and infinitive.split()[0] in _COMPLETED_STATES):  # "cancelled it" -> रद्द कर दिया
+        words = [infinitive.split()[0], "कर", hi.verb("देना", tense, verb_agreement)]
     else:
         words = [hi.verb(infinitive, tense, verb_agreement)]
     return VerbGroup(subject_words, object_words, [w for w in words if w])
