@@ -64,7 +64,7 @@ def test_verb_forms() -> None:
     ("I am in the house.", "मैं घर में हूँ ।"),
     ("She is reading a book.", "वह एक किताब पढ़ रही है ।"),
     ("The boy has eaten three apples.", "लड़के ने तीन सेब खाए हैं ।"),
-    ("Did you see the girls in the old house?", "क्या आपने पुराने घर में लड़कियाँ देखीं?"),
+    ("Did you see the girls in the old house?", "क्या आपने पुराने घर में लड़कियों को देखा?"),
     ("We will go to the market tomorrow.", "हम कल बाज़ार जाएँगे ।"),
     ("He does not want to go.", "वह जाना नहीं चाहता ।"),
     ("I can speak Hindi.", "मैं हिंदी बोल सकता हूँ ।"),

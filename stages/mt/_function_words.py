@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # English preposition -> Hindi postposition (after an oblique noun phrase). "of" is का/के/की,
 # chosen by agreement in the transfer.
 PREPOSITIONS = {
@@ -18,7 +20,36 @@ PREPOSITIONS = {
     "via": "के रास्ते", "because": "के कारण", "due": "के कारण", "up": "तक", "off": "से",
     "out": "से", "down": "से", "beyond": "के पार", "throughout": "भर में", "unlike": "के विपरीत",
     "besides": "के अलावा", "according": "के अनुसार", "instead": "के बजाय",
+    "following": "के बाद", "regarding": "के बारे में", "concerning": "के बारे में",
+    "amid": "के बीच", "amongst": "के बीच", "alongside": "के साथ", "excluding": "को छोड़कर",
+    "considering": "को देखते हुए",
 }
+# Fixed prepositional phrases (the noun with no modifiers of its own): one Hindi adverbial.
+PREPOSITIONAL_IDIOMS = {
+    "in addition": "इसके अलावा", "for example": "उदाहरण के लिए", "for instance": "उदाहरण के लिए",
+    "in fact": "वास्तव में", "of course": "बेशक", "in general": "आम तौर पर",
+    "in particular": "विशेष रूप से", "at first": "पहले", "at last": "आखिरकार",
+    "in total": "कुल मिलाकर", "on average": "औसतन", "at present": "इस समय", "in time": "समय पर",
+    "at once": "तुरंत", "in turn": "बदले में", "by far": "अब तक", "at all": "बिल्कुल",
+    "in practice": "व्यवहार में", "in short": "संक्षेप में", "at night": "रात को",
+    "to right": "दाईं ओर", "to left": "बाईं ओर", "on right": "दाईं ओर", "on left": "बाईं ओर",
+    "in way": "इस तरह",
+}
+# Two-word prepositions (spaCy: the second word is the first's pcomp): one postposition.
+COMPOUND_PREPOSITIONS = {
+    "due to": "के कारण", "according to": "के अनुसार", "prior to": "से पहले", "next to": "के बगल में",
+    "close to": "के पास", "thanks to": "की वजह से", "because of": "के कारण", "instead of": "के बजाय",
+    "out of": "में से", "ahead of": "से आगे", "compared to": "की तुलना में", "up to": "तक",
+    "compared with": "की तुलना में", "along with": "के साथ", "apart from": "के अलावा",
+    "away from": "से दूर", "as of": "तक", "such as": "जैसे", "rather than": "के बजाय",
+    "in front": "के सामने", "as for": "के बारे में", "together with": "के साथ",
+}
+# "X of the Ys": a part (छात्रों में से एक) or an amount said as a determiner (बहुत लोग).
+PARTITIVES = {"one": "एक", "two": "दो", "three": "तीन", "some": "कुछ", "many": "कई",
+              "most": "ज़्यादातर", "all": "सभी", "each": "हर एक", "both": "दोनों",
+              "none": "कोई नहीं", "several": "कई", "few": "कुछ", "any": "कोई"}
+QUANTITIES = {"lot": "बहुत", "lots": "बहुत", "number": "कई", "couple": "कुछ", "variety": "विभिन्न",
+              "series": "कई", "majority": "अधिकांश", "handful": "कुछ", "range": "विभिन्न"}
 # Verbs of motion take their goal without को: "go to the market" -> "बाज़ार जाना".
 MOTION_VERBS = frozenset("go come travel return move run walk fly drive reach".split())
 
@@ -70,7 +101,8 @@ FILLERS = frozenset(["um", "uh", "uhm", "er", "erm", "hmm", "mm", "ah", "like"])
 # Words around a number: "more than 5" -> "5 से अधिक", "about 5" -> "लगभग 5".
 HEDGES = {"more": "से अधिक", "over": "से अधिक", "less": "से कम", "fewer": "से कम",
            "under": "से कम", "about": "लगभग", "around": "लगभग", "nearly": "लगभग",
-           "almost": "लगभग", "approximately": "लगभग", "only": "केवल", "just": "केवल"}
+           "almost": "लगभग", "approximately": "लगभग", "only": "केवल", "just": "केवल",
+           "least": "कम से कम"}
 SMALL_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten".split())}
 # No Hindi word of their own:
@@ -91,9 +123,17 @@ def shorten(words: list[str]) -> list[str]:
     return [SHORTER.get(w, w) for w in words]
 
 
+# A nasal consonant + virama before a stop of its class is written as anusvara in standard
+# modern Hindi (पसंद, संबंध, ठंडा, इंटरनेट), as the references do; the dictionaries vary.
+_NASAL_CLUSTERS = re.compile("न्(?=[कखगघचछजझटठडढतथदध])|म्(?=[पफबभ])|ण्(?=[टठडढ])"
+                             "|ङ्(?=[कखगघ])|ञ्(?=[चछजझ])")
+
+
 def render(words: list[str]) -> str:
-    text = " ".join(w for w in words if w)
+    text = _NASAL_CLUSTERS.sub("ं", " ".join(w for w in words if w))
     for mark in (",", "?", "!", ":", ";"):
         text = text.replace(f" {mark}", mark)
+    text = re.sub(r'(^|\s)(["“‘]) ', r"\1\2", text)  # quotes hug what they quote
+    text = re.sub(r' (["”’])(?=[\s,।?!]|$)', r"\1", text)
     text = text.replace(",,", ",").strip(" ,")
     return " ".join(text.split())

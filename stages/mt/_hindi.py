@@ -23,6 +23,8 @@ _INVARIANT_ADJECTIVES = frozenset(
 # Masculine nouns in -ा that keep it (kinship, agents, loans): no -े forms.
 UNMARKED = "कर्ता नेता पिता दाता राजा देवता योद्धा चाचा मामा दादा नाना".split()
 _UNMARKED_MASCULINE = tuple(UNMARKED)
+HONORIFIC = frozenset(["पिता", "पिताजी", "माता", "माताजी", "दादा", "दादी", "नाना", "नानी", "चाचा",
+                       "मामा", "गुरु", "राष्ट्रपति", "प्रधानमंत्री", "राज्यपाल", "मुख्यमंत्री"])
 # Learned dictionary forms that are already plural or oblique (लोगों, बातें, कहानियाँ).
 _ALREADY_INFLECTED = ("ों", "ओं", "ें", "ियाँ", "ाएँ", "ुएँ")
 
@@ -59,6 +61,8 @@ def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -
     elif gender == "m":
         if word.endswith("ा") and len(word) > 2:
             word = word[:-1] + ("ों" if plural and oblique else "े")
+        elif plural and oblique and word.endswith(("ी", "ि")):  # खिलाड़ियों, व्यक्तियों
+            word = word[:-1] + "ियों"
         elif plural and oblique:
             word = word[:-1] + "ुओं" if word.endswith("ू") else word + "ों"
     else:
@@ -77,6 +81,11 @@ def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -
 def adjective(hindi: str, agreement: Agreement, oblique: bool = False) -> str:
     """Variable adjectives (-ा) agree: बड़ा लड़का, बड़े लड़के, बड़ी लड़की."""
     head, word = _last(hindi)
+    if word.endswith("वाँ"):  # ordinals: पाँचवाँ दिन, 18वीं शताब्दी, 18वें दिन
+        stem = word[:-2]
+        if agreement.gender == "f":
+            return head + stem + "ीं"
+        return head + stem + ("ें" if agreement.plural or oblique else "ाँ")
     if not word.endswith("ा") or word in _INVARIANT_ADJECTIVES or len(word) < 2:
         return hindi
     if agreement.gender == "f":
@@ -135,8 +144,13 @@ PRONOUNS = {
     "ourselves": Pronoun("खुद", "खुद", "खुद", "खुद को", "अपना", Agreement("m", True, 1)),
     "yourself": Pronoun("खुद", "खुद", "खुद", "खुद को", "अपना", Agreement("m", True, 2, True)),
 }
+# "who/which/that" opening a relative clause: जो, जिसमें, जिसने, जिनका (plural antecedent).
+RELATIVE = Pronoun("जो", "जिस", "जिसने", "जिसे", "जिसका", Agreement())
+RELATIVE_PLURAL = Pronoun("जो", "जिन", "जिन्होंने", "जिन्हें", "जिनका", Agreement("m", True))
+RELATIVE_STARTS = ("जिस", "जिन", "जहाँ")  # a clause that has one needs no जो in front
 # Pronoun + postposition are written together in these forms.
-FUSED_DATIVE = {p.oblique: p.dative for p in PRONOUNS.values() if " " not in p.oblique}
+FUSED_DATIVE = {p.oblique: p.dative for p in (*PRONOUNS.values(), RELATIVE, RELATIVE_PLURAL)
+                if " " not in p.oblique}
 
 
 def fused_postposition(pronoun: Pronoun, marker: str) -> str:
@@ -148,6 +162,13 @@ def fused_postposition(pronoun: Pronoun, marker: str) -> str:
     if marker in ("से", "में"):
         return pronoun.oblique + marker
     return f"{pronoun.oblique} {marker}"
+
+
+def oblique_infinitive(words: list[str]) -> list[str]:
+    """करना -> करने before a postposition ("to help" -> मदद करने के लिए)."""
+    if words and words[-1].endswith("ना"):
+        return words[:-1] + [words[-1][:-1] + "े"]
+    return words
 
 
 # ---- verbs
@@ -164,6 +185,10 @@ class Tense:
 _PERFECTIVE = {"जा": "गया", "कर": "किया", "दे": "दिया", "ले": "लिया", "हो": "हुआ", "पी": "पिया",
                "मर": "मरा"}
 _PERFECTIVE_FEMININE = {"कर": "की", "दे": "दी", "ले": "ली", "पी": "पी", "हो": "हुई", "जा": "गई"}
+
+
+# A stem ending in a vowel sign or an independent vowel (आ-ना, खा-ना, सो-ना) takes -या, -ए, -ओ.
+_VOWEL_END = "ाोूैीिेआईऊएऐओऔ"
 
 
 def _stem(infinitive: str) -> tuple[str, str]:
@@ -193,7 +218,7 @@ def perfective(stem: str, agreement: Agreement) -> str:
         return base + "ं" if agreement.as_plural else base
     if stem == "हो":
         return "हुए" if agreement.as_plural else "हुआ"
-    base = _PERFECTIVE.get(stem) or (stem + ("या" if stem[-1:] in "ाोूेै" else "ा"))
+    base = _PERFECTIVE.get(stem) or (stem + ("या" if stem[-1:] in _VOWEL_END else "ा"))
     return _gendered(base, agreement)
 
 
@@ -219,7 +244,7 @@ def _future(stem: str, agreement: Agreement) -> str:
         form = stem + ("ऊँगा", "गा", "ंगे", "गे")[key]
     elif stem.endswith("े"):  # दे, ले: दूँगा, देगा, देंगे, दोगे
         form = (stem[:-1] + "ूँगा", stem + "गा", stem + "ंगे", stem[:-1] + "ोगे")[key]
-    elif stem[-1:] in "ाोूैीि":
+    elif stem[-1:] in _VOWEL_END:
         form = stem + ("ऊँगा", "एगा", "एँगे", "ओगे")[key]
     else:
         form = stem + ("ूँगा", "ेगा", "ेंगे", "ोगे")[key]
@@ -233,7 +258,7 @@ _IMPERATIVE = {"कर": ("करो", "कीजिए"), "दे": ("दो", 
 def _imperative(stem: str, polite: bool) -> str:
     if stem in _IMPERATIVE:
         return _IMPERATIVE[stem][polite]
-    if stem[-1:] in "ाोूैीे":
+    if stem[-1:] in _VOWEL_END:
         return stem + ("इए" if polite else "ओ")
     return stem + ("िए" if polite else "ो")
 
@@ -254,7 +279,7 @@ def verb(infinitive: str, tense: Tense, agreement: Agreement = NEUTRAL) -> str:
     if aspect == "future":
         return f"{head}{negation}{_future(stem, agreement)}"
     if aspect == "subjunctive":
-        vowel = stem[-1:] in "ाोूैीे"
+        vowel = stem[-1:] in _VOWEL_END
         ending = ("एँ" if vowel else "ें") if agreement.as_plural else ("ए" if vowel else "े")
         if stem.endswith("े"):  # दे, ले: दे / दें
             stem, ending = stem[:-1], "ें" if agreement.as_plural else "े"
@@ -263,13 +288,16 @@ def verb(infinitive: str, tense: Tense, agreement: Agreement = NEUTRAL) -> str:
         return f"{head}{negation}{stem}{ending}"
     if aspect == "participle":
         return f"{head}{negation}{stem}ते हुए"
+    bare = tense.auxiliary == "none" or (tense.negative and aspect == "habitual"
+                                         and tense.auxiliary == "present")
+    # Feminine plural is nasalised once, on the last word: करती हैं, गई थीं, but नहीं करतीं.
+    form_agreement = agreement if bare or agreement.gender != "f" else Agreement("f")
     if aspect == "perfective":
-        main = perfective(stem, agreement)
+        main = perfective(stem, form_agreement)
     elif aspect == "progressive":
-        main = f"{stem} {_gendered('रहा', agreement)}"
+        main = f"{stem} {_gendered('रहा', form_agreement)}"
     else:  # habitual
-        main = _gendered(stem + "ता", agreement)
-    if tense.auxiliary == "none" or (tense.negative and aspect == "habitual"
-                                     and tense.auxiliary == "present"):
+        main = _gendered(stem + "ता", form_agreement)
+    if bare:
         return f"{head}{negation}{main}"
     return f"{head}{negation}{main} {copula(agreement, tense.auxiliary == 'past')}"

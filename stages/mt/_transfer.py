@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from f2f.textnorm import LETTER_NAMES, number_to_hindi, transliterate_latin
+from f2f.textnorm import LETTER_NAMES
 from stages.mt import _hindi as hi
+from stages.mt import _numbers
 from stages.mt._dictionary import Dictionary
-from stages.mt._function_words import (ADVERB_CLAUSE_MARKS, DAYS, DETERMINERS, HEDGES,
-                                       INTENSIFIERS, INTERJECTIONS, MOTION_VERBS, NAME_ENTITIES,
-                                       NUMBERS, PREPOSITIONS, SCALES, SILENT, SMALL_NUMBERS,
-                                       WH_ADVERBS)
-from stages.mt._verbs import verb_group
+from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, INTERJECTIONS,
+                                       MOTION_VERBS, NAME_ENTITIES, NUMBERS, PREPOSITIONAL_IDIOMS,
+                                       PREPOSITIONS, SILENT, PARTITIVES, QUANTITIES, WH_ADVERBS)
+from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
+                                comparative_bases, participial_relative, relative_pronoun,
+                                transliterate_name)
+from stages.mt._verbs import PEOPLE
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
+
+
 
 
 @dataclass
@@ -53,6 +58,10 @@ class Transfer:
                 if token.i + 1 < len(token.doc) else False):
             self.known_words += 1  # a spelled letter ("F 2", "the letter A"): its English name
             return LETTER_NAMES[text.lower()]
+        ordinal = ORDINAL.match(text)
+        if ordinal:  # "18th" -> 18वाँ (agrees like an adjective: 18वीं शताब्दी)
+            self.known_words += 1
+            return ordinal.group(1) + "वाँ"
         if pos == "NUM" or token.like_num:
             self.known_words += 1
             return NUMBERS.get(token.lower_, text)
@@ -63,20 +72,34 @@ class Transfer:
             self.known_words += 1
             if found:
                 return found
-            if len(text) == 1 and text.isalpha():
+            if len(text) == 1 and text.lower() in LETTER_NAMES:
                 return LETTER_NAMES[text.lower()]
-            return transliterate_latin(text)
+            return transliterate_name(text)
         found = self.dictionary.lookup(token.lemma_, pos) or self.dictionary.lookup(
             token.lower_, pos)
         if found is None:
             found = WH_ADVERBS.get(token.lower_) or INTERJECTIONS.get(token.lower_)
         if found is None and pos == "ADP":
             found = PREPOSITIONS.get(token.lower_)
+        if found is None:
+            found = closed_class(token)
+        degree = token.tag_ in ("JJR", "RBR", "JJS", "RBS") and token.lower_ not in DEGREE_WORDS
+        if degree and found is not None and token.lower_ != token.lemma_.lower():
+            found = ("सबसे " if token.tag_ in ("JJS", "RBS") else "अधिक ") + found  # largest
+        elif degree and found is None:  # an unlemmatised comparative: colder -> अधिक ठंडा
+            base = next((v for v in (self.dictionary.lookup(b, "ADJ") for b in comparative_bases(
+                token.lower_)) if v), None)
+            if base:
+                found = ("सबसे " if token.lower_.endswith("st") else "अधिक ") + base
+        if found is None and token.lower_.endswith("ed"):  # "planned", "proposed": participles
+            found = next((hi.verb(v, hi.Tense("perfective", "none")) for v in (
+                self.dictionary.lookup(stem, "VERB") for stem in (
+                    token.lower_[:-1], token.lower_[:-2], token.lower_[:-3])) if v), None)
         if found is not None:
             self.known_words += 1
             return found
         self.unknown.append(text)
-        return transliterate_latin(text)
+        return transliterate_name(text)
 
     def entity(self, token) -> str | None:
         """A multi-word name the dictionary knows ("United States of America"), at its root."""
@@ -89,62 +112,10 @@ class Transfer:
         return None
 
     def command(self, tokens: list) -> list[str]:
-        """A verbless parse of a terse command ("Bin blue at F2 now"): linear, verb last."""
-        first, rest = tokens[0], tokens[1:]
-        self.used.update(t.i for t in tokens)
-        words: list[str] = []
-        pending: str | None = None
-        for token in rest:
-            if token.is_punct:
-                continue
-            if token.pos_ == "ADP" or token.lower_ in PREPOSITIONS and token.pos_ != "ADV":
-                if pending:
-                    words.append(pending)
-                pending = "के पास" if token.lower_ == "by" else PREPOSITIONS.get(token.lower_, "")
-                continue
-            if pending is not None and token.pos_ in ("ADV", "INTJ") or token.lower_ in (
-                    "now", "soon", "again", "please"):
-                if pending:
-                    words.append(pending)
-                pending = None
-            text = self.word(token) if token.like_num else WH_ADVERBS.get(token.lower_) or (
-                LETTER_NAMES[token.lower_] if len(token.text) == 1 and token.text.isalpha()
-                else self.dictionary.lookup(token.lower_, "ADJ") or self.word(token))
-            words.append(text)
-        if pending:
-            words.append(pending)
-        infinitive = self.dictionary.lookup(first.lower_, "VERB") or "करना"
-        return words + [hi.verb(infinitive, hi.Tense("imperative"), hi.Agreement("m", True, 2))]
+        return _numbers.command(self, tokens)
 
     def number(self, token) -> str:
-        """'one million' -> 'दस लाख', 'more than 5' -> '5 से अधिक', 'three' -> 'तीन'."""
-        hedges = [c for c in token.children if c.lower_ in HEDGES or c.lower_ == "than"]
-        self.used.update(c.i for c in hedges)
-        before = " ".join(HEDGES[c.lower_] for c in hedges
-                          if c.lower_ in HEDGES and not HEDGES[c.lower_].startswith("से"))
-        after = " ".join(HEDGES[c.lower_] for c in hedges
-                         if c.lower_ in HEDGES and HEDGES[c.lower_].startswith("से"))
-        return " ".join(w for w in (before, self._number(token), after) if w)
-
-    def _number(self, token) -> str:
-        scale = SCALES.get(token.lower_)
-        parts = [c for c in token.children if c.dep_ in ("compound", "nummod", "quantmod")
-                 and (c.like_num or c.lower_ in SMALL_NUMBERS)]
-        self.used.update([token.i] + [p.i for p in parts])
-        if scale and parts:
-            count = parts[0].lower_.replace(",", "")
-            value = SMALL_NUMBERS.get(count)
-            try:
-                number = float(count) if value is None else float(value)
-            except ValueError:
-                return f"{self.word(parts[0], 'NUM')} {scale[1]}"
-            total = number * scale[0]
-            if value is not None:  # spelled out in English: spelled out in Hindi
-                return f"{number_to_hindi(int(total))} {scale[1]}"
-            return f"{int(total) if total == int(total) else total} {scale[1]}"
-        if scale:
-            return f"{scale[0]} {scale[1]}"
-        return self.word(token, "NUM")
+        return _numbers.number(self, token)
 
     def leftovers(self, tokens: list) -> list[str]:
         """Words no rule placed (an odd parse): translated anyway, never dropped."""
@@ -157,6 +128,12 @@ class Transfer:
             if len(token.text) == 1 and token.text.isupper():
                 out.append(LETTER_NAMES[token.lower_])
                 self.used.add(token.i)
+            elif token.dep_ in ("prep", "agent") and any(c.dep_ in ("pobj", "pcomp")
+                                                         for c in token.children):
+                out.extend(self.prepositional(token))  # a whole phrase, in Hindi order
+            elif token.dep_ in ("dobj", "pobj", "attr", "nsubj", "conj", "appos") and \
+                    token.pos_ in ("NOUN", "PROPN"):
+                out.extend(self.noun_phrase(token).words)  # with its modifiers
             else:
                 out.append(self.word(token))
         return out
@@ -174,7 +151,16 @@ class Transfer:
             self.known_words += 1
             marker = {"ergative": ["ने"], "dative": ["को"]}.get(case, [])
             return Phrase([name] + marker, hi.NEUTRAL, None, True)
-        if token.pos_ == "PRON" and (lower in hi.PRONOUNS or token.lemma_.lower() in hi.PRONOUNS):
+        relative = relative_pronoun(token)
+        if relative is not None:  # "the city in which he lives" -> जिसमें
+            self.total_words += 1
+            self.known_words += 1
+            form = {"direct": relative.direct, "oblique": relative.oblique,
+                    "ergative": relative.ergative, "dative": relative.dative}[case]
+            return Phrase([form], relative.agreement, relative, True)
+        acronym = len(token.text) > 1 and token.text.isupper()  # WHO is a name, not कौन
+        if token.pos_ == "PRON" and not acronym and (lower in hi.PRONOUNS
+                                                     or token.lemma_.lower() in hi.PRONOUNS):
             pron = hi.PRONOUNS.get(lower) or hi.PRONOUNS[token.lemma_.lower()]
             form = {"direct": pron.direct, "oblique": pron.oblique, "ergative": pron.ergative,
                     "dative": pron.dative}[case]
@@ -184,10 +170,19 @@ class Transfer:
         if token.tag_ in ("PRP$", "WP$") or lower in ("my", "our", "your", "his", "her", "its",
                                                       "their"):
             return Phrase([self._possessive_pronoun(token, hi.NEUTRAL, False)])
+        of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of"
+                   and any(o.dep_ == "pobj" for o in c.children)), None)
+        if of is not None and (lower in PARTITIVES or lower in QUANTITIES and any(
+                c.lower_ in ("a", "an") for c in token.children)):
+            return self._partitive(token, of, case)
+        if lower == "other" and any(c.lower_ == "each" for c in token.children):
+            self.used.update(c.i for c in token.children)  # "each other" -> एक-दूसरे
+            return Phrase(["एक-दूसरे"] + ({"dative": ["को"], "ergative": ["ने"]}.get(case, [])))
         plural = token.tag_ in ("NNS", "NNPS") or "Plur" in token.morph.get("Number")
         head = self.word(token, "NOUN" if token.pos_ not in ("PROPN", "NUM") else None)
         gender = self.dictionary.gender(head)
-        agreement = hi.Agreement(gender, plural)
+        # Elders and office-holders take honorific plural agreement: मेरे पिता काम करते हैं
+        agreement = hi.Agreement(gender, plural or head in hi.HONORIFIC)
         oblique = case != "direct"
         inflected = hi.noun(head, gender, plural, oblique) if token.pos_ == "NOUN" else head
         before: list[str] = []
@@ -203,17 +198,35 @@ class Transfer:
                 det = DETERMINERS.get(child.lower_)
                 if det is None or self.compact and child.lower_ in ("a", "an"):
                     continue
-                if det in hi.PRONOUNS:
+                if child.lower_ == "some" and token.lemma_.lower() in PEOPLE and not plural:
+                    det = "कोई"  # "some man" -> कोई आदमी, किसी आदमी से (but कुछ पानी)
+                if det == "कोई" and oblique:
+                    before.append("किसी")
+                elif det in hi.PRONOUNS:
                     pron = hi.PRONOUNS[det]
                     before.append(pron.oblique if oblique else pron.direct)
                 elif det:
                     before.append(hi.adjective(det, agreement, oblique))
+            elif dep == "preconj":  # "both A and B": the और says it
+                self.used.add(child.i)
+            elif dep == "predet" and DETERMINERS.get(child.lower_) not in (None, ""):
+                self.used.add(child.i)  # "all the people" -> सभी लोग
+                before.append(hi.adjective(DETERMINERS[child.lower_], agreement, oblique))
             elif dep in ("poss",):
                 before.append(self._possessor(child, agreement, oblique))
             elif dep in ("nummod", "quantmod"):
                 before.append(self.number(child))
             elif dep in ("amod", "nmod"):
                 before.append(" ".join(self._adjective_phrase(child, agreement, oblique)))
+            elif dep == "acl" and child.tag_ == "VB" and any(
+                    c.dep_ == "aux" and c.lower_ == "to" for c in child.children):
+                # "a plan to build roads" -> सड़कें बनाने की योजना
+                doing = hi.oblique_infinitive(self.clause(child, nominal=True))
+                before.append(" ".join(doing + [hi.possessive(agreement, oblique)]))
+            elif dep == "acl" and child.tag_ == "VBG" or participial_relative(child):
+                # "people living here", "people who live here" -> यहाँ रहने वाले लोग
+                doing = hi.oblique_infinitive(self.clause(child, nominal=True))
+                before.append(" ".join(doing + [hi.adjective("वाला", agreement, oblique)]))
             elif dep == "compound":
                 compounds.append(" ".join(self.noun_phrase(child).words))
             elif dep == "prep" and child.i < token.i + 6:
@@ -228,27 +241,58 @@ class Transfer:
             words.append("को")
         words = self.modifiers_after(token, words)
         animate = token.ent_type_ in ("PERSON", "NORP", "ORG") or token.pos_ == "PROPN"
+        if any(c.dep_ == "conj" for c in token.children):  # "A and B" are plural
+            agreement = hi.Agreement(agreement.gender, True, agreement.person)
         return Phrase(words, agreement, None, animate)
+
+    def _partitive(self, token, of, case: str) -> Phrase:
+        """"one of the students" -> छात्रों में से एक; "a lot of people" -> बहुत लोग."""
+        self.used.update([token.i, of.i] + [c.i for c in token.children if c.dep_ == "det"])
+        whole = next(o for o in of.children if o.dep_ == "pobj")
+        if token.lower_ in QUANTITIES:  # the amount is the noun's determiner
+            phrase = self.noun_phrase(whole, case)
+            return Phrase([QUANTITIES[token.lower_]] + phrase.words, phrase.agreement, None,
+                          phrase.animate)
+        part = self.noun_phrase(whole, "oblique")
+        words = part.words + ["में"]
+        if part.pronoun is not None and len(part.words) == 1:
+            words = [part.pronoun.oblique + "में"]  # उनमें से कुछ
+        plural = token.lower_ not in ("one", "each", "none")
+        marker = {"ergative": ["ने"], "dative": ["को"]}.get(case, [])
+        return Phrase(words + ["से", PARTITIVES[token.lower_]] + marker,
+                      hi.Agreement(part.agreement.gender, plural), None, part.animate)
 
     def modifiers_after(self, token, words: list[str]) -> list[str]:
         """Relative clauses, appositions and conjuncts follow the noun phrase."""
         for child in token.children:
-            if child.dep_ == "relcl":
-                words = words + [","] + self.clause(child, relative=True)
-            elif child.dep_ == "acl":
+            if child.dep_ == "relcl" and not participial_relative(child):
+                words = words + [","] + self.clause(child, relative=True) + [","]
+            elif child.dep_ == "acl" and child.tag_ not in ("VBG", "VB"):  # (before the noun)
                 words = words + self.clause(child)
             elif child.dep_ == "appos":
                 words = words + [","] + self.noun_phrase(child).words + [","]
             elif child.dep_ == "conj":
                 cc = next((c for c in token.children if c.dep_ == "cc"), None)
                 joint = "या" if cc is not None and cc.lower_ == "or" else "और"
+                if any(g.dep_ == "conj" for g in child.children):
+                    joint = ","  # "A, B and C" -> A, B और C: the और before the last only
+                if cc is not None:  # "as well as": its "as well" is part of the और
+                    self.used.update(t.i for t in cc.subtree)
                 words = words + [joint] + self.noun_phrase(child).words
         return words
 
     def _possessive_pronoun(self, token, agreement: hi.Agreement, oblique: bool) -> str:
         self.used.add(token.i)
+        relative = relative_pronoun(token)
+        if relative is not None:  # "whose" in a relative clause: जिसका / जिनकी
+            return hi.adjective(relative.possessive, agreement, oblique)
         owner = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
                  "their": "they", "whose": "who"}.get(token.lower_, "it")
+        subject = clause_subject(token)
+        if subject == owner or subject == "noun" and owner in ("it", "he", "she") or (
+                subject == "noun-plural" and owner == "they"):
+            # "she helped her brother" -> अपने भाई की; "the company changed its name" -> अपना
+            return hi.adjective("अपना", agreement, oblique)
         return hi.adjective(hi.PRONOUNS[owner].possessive, agreement, oblique)
 
     def _possessor(self, token, agreement: hi.Agreement, oblique: bool) -> str:
@@ -262,13 +306,33 @@ class Transfer:
         words = [self._adverb(c) for c in token.children if c.dep_ in ("advmod", "npadvmod")]
         if token.pos_ in ("NOUN", "PROPN"):
             return words + self.noun_phrase(token).words
+        for child in token.children:  # "full of water", "willing to help": before it
+            if child.dep_ == "prep":
+                pp = self.prepositional(child)
+                words += pp[:-1] + ["से"] if child.lower_ == "of" and pp else pp
+            elif child.dep_ == "xcomp" and child.pos_ in ("VERB", "AUX"):
+                words += hi.oblique_infinitive(self.clause(child, nominal=True)) + ["के लिए"]
         adjective = self.word(token, "ADJ" if token.pos_ != "VERB" else "VERB")
         if token.pos_ == "VERB":  # "the running water", "a known fact": participles
-            adjective = hi.verb(adjective, hi.Tense("perfective", "none"), agreement)
-        return words + [hi.adjective(adjective, agreement, oblique)]
+            aspect = "habitual" if token.tag_ == "VBG" else "perfective"  # बहता, जाना-माना
+            adjective = hi.verb(adjective, hi.Tense(aspect, "none"), agreement)
+        words = words + [hi.adjective(adjective, agreement, oblique)]
+        for child in token.children:  # "big and old" -> बड़ा और पुराना
+            if child.dep_ == "conj" and child.pos_ == "ADJ" and child.i not in self.used:
+                self.used.add(child.i)
+                words += ["और"] + self._adjective_phrase(child, agreement, oblique)
+        return words
 
     def _adverb(self, token) -> str:
         self.used.add(token.i)
+        modifiers = [self._adverb(c) if c.dep_ == "advmod" else " ".join(self.noun_phrase(c).words)
+                     for c in token.children  # "very quickly", "two days later"
+                     if c.i not in self.used and (c.dep_ == "advmod" or c.dep_ == "npadvmod"
+                                                  and c.pos_ in ("NOUN", "PROPN"))]
+        if modifiers:
+            return " ".join(modifiers + [self._adverb(token)])
+        if token.lower_ in ("where", "when") and token.head.dep_ in ("relcl", "advcl"):
+            return "जहाँ" if token.lower_ == "where" else "जब"  # "the city where he lives"
         if token.lower_ in WH_ADVERBS:
             return WH_ADVERBS[token.lower_]
         if token.lower_ in ("not", "n't", "never"):
@@ -283,9 +347,24 @@ class Transfer:
         marker = PREPOSITIONS.get(prep.lower_)
         if marker is None:
             marker = self.word(prep, "ADP")
+        second = next((c for c in prep.children if c.dep_ in ("pcomp", "prep") and c.pos_ in (
+            "ADP", "SCONJ", "ADV") and f"{prep.lower_} {c.lower_}" in COMPOUND_PREPOSITIONS), None)
+        if second is not None:  # "due to the rain", "according to the police": one postposition
+            self.used.add(second.i)
+            marker = COMPOUND_PREPOSITIONS[f"{prep.lower_} {second.lower_}"]
+            objects = [c for c in second.children if c.dep_ in ("pobj", "pcomp")] + [
+                o for o in objects if o.i != second.i]
         if not objects:
             return [marker] if marker else []
+        hedges = [self._adverb(c) for c in prep.children  # "shortly after", "just before"
+                  if c.dep_ == "advmod" and c.i not in self.used]
         target = objects[0]
+        idiom = PREPOSITIONAL_IDIOMS.get(f"{prep.lower_} {target.lower_}")
+        if idiom == "इस तरह" and not any(c.lower_ in ("this", "that") for c in target.children):
+            idiom = None  # only "in this way"
+        if idiom and all(c.dep_ == "det" for c in target.children):  # "in addition" -> इसके अलावा
+            self.used.update(t.i for t in target.subtree)
+            return [idiom]
         phrase = None
         if target.dep_ == "pcomp" and target.pos_ in ("VERB", "AUX"):
             body = self.clause(target, nominal=True)
@@ -296,101 +375,21 @@ class Transfer:
             marker = "को"  # "on Thursday" -> "गुरुवार को"
         if prep.lower_ == "to" and prep.head.lemma_ in MOTION_VERBS:
             marker = ""
+        elif prep.lower_ == "to" and prep.head.lemma_ in ("talk", "speak", "say", "ask"):
+            marker = "से"  # "talked to the man" -> आदमी से बात की
         if prep.lower_ == "of":
             marker = hi.possessive(possessed or hi.NEUTRAL, possessed_oblique)
         if body and marker == "को" and body[-1] in hi.FUSED_DATIVE:
             return body[:-1] + [hi.FUSED_DATIVE[body[-1]]]
+        if marker == "प्रति":  # "per person" -> प्रति व्यक्ति: a preposition in Hindi too
+            return [marker] + body
         if phrase is not None and phrase.pronoun is not None and len(body) == 1 and marker:
             return [hi.fused_postposition(phrase.pronoun, marker)]
-        return body + ([marker] if marker else [])
+        return hedges + body + ([marker] if marker else [])
 
-    # ---- clauses
+    # ---- clauses (rules in _clauses.py)
     def clause(self, verb, relative: bool = False, nominal: bool = False,
                inherited_subject=None, future: bool = False) -> list[str]:
-        children = list(verb.children)
-        xcomp = next((c for c in children if c.dep_ == "xcomp" and c.pos_ in ("VERB", "AUX")),
-                     None)
-        subject = next((c for c in children if c.dep_ in _SUBJECTS), inherited_subject)
-        if (xcomp is not None and verb.lemma_ == "go" and verb.tag_ == "VBG"
-                and any(c.lower_ == "to" for c in xcomp.children)):
-            # "is going to read" = future of "read", with this clause's subject and adverbs
-            self.used.update([verb.i] + [c.i for c in children if c.dep_ == "aux"])
-            inner = self.clause(xcomp, inherited_subject=subject, future=True)
-            outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark")]
-            return self._around(verb, outer, inner, relative)
-        if xcomp is not None and verb.lemma_ == "have" and any(
-                c.lower_ == "to" for c in xcomp.children):
-            # "have to go" -> "जाना है" with a dative subject
-            self.used.add(verb.i)
-            inner = self.clause(xcomp, nominal=True)
-            subject_words = (self.noun_phrase(subject, "dative").words
-                             if subject is not None else [])
-            if subject is not None and subject.pos_ == "PRON" and subject.lower_ in hi.PRONOUNS:
-                subject_words = [hi.PRONOUNS[subject.lower_].dative]
-            past = verb.tag_ == "VBD"
-            words = subject_words + inner + ["था" if past else "है"]
-            return ["जो"] + words if relative else words
-        objects = [c for c in children if c.dep_ in _OBJECTS]
-        group = verb_group(self, verb, subject, objects, future=future, nominal=nominal)
-        middle: list[str] = list(group.subject_words)
-        # Hindi order: time and manner adverbs, then postpositional phrases, then objects.
-        ordered = sorted(children, key=lambda c: c.dep_ not in ("advmod", "npadvmod"))
-        for child in ordered:
-            dep = child.dep_
-            if self.compact and child.lower_ in INTENSIFIERS:
-                self.used.add(child.i)
-                continue
-            if dep in ("advmod", "npadvmod") and child.lower_ not in ("not", "n't", "never"):
-                if child.pos_ in ("NOUN", "PROPN"):
-                    middle.extend(self.noun_phrase(child).words)
-                elif True:
-                    middle.append(self._adverb(child))
-            elif dep == "prep":
-                middle.extend(self.prepositional(child))
-            elif dep == "agent" and child.i not in self.used:  # (used: made the subject)
-                self.used.add(child.i)
-                agent = [c for c in child.children if c.dep_ == "pobj"]
-                if agent:
-                    middle.extend(self.noun_phrase(agent[0], "oblique").words + ["द्वारा"])
-        middle.extend(group.object_words)
-        if xcomp is not None:
-            middle.extend(self.clause(xcomp, nominal=False))
-        middle.extend(group.verb_words)
-        outer = [c for c in children if c.dep_ in ("advcl", "ccomp", "conj", "mark", "intj")]
-        return self._around(verb, outer, middle, relative)
+        from stages.mt._clauses import clause
 
-    def _around(self, verb, outer: list, middle: list[str], relative: bool) -> list[str]:
-        """Subordinate and coordinate clauses around a clause's core, in Hindi positions."""
-        front: list[str] = []
-        tail: list[str] = []
-        for child in outer:
-            dep = child.dep_
-            if dep in ("mark", "intj") or dep == "advcl" and child.lemma_ == "thank":
-                self.used.update([child.i] + [c.i for c in child.children if c.lower_ == "you"])
-            if dep == "mark":
-                mark = ADVERB_CLAUSE_MARKS.get(child.lower_)
-                if mark:
-                    front.append(mark)
-            elif dep == "advcl" and child.lemma_ == "thank" and not any(
-                    c.dep_ == "nsubj" for c in child.children):
-                front.extend(["धन्यवाद", ","])
-            elif dep == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux"
-                                        for c in child.children):
-                front.extend(self.clause(child) + ["के लिए"])  # purpose: "to obtain"
-            elif dep == "advcl":
-                (front if child.i < verb.i else tail).extend(self.clause(child) + [","])
-            elif dep == "ccomp" and child.i > verb.i:
-                tail.extend(["कि"] + self.clause(child))
-            elif dep == "ccomp":
-                front.extend(self.clause(child) + [","])
-            elif dep == "conj" and child.pos_ in ("VERB", "AUX"):
-                cc = next((c for c in verb.children if c.dep_ == "cc"), None)
-                joint = {"or": "या", "but": "लेकिन"}.get(cc.lower_ if cc is not None else "",
-                                                         "और")
-                tail.extend([",", joint] + self.clause(child))
-            elif dep == "intj" and self.compact < 2:
-                front.append(INTERJECTIONS.get(child.lower_) or self.word(child, "INTJ"))
-                front.append(",")
-        if relative:
-            middle = ["जो"] + middle
-        return front + middle + tail
+        return clause(self, verb, relative, nominal, inherited_subject, future)

@@ -128,15 +128,26 @@ def learn_words(pairs: list[tuple[list[str], list[str]]], min_count: int = 2,
     return learned
 
 
-def direct_singular(oblique_plural: str, counts: Counter[str]) -> str:
-    """'नागरिकों' -> 'नागरिक', 'लड़कों' -> 'लड़का': the form the Hindi text uses more."""
-    stem = oblique_plural[:-2]
-    if oblique_plural.endswith("ओं"):  # आवश्यकताओं -> आवश्यकता
+def direct_singular(inflected: str, counts: Counter[str]) -> str:
+    """'नागरिकों' -> 'नागरिक', 'लड़कों' -> 'लड़का', 'व्यक्तियों' -> 'व्यक्ति', 'हमले' -> 'हमला':
+    the form the Hindi text uses more."""
+    if inflected.endswith("ने"):  # करने, बढ़ाने: a verb form, not a noun's
+        return inflected
+    if inflected.endswith("े"):  # masculine oblique / plural: मामले -> मामला
+        singular = inflected[:-1] + "ा"
+        return singular if counts[singular] >= max(1, counts[inflected] // 20) else inflected
+    stem = inflected[:-2]
+    if inflected.endswith("ओं"):  # आवश्यकताओं -> आवश्यकता
         return stem
     candidates = [stem, stem + "ा"]
-    if stem.endswith("ि"):
-        candidates.append(stem[:-1] + "ी")
+    if inflected.endswith("ियों"):  # व्यक्तियों -> व्यक्ति, बीमारियों -> बीमारी
+        candidates = [inflected[:-4] + "ी", inflected[:-4] + "ि", inflected[:-4] + "िया"]
     return max(candidates, key=lambda w: (counts[w], -len(w)))
+
+
+# Hindi words an alignment may pin on a content word that are grammar, never its translation.
+_FUNCTION_WORDS = frozenset("का के की को से में पर ने है हैं था थे थी और या कि भी तो ही एक यह वह "
+                            "ये वे इस उस इन उन जो लिए साथ द्वारा नहीं हो हुआ हुए".split())
 
 
 def learn_genders(hindi: Iterable[str]) -> dict[str, str]:
@@ -174,7 +185,9 @@ def build(tico_dir: Path, flores_tsv: Path, freedict: Path | None, out_dir: Path
     learned = learn_words([(en, hi) for en, hi in keyed if en and hi])
     hindi_counts = Counter(w for _, hi in keyed for w in hi)
     for en, (hi, score, count) in list(learned.items()):
-        if pos_votes[en].most_common(1)[0][0] == "NOUN" and hi.endswith(("ों", "ओं")):
+        if hi in _FUNCTION_WORDS or not any(c.isalpha() for c in en):
+            del learned[en]  # "covid-19" -> के, "%" -> से: alignment noise
+        elif pos_votes[en].most_common(1)[0][0] == "NOUN" and hi.endswith(("ों", "ओं", "े")):
             learned[en] = (direct_singular(hi, hindi_counts), score, count)
     with (out_dir / "learned_en_hi.tsv").open("w", encoding="utf-8") as handle:
         handle.write("# Learned by stages/mt/build_lexicon.py from TICO-19 en_hi_all (CC0 1.0, "

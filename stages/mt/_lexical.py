@@ -1,0 +1,92 @@
+"""Word-level helpers of the transfer MT: relative and closed-class words, names, degrees."""
+
+from __future__ import annotations
+
+import re
+
+from f2f.textnorm import transliterate_latin
+from stages.mt import _hindi as hi
+from stages.mt._function_words import ADVERB_CLAUSE_MARKS, DETERMINERS
+
+ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+DEGREE_WORDS = frozenset(["more", "most", "less", "least", "fewer", "fewest", "better", "best",
+                           "worse", "worst", "further", "farther", "later", "earlier"])
+
+
+def relative_pronoun(token) -> hi.Pronoun | None:
+    """जो/जिस for "who/which/that/whose/whom" inside a relative clause, plural if its noun is."""
+    if token.tag_ not in ("WDT", "WP", "WP$"):
+        return None
+    head = token.head
+    for _ in range(3):
+        if head.dep_ == "relcl":
+            plural = head.head.tag_ in ("NNS", "NNPS")
+            return hi.RELATIVE_PLURAL if plural else hi.RELATIVE
+        if head.head is head:
+            return None
+        head = head.head
+    return None
+
+
+def closed_class(token) -> str | None:
+    """A pronoun, determiner or conjunction met outside its usual rule (an odd parse)."""
+    lower = token.lower_
+    if token.tag_ == "PRP$" and lower in _POSSESSIVES:
+        return hi.PRONOUNS[_POSSESSIVES[lower]].possessive
+    if token.pos_ == "PRON" and lower in hi.PRONOUNS:
+        return hi.PRONOUNS[lower].direct
+    if token.pos_ in ("DET", "PRON", "CCONJ") and lower in DETERMINERS:
+        det = DETERMINERS[lower]
+        return hi.PRONOUNS[det].direct if det in hi.PRONOUNS else det
+    if token.pos_ == "SCONJ" or lower in ("that", "to"):
+        return "कि" if lower == "that" else ADVERB_CLAUSE_MARKS.get(lower, "")
+    return None
+
+
+_POSSESSIVES = {"my": "i", "our": "we", "your": "you", "his": "he", "her": "she", "its": "it",
+                "their": "they"}
+
+
+def clause_subject(token) -> str | None:
+    """The pronoun subject of the clause a word sits in, unless the word is in that subject."""
+    path = [token]
+    head = token.head
+    while head.pos_ not in ("VERB", "AUX") and head.head is not head and head.head.i != head.i:
+        path.append(head)
+        head = head.head
+    if any(t.dep_ in ("nsubj", "nsubjpass") for t in path):
+        return None
+    subject = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is not None and subject.pos_ in ("NOUN", "PROPN"):  # "the company ... its"
+        plural = subject.tag_ in ("NNS", "NNPS")
+        return "noun-plural" if plural else "noun"
+    return subject.lower_ if subject is not None and subject.pos_ == "PRON" else None
+
+
+def transliterate_name(text: str) -> str:
+    """Latin name or word -> Devanagari, keeping its digits: COVID-19 -> कोविड-19."""
+    parts = re.findall(r"[^\W\d_]+|\d+", text)
+    if len(parts) <= 1 or not any(p.isdigit() for p in parts):
+        return transliterate_latin(text)
+    return "-".join(p if p.isdigit() else transliterate_latin(p) for p in parts)
+
+
+def comparative_bases(word: str) -> list[str]:
+    """colder -> cold, larger -> large, bigger -> big, easier -> easy (and -est alike)."""
+    stem = word[:-3] if word.endswith("est") else word[:-2] if word.endswith("er") else word
+    bases = [stem, stem + "e"]
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        bases.append(stem[:-1])
+    if stem.endswith("i"):
+        bases.append(stem[:-1] + "y")
+    return bases
+
+
+def participial_relative(verb) -> bool:
+    """A present-tense relative clause on its subject ("people who live here") that Hindi says
+    as a -ने वाला participle before the noun (यहाँ रहने वाले लोग)."""
+    if verb.dep_ != "relcl" or verb.tag_ not in ("VBZ", "VBP") or verb.lemma_ == "be":
+        return False
+    children = list(verb.children)
+    return any(c.dep_ == "nsubj" and c.tag_ in ("WDT", "WP") for c in children) and not any(
+        c.dep_ in ("aux", "auxpass", "neg", "ccomp", "advcl") for c in children)
