@@ -31,7 +31,6 @@ from f2f.media_info import MediaInfo
 from f2f.progress import for_stage
 from f2f.report import asr_warnings
 from f2f.run_state import Run, RunResult
-from f2f.stage import machine_cpus
 from f2f.subtitles import cues_of, read_subtitles, timing_transcript, write_subtitles
 
 log = logging.getLogger(__name__)
@@ -66,16 +65,10 @@ class Graph(VideoSteps):
         self.warming: list[threading.Thread] = []
 
     def execute(self) -> RunResult:
-        # on 2 CPUs ASR fills both, so the face track starts after it, beside the stages that
-        # use one core (MT, TTS, WORLD's VC); with more it starts at once
-        early = machine_cpus() > 2
-        if early:
-            self.start_face_track()
+        self.start_face_track()
         try:
             audio = self.source_audio()
             transcript = self.result.transcript = self.transcribe(audio)
-            if not early:
-                self.start_face_track()
             if self.config.speakers and audio is not None:
                 self.diarize(audio, transcript)
             translation = self.result.translation = self.translate(transcript)

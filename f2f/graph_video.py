@@ -19,6 +19,7 @@ from f2f.face_track import FaceTrackAhead
 from f2f.media_info import MediaInfo
 from f2f.progress import for_stage
 from f2f.run_state import Run
+from f2f.stage import machine_cpus
 from f2f.subtitles import LANGUAGE_TAGS
 
 FACE_COVERAGE_WARN = 0.9  # a face missing in more than 1 frame in 10 is worth telling
@@ -45,7 +46,9 @@ class VideoSteps:
         if not (config.enabled("lipsync") and dubbing) or config.speakers:
             return  # (several speakers: the active-speaker plan picks the faces)
         settings = self.run.backend("lipsync").face_settings()
-        if settings is not None:
+        # with 2 CPUs the audio stages already fill them: the child would only slow them down
+        # (tried on the demo: the whole run got slower), so the loop tracks faces itself
+        if settings is not None and machine_cpus() > 2:
             self.faces_ahead = FaceTrackAhead(self.run.cache, self.source_video,
                                               self.input_key, settings)
 
