@@ -47,7 +47,8 @@ class VideoSteps:
             return  # (several speakers: the active-speaker plan picks the faces)
         settings = self.run.backend("lipsync").face_settings()
         # with 2 CPUs the audio stages already fill them: the child would only slow them down
-        # (tried on the demo: the whole run got slower), so the loop tracks faces itself
+        # (tried on the demo: the whole run got slower; started after ASR, no faster either:
+        # bench/results/face_track_ab_2cpu.json), so the loop tracks faces itself
         if settings is not None and machine_cpus() > 2:
             self.faces_ahead = FaceTrackAhead(self.run.cache, self.source_video,
                                               self.input_key, settings)
