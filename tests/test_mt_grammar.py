@@ -7,6 +7,7 @@ a test set. The morphology cases check `_hindi` directly.
 from __future__ import annotations
 
 import gzip
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -176,3 +177,39 @@ def test_freedict_reader_keeps_the_first_sense(tmp_path: Path) -> None:
                      "ensure /ɪnˈʃʊə/ <V>\n1. सुनिश्चित\n")
     rows = build_lexicon.read_freedict(dict_file)
     assert ("stage", "NOUN", "रंगमंच") in rows and ("ensure", "VERB", "सुनिश्चित करना") in rows
+
+
+_INDEPENDENT_VOWEL = "[\u0904-\u0914\u0960\u0961\u0972-\u0977]"
+_VOWEL_SIGN = "[\u093e-\u094c\u0962\u0963]"
+# a vowel sign after an independent vowel, another vowel sign, anusvara/chandrabindu or a virama
+_MALFORMED = re.compile(f"(?:{_INDEPENDENT_VOWEL}|{_VOWEL_SIGN}|[\u0901\u0902\u094d]){_VOWEL_SIGN}")
+
+
+def test_plurals_and_obliques_of_known_stems() -> None:
+    assert hi.noun("भाई", "m", plural=True, oblique=True) == "भाइयों"
+    assert hi.noun("भाई", "m", plural=True) == "भाई"
+    assert hi.noun("कार्रवाई", "f", plural=True) == "कार्रवाइयाँ"
+    assert hi.noun("कार्रवाई", "f", plural=True, oblique=True) == "कार्रवाइयों"
+    assert hi.noun("बिंदु", "m", plural=True, oblique=True) == "बिंदुओं"
+    assert hi.noun("वस्तु", "f", plural=True) == "वस्तुएँ"
+    assert hi.noun("गुड़िया", "f", plural=True) == "गुड़ियाँ"
+    assert hi.noun("गुड़िया", "f", plural=True, oblique=True) == "गुड़ियों"
+    assert hi.noun("घंटे", "m", plural=True, oblique=True) == "घंटों"  # a stored -े form
+    assert hi.noun("कोशिकाएं", "f", plural=True) == "कोशिकाएं"  # already plural
+    assert hi.noun("कोशिकाएं", "f", plural=True, oblique=True) == "कोशिकाओं"
+    assert hi.noun("प्रशासन्", "m", plural=True, oblique=True) == "प्रशासनों"
+
+
+def test_every_dictionary_noun_inflects_to_well_formed_devanagari() -> None:
+    dictionary = load_dictionary()
+    nouns = {hindi for (_, pos), hindi in dictionary.entries.items() if pos == "NOUN"}
+    nouns |= set(dictionary.genders)
+    assert len(nouns) > 5000
+    bad = []
+    for base in sorted(nouns):
+        for gender in ("m", "f"):
+            for plural, oblique in ((False, True), (True, False), (True, True)):
+                form = hi.noun(base, gender, plural, oblique)
+                if _MALFORMED.search(form):
+                    bad.append((base, gender, plural, oblique, form))
+    assert not bad, f"{len(bad)} malformed, e.g. {bad[:5]}"
