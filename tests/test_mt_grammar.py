@@ -213,3 +213,14 @@ def test_every_dictionary_noun_inflects_to_well_formed_devanagari() -> None:
                 if _MALFORMED.search(form):
                     bad.append((base, gender, plural, oblique, form))
     assert not bad, f"{len(bad)} malformed, e.g. {bad[:5]}"
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("John came.", "I went to New York."),
+    ("Mary is here.", "The United States of America is big."),
+])
+def test_a_name_in_a_later_sentence_reads_as_on_its_own(translator: TransferTranslator,
+                                                        first: str, second: str) -> None:
+    alone = translator.translate(second)
+    assert translator.translate(f"{first} {second}") == f"{translator.translate(first)} {alone}"
+    assert "न्यूयॉर्क" in alone or "संयुक्त राज्य अमेरिका बड़ा" in alone
