@@ -168,6 +168,10 @@ def test_alignment_noise_is_not_learned(tmp_path: Path) -> None:
     keys = [line.split("\t") for line in learned.splitlines() if not line.startswith("#")][1:]
     assert keys and not any(hindi in ("के", "से", "में", "का", "की") for _, _, hindi, *_ in keys)
     assert not any(not any(c.isalpha() for c in en) for en, *_ in keys)
+    # Latin or digits the English word lacks: a neighbour's alignment (cambodia -> 18वीं)
+    assert not [(en, hindi) for en, _, hindi, *_ in keys if build_lexicon.foreign_ascii(en, hindi)]
+    assert build_lexicon.foreign_ascii("anti", "SARS-CoV-2-रोधी")
+    assert not build_lexicon.foreign_ascii("18th", "18वीं")
 
 
 def test_freedict_reader_keeps_the_first_sense(tmp_path: Path) -> None:
