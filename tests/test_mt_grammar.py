@@ -228,3 +228,13 @@ def test_a_name_in_a_later_sentence_reads_as_on_its_own(translator: TransferTran
     alone = translator.translate(second)
     assert translator.translate(f"{first} {second}") == f"{translator.translate(first)} {alone}"
     assert "न्यूयॉर्क" in alone or "संयुक्त राज्य अमेरिका बड़ा" in alone
+
+
+def test_freedict_markup_never_reaches_the_dictionary() -> None:
+    dictionary = load_dictionary()
+    assert dictionary.lookup("home", "ADV") == "परिवार में"  # not 3परिवार में
+    assert dictionary.lookup("half-dollar", "NOUN") == "अमेरिकी मुद्रा"  # not मुद्रा{50सेन्ट]
+    markup = re.compile(r"[{}\[\]()?_^]|(?:^| )[0-9०-९]+[\u0900-\u097f]")
+    bad = [(key, hindi) for key, hindi in dictionary.entries.items()
+           if markup.search(hindi) and not any(c.isdigit() for c in key[0])]
+    assert not bad, bad[:5]

@@ -26,6 +26,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from stages.mt._dictionary import clean_freedict_hindi
+
 log = logging.getLogger(__name__)
 
 DATA = Path(__file__).parent / "data"
@@ -40,7 +42,7 @@ _CONTENT = {"NOUN", "PROPN", "ADJ", "ADV", "VERB", "NUM"}
 
 def _clean_hindi(text: str) -> str:
     text = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)", "", text).split(",")[0].split(";")[0]
-    return " ".join(text.replace("~", " ").split())
+    return clean_freedict_hindi(text.replace("~", " ")) or ""
 
 
 def read_freedict(path: Path) -> list[tuple[str, str, str]]:
