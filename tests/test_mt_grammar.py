@@ -238,3 +238,14 @@ def test_freedict_markup_never_reaches_the_dictionary() -> None:
     bad = [(key, hindi) for key, hindi in dictionary.entries.items()
            if markup.search(hindi) and not any(c.isdigit() for c in key[0])]
     assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize(("english", "hindi"), [
+    ("Thank you.", "धन्यवाद ।"), ("Thanks.", "धन्यवाद ।"),
+    ("Thank you very much.", "बहुत बहुत धन्यवाद ।"),
+    ("No, thanks.", "नहीं, धन्यवाद ।"), ("Thank you for coming.", "आने के लिए धन्यवाद ।"),
+    ("Yes.", "हाँ ।"), ("No.", "नहीं ।"), ("Okay.", "ठीक है ।"), ("Sorry.", "माफ़ कीजिए ।"),
+])
+def test_greetings_and_short_replies(translator: TransferTranslator, english: str,
+                                     hindi: str) -> None:
+    assert translator.translate(english) == hindi

@@ -35,6 +35,22 @@ _LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
 _OPENING_CONJUNCTIONS = {"and": "और", "but": "लेकिन", "or": "या", "so": "तो"}
 
 
+def _thanks(transfer: Transfer, root: Any) -> list[str]:
+    """"Thank you (very much)", "No, thanks" -> (बहुत बहुत) धन्यवाद; the words it stands for are
+    used up, so they are not translated again; a conjoined clause follows after a comma."""
+    conjuncts = [c for c in root.children if c.dep_ == "conj"]
+    reasons = [c for c in root.children if c.dep_ == "prep"]  # "for coming": आने के लिए
+    inside = {t.i for c in conjuncts + reasons for t in c.subtree}
+    consumed = [t for t in root.subtree if t.i not in inside]
+    transfer.used.update(t.i for t in consumed)
+    front = [w for t in consumed if t.dep_ == "intj" and t.head.i == root.i
+             for w in (transfer.word(t, "INTJ"), ",")]
+    much = any(t.lower_ in ("much", "lot") for t in consumed)
+    words = front + [w for c in reasons for w in transfer.prepositional(c)]
+    words += (["बहुत", "बहुत"] if much else []) + ["धन्यवाद"]
+    return words + [w for c in conjuncts for w in [","] + transfer.clause(c)]
+
+
 _PARSER_LOCK = threading.Lock()  # warm_up's thread and the stage may ask at the same time
 
 
@@ -93,9 +109,9 @@ class TransferTranslator:
             root = sentence.root
             first = next(t for t in tokens if not t.is_punct) if any(
                 not t.is_punct for t in tokens) else tokens[0]
-            if root.lemma_ == "thank" and not any(c.dep_ == "nsubj" for c in root.children):
-                words = ["धन्यवाद"] + [w for c in root.children if c.dep_ in ("conj",)
-                                       for w in [","] + transfer.clause(c)]
+            if root.lemma_ in ("thank", "thanks") and not any(c.dep_ == "nsubj"
+                                                              for c in root.children):
+                words = _thanks(transfer, root)
             elif root.pos_ in ("VERB", "AUX"):
                 words = transfer.clause(root)
             elif root.pos_ == "ADP":  # a fragment: "After touching animal feed."
@@ -104,8 +120,10 @@ class TransferTranslator:
                   and first.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "AUX")
                   and not any(t.pos_ in ("VERB", "AUX") for t in tokens)):
                 words = transfer.command(tokens)
-            elif root.pos_ == "INTJ" or root.lower_ in ("thank", "thanks"):
-                words = transfer.clause(root) if list(root.children) else [transfer.word(root)]
+            elif root.pos_ == "INTJ" and any(c.pos_ in ("VERB", "AUX") for c in root.children):
+                words = transfer.clause(root)
+            elif root.pos_ == "INTJ":  # "Yes.", "Sorry.": the word alone, never a clause
+                words = [transfer.word(root, "INTJ")]
             else:
                 words = transfer.noun_phrase(root).words
             missing = transfer.leftovers(tokens)
