@@ -249,3 +249,24 @@ def test_freedict_markup_never_reaches_the_dictionary() -> None:
 def test_greetings_and_short_replies(translator: TransferTranslator, english: str,
                                      hindi: str) -> None:
     assert translator.translate(english) == hindi
+
+
+@pytest.mark.parametrize(("english", "hindi"), [
+    ("I like tea.", "मैं चाय पसंद करता हूँ ।"),  # "like" the verb is a word, not a filler
+    ("So, like, I went home.", "मैं इसलिए घर गया ।"),  # "like" the interjection is one
+    ("Ah, okay, erm, we like it.", "ठीक है, हम यह पसंद करते हैं ।"),
+    ("Mm, I see.", "मैं देखता हूँ ।"),
+])
+def test_fillers_are_dropped_only_as_interjections(translator: TransferTranslator,
+                                                   english: str, hindi: str) -> None:
+    assert translator.translate(english) == hindi
+
+
+def test_a_unit_that_spells_like_a_filler_is_kept(translator: TransferTranslator) -> None:
+    assert "मिमी" in translator.translate("It is 5 mm long.")
+
+
+@pytest.mark.parametrize("segment", ["?", ".", "...", "!?", "Um."])
+def test_a_segment_with_nothing_to_say_is_empty(translator: TransferTranslator,
+                                                segment: str) -> None:
+    assert translator.translate(segment) == ""

@@ -51,6 +51,18 @@ def _thanks(transfer: Transfer, root: Any) -> list[str]:
     return words + [w for c in conjuncts for w in [","] + transfer.clause(c)]
 
 
+def _fillers(doc: Any) -> set[int]:
+    """Spoken fillers the parser tags as interjections ("um", "so, like, ...", "mm"), with the
+    comma after each; "like" the verb or "mm" the unit are words."""
+    drop: set[int] = set()
+    for token in doc:
+        if token.lower_ in FILLERS and token.pos_ == "INTJ":
+            drop.add(token.i)
+            if token.i + 1 < len(doc) and doc[token.i + 1].text == ",":
+                drop.add(token.i + 1)
+    return drop
+
+
 _PARSER_LOCK = threading.Lock()  # warm_up's thread and the stage may ask at the same time
 
 
@@ -104,7 +116,7 @@ class TransferTranslator:
         out = []
         for sentence in doc.sents:
             tokens = [t for t in sentence if not t.is_space]
-            if not tokens:
+            if not any(c.isalnum() for t in tokens for c in t.text):  # a stray "?" or "..."
                 continue
             root = sentence.root
             first = next(t for t in tokens if not t.is_punct) if any(
@@ -146,11 +158,16 @@ class TransferTranslator:
 
     def candidates(self, text: str) -> list[str]:
         """The plain translation first, then more compact ones (same meaning, fewer syllables)."""
-        cleaned = " ".join(w for w in text.split() if w.lower().strip(",.") not in FILLERS)
-        cleaned = _LETTER_DIGIT.sub(" ", cleaned)  # "F2" -> "F 2": a letter and a number
-        if not cleaned.strip():
+        cleaned = _LETTER_DIGIT.sub(" ", text)  # "F2" -> "F 2": a letter and a number
+        if not any(c.isalnum() for c in cleaned):  # "?", "...": nothing to translate
             return [""]
         doc = self.parser(cleaned)
+        fillers = _fillers(doc)
+        if fillers:  # parsed again without them: "like" stays a verb in "I like tea"
+            cleaned = "".join(t.text_with_ws for t in doc if t.i not in fillers)
+            if not any(c.isalnum() for c in cleaned):
+                return [""]
+            doc = self.parser(cleaned)
         return [self.translate_doc(doc, level) for level in range(COMPACT_LEVELS)]
 
     def translate(self, text: str) -> str:
