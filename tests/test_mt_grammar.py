@@ -270,3 +270,8 @@ def test_a_unit_that_spells_like_a_filler_is_kept(translator: TransferTranslator
 def test_a_segment_with_nothing_to_say_is_empty(translator: TransferTranslator,
                                                 segment: str) -> None:
     assert translator.translate(segment) == ""
+
+
+def test_mixed_letter_digit_words_are_kept(translator: TransferTranslator) -> None:
+    hindi = translator.translate("H1N1 and COVID19 spread.")
+    assert "1N1" in hindi and "कोविड-19" in hindi, hindi

@@ -125,7 +125,7 @@ class Transfer:
         """Words no rule placed (an odd parse): translated anyway, never dropped."""
         out = []
         for token in tokens:
-            if token.i in self.used or not (token.is_alpha or token.like_num) \
+            if token.i in self.used or not any(c.isalnum() for c in token.text) \
                     or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
                     or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
                 continue
