@@ -275,3 +275,10 @@ def test_a_segment_with_nothing_to_say_is_empty(translator: TransferTranslator,
 def test_mixed_letter_digit_words_are_kept(translator: TransferTranslator) -> None:
     hindi = translator.translate("H1N1 and COVID19 spread.")
     assert "1N1" in hindi and "कोविड-19" in hindi, hindi
+
+
+def test_a_sentence_nested_too_deeply_is_translated_word_by_word(
+        translator: TransferTranslator) -> None:
+    nested = "I saw " + "the man who saw " * 200 + "me. I am here."
+    hindi = translator.translate(nested)
+    assert hindi.endswith("मैं यहाँ हूँ ।") and hindi.count("आदमी") == 200, hindi[-80:]

@@ -118,33 +118,11 @@ class TransferTranslator:
             tokens = [t for t in sentence if not t.is_space]
             if not any(c.isalnum() for t in tokens for c in t.text):  # a stray "?" or "..."
                 continue
-            root = sentence.root
-            first = next(t for t in tokens if not t.is_punct) if any(
-                not t.is_punct for t in tokens) else tokens[0]
-            if root.lemma_ in ("thank", "thanks") and not any(c.dep_ == "nsubj"
-                                                              for c in root.children):
-                words = _thanks(transfer, root)
-            elif root.pos_ in ("VERB", "AUX"):
-                words = transfer.clause(root)
-            elif root.pos_ == "ADP":  # a fragment: "After touching animal feed."
-                words = transfer.prepositional(root)
-            elif (first.i == sentence.start and self.dictionary.lookup(first.lower_, "VERB")
-                  and first.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "AUX")
-                  and not any(t.pos_ in ("VERB", "AUX") for t in tokens)):
-                words = transfer.command(tokens)
-            elif root.pos_ == "INTJ" and any(c.pos_ in ("VERB", "AUX") for c in root.children):
-                words = transfer.clause(root)
-            elif root.pos_ == "INTJ":  # "Yes.", "Sorry.": the word alone, never a clause
-                words = [transfer.word(root, "INTJ")]
-            else:
-                words = transfer.noun_phrase(root).words
-            missing = transfer.leftovers(tokens)
-            if missing:  # before the verb, where Hindi puts what it does not know where to put
-                cut = len(words) - 1 if len(words) > 1 and root.pos_ in ("VERB", "AUX") \
-                    else len(words)
-                words = words[:cut] + missing + words[cut:]
-            if first.pos_ == "CCONJ" and first.lower_ in _OPENING_CONJUNCTIONS:
-                words = [_OPENING_CONJUNCTIONS[first.lower_]] + words
+            try:
+                words = self._sentence_words(transfer, sentence, tokens)
+            except RecursionError:  # a parse nested too deep for the rules: word by word
+                log.warning("mt lexicon: a sentence nested too deeply; translated word by word")
+                words = [transfer.word(t) for t in tokens if not t.is_punct]
             question = sentence.text.rstrip().endswith("?")
             if question and not any(t.tag_ in ("WP", "WRB", "WDT") for t in tokens):
                 words = ["क्या"] + words  # yes/no question
@@ -155,6 +133,36 @@ class TransferTranslator:
         self.known += transfer.known_words
         self.total += transfer.total_words
         return " ".join(out).strip()
+
+    def _sentence_words(self, transfer: Transfer, sentence: Any, tokens: list) -> list[str]:
+        root = sentence.root
+        first = next(t for t in tokens if not t.is_punct) if any(
+            not t.is_punct for t in tokens) else tokens[0]
+        if root.lemma_ in ("thank", "thanks") and not any(c.dep_ == "nsubj"
+                                                          for c in root.children):
+            words = _thanks(transfer, root)
+        elif root.pos_ in ("VERB", "AUX"):
+            words = transfer.clause(root)
+        elif root.pos_ == "ADP":  # a fragment: "After touching animal feed."
+            words = transfer.prepositional(root)
+        elif (first.i == sentence.start and self.dictionary.lookup(first.lower_, "VERB")
+              and first.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "AUX")
+              and not any(t.pos_ in ("VERB", "AUX") for t in tokens)):
+            words = transfer.command(tokens)
+        elif root.pos_ == "INTJ" and any(c.pos_ in ("VERB", "AUX") for c in root.children):
+            words = transfer.clause(root)
+        elif root.pos_ == "INTJ":  # "Yes.", "Sorry.": the word alone, never a clause
+            words = [transfer.word(root, "INTJ")]
+        else:
+            words = transfer.noun_phrase(root).words
+        missing = transfer.leftovers(tokens)
+        if missing:  # before the verb, where Hindi puts what it does not know where to put
+            cut = len(words) - 1 if len(words) > 1 and root.pos_ in ("VERB", "AUX") \
+                else len(words)
+            words = words[:cut] + missing + words[cut:]
+        if first.pos_ == "CCONJ" and first.lower_ in _OPENING_CONJUNCTIONS:
+            words = [_OPENING_CONJUNCTIONS[first.lower_]] + words
+        return words
 
     def candidates(self, text: str) -> list[str]:
         """The plain translation first, then more compact ones (same meaning, fewer syllables)."""
