@@ -185,7 +185,7 @@ class TransferTranslator:
 @register
 class LexiconMT(MTBackend):
     name = "lexicon"
-    version = "3"  # the second round of transfer rules (issue 14): cached translations differ
+    version = "4"  # review fixes: plurals, names, greetings, fillers, dictionary noise
     languages = frozenset({"hi"})
     quality_note = ("low quality: rule-based transfer MT (spaCy parse + dictionary + Hindi "
                     "morphology): grammatical on simple sentences, literal on complex ones; "
