@@ -41,6 +41,22 @@ def _sanskrit_feminine(word: str) -> bool:
     consonants = "\u0915" <= first <= "\u0939" and "\u0915" <= second <= "\u0939"
     return consonants and first != second and first + second not in ("सत", "शत")
 
+# FreeDict's Hindi carries sense numbers ("3परिवार में"), unbalanced brackets ("मुद्रा{50सेन्ट]"),
+# "?" for a missing sense, "_" for a space and ":" for the visarga.
+_SENSE_NUMBER = re.compile(r"^[0-9०-९]+")
+_NOT_HINDI = re.compile(r"[^\u0900-\u097f \u200c\u200d-]")
+
+
+def clean_freedict_hindi(text: str) -> str | None:
+    """The Hindi rendering without FreeDict's markup, or None when nothing Hindi is left."""
+    text = re.split(r"[{}\[\]()]", text)[0].replace(":", "ः")
+    text = re.sub(r"[_?‘’'.^]", " ", text)
+    text = " ".join(w for w in (_SENSE_NUMBER.sub("", w) for w in text.split()) if w)
+    if text in ("", "करना", "होना") or _NOT_HINDI.search(text):
+        return None
+    return text
+
+
 _OPEN_CLASSES = ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "NUM")
 
 
@@ -130,7 +146,9 @@ def load_dictionary(min_score: float = 0.1, min_count: int = 2,
     if (data_dir / FREEDICT.name).is_file():
         sources.append(FREEDICT.name)
         for row in _rows(data_dir / FREEDICT.name):
-            entries.setdefault((row["en"], row["pos"]), row["hi"])
+            hindi = clean_freedict_hindi(row["hi"])
+            if hindi:
+                entries.setdefault((row["en"], row["pos"]), hindi)
     for row in weak:
         if row["pos"] not in ("VERB", "PROPN"):
             entries.setdefault((row["en"], row["pos"]), row["hi"])

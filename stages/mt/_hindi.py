@@ -25,8 +25,6 @@ UNMARKED = "कर्ता नेता पिता दाता राजा 
 _UNMARKED_MASCULINE = tuple(UNMARKED)
 HONORIFIC = frozenset(["पिता", "पिताजी", "माता", "माताजी", "दादा", "दादी", "नाना", "नानी", "चाचा",
                        "मामा", "गुरु", "राष्ट्रपति", "प्रधानमंत्री", "राज्यपाल", "मुख्यमंत्री"])
-# Learned dictionary forms that are already plural or oblique (लोगों, बातें, कहानियाँ).
-_ALREADY_INFLECTED = ("ों", "ओं", "ें", "ियाँ", "ाएँ", "ुएँ")
 
 
 @dataclass(frozen=True)
@@ -51,31 +49,90 @@ def _last(phrase: str) -> tuple[str, str]:
     return (head + " " if head else ""), last
 
 
+# Spellings that are already plural or oblique (stored inflected forms, anusvara for
+# chandrabindu): लोगों, बातें, कहानियाँ, कोशिकाएं, कहानियां, घटनाएँ.
+_ALREADY_INFLECTED = ("ों", "ओं", "ें", "ियाँ", "ाएँ", "ुएँ", "एँ", "एं", "ां", "यां", "याँ")
+_INDEPENDENT_VOWELS = "अआइईउऊऋएऐओऔ"
+_NASAL = ("ं", "ँ")
+
+
+def _masculine(word: str, plural: bool, oblique: bool) -> str:
+    """लड़का लड़के लड़कों; भाई भाइयों; गुरु गुरुओं; घर घरों; stored घंटे -> घंटों."""
+    both = plural and oblique
+    if word.endswith(_UNMARKED_MASCULINE):  # पिता, नेता, शोधकर्ता
+        return word + "ओं" if both else word
+    if word.endswith("ा") and len(word) > 2:
+        return word[:-1] + ("ों" if both else "े")
+    if word.endswith("आँ") or word.endswith("आं"):  # कुआँ कुएँ कुओं
+        return word[:-2] + ("ओं" if both else "एँ")
+    if word.endswith("े"):  # a stored oblique / plural form
+        return word[:-1] + "ों" if both else word
+    if not both or word.endswith(_NASAL) or word.endswith("ः"):
+        return word
+    return _oblique_plural(word)
+
+
+def _feminine(word: str, plural: bool, oblique: bool) -> str:
+    """लड़कियाँ लड़कियों; कार्रवाइयाँ; गुड़ियाँ; कोशिकाएँ; वस्तुएँ वस्तुओं; बातें बातों."""
+    if not plural or word.endswith(_NASAL) or word.endswith(("ः", "े")):
+        return word
+    if not oblique:
+        if word.endswith(("ी", "ि")):
+            return word[:-1] + "ियाँ"
+        if word.endswith("ई"):
+            return word[:-1] + "इयाँ"
+        if word.endswith("िया"):
+            return word + "ँ"
+        if word.endswith(("ू", "ु")):
+            return word[:-1] + "ुएँ"
+        if word.endswith("ऊ"):
+            return word[:-1] + "उएँ"
+        if word.endswith(("ा", "ो", "ौ", "ै", "ृ")) or word.endswith(tuple(_INDEPENDENT_VOWELS)):
+            return word + "एँ"
+        return word + "ें"
+    if word.endswith("िया"):
+        return word[:-1] + "ों"
+    if word.endswith("ा"):
+        return word + "ओं"
+    return _oblique_plural(word)
+
+
+def _oblique_plural(word: str) -> str:
+    """The -ों form both genders share after -ी/-ई/-ु/-ू, a vowel or a consonant."""
+    if word.endswith(("ी", "ि")):
+        return word[:-1] + "ियों"
+    if word.endswith("ई"):
+        return word[:-1] + "इयों"
+    if word.endswith(("ू", "ु")):
+        return word[:-1] + "ुओं"
+    if word.endswith("ऊ"):
+        return word[:-1] + "उओं"
+    if word.endswith("ो"):  # रेडियो -> रेडियों
+        return word[:-1] + "ों"
+    if word.endswith(("ा", "ौ", "ै", "ृ")) or word.endswith(tuple(_INDEPENDENT_VOWELS)):
+        return word + "ओं"
+    return word + "ों"
+
+
+def _oblique_of_plural(word: str) -> str:
+    """A stored direct plural before a postposition: बातें -> बातों, कोशिकाएं -> कोशिकाओं."""
+    for direct, oblique in (("ाएँ", "ाओं"), ("ाएं", "ाओं"), ("ुएँ", "ुओं"), ("ुएं", "ुओं"),
+                            ("याँ", "यों"), ("यां", "यों"), ("ें", "ों")):
+        if word.endswith(direct) and len(word) > len(direct):
+            return word[:-len(direct)] + oblique
+    return word
+
+
 def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -> str:
     """Inflects the last word of a noun phrase for number and case."""
     head, word = _last(hindi)
-    if not word or not plural and not oblique or word.endswith(_ALREADY_INFLECTED):
+    word = word[:-1] if word.endswith("्") and len(word) > 1 else word  # प्रशासन् -> प्रशासन
+    if not word or not plural and not oblique:
         return hindi
-    if gender == "m" and word.endswith(_UNMARKED_MASCULINE):  # पिता, नेता, शोधकर्ता
-        word = word + "ओं" if plural and oblique else word
-    elif gender == "m":
-        if word.endswith("ा") and len(word) > 2:
-            word = word[:-1] + ("ों" if plural and oblique else "े")
-        elif plural and oblique and word.endswith(("ी", "ि")):  # खिलाड़ियों, व्यक्तियों
-            word = word[:-1] + "ियों"
-        elif plural and oblique:
-            word = word[:-1] + "ुओं" if word.endswith("ू") else word + "ों"
-    else:
-        if word.endswith(("ी", "ि")):
-            stem = word[:-1]
-            word = stem + ("ियों" if oblique else "ियाँ") if plural else word
-        elif word.endswith("ा"):  # कोशिका -> कोशिकाएँ, कोशिकाओं
-            word = word + ("ओं" if oblique else "एँ") if plural else word
-        elif word.endswith("िया"):
-            word = word + ("ों" if oblique else "ँ") if plural else word
-        elif plural:
-            word = word + ("ों" if oblique else "ें")
-    return head + word
+    if word.endswith(_ALREADY_INFLECTED):
+        return head + (_oblique_of_plural(word) if plural and oblique else word)
+    inflect = _masculine if gender == "m" else _feminine
+    return head + inflect(word, plural, oblique)
 
 
 def adjective(hindi: str, agreement: Agreement, oblique: bool = False) -> str:

@@ -102,13 +102,17 @@ class Transfer:
         return transliterate_name(text)
 
     def entity(self, token) -> str | None:
-        """A multi-word name the dictionary knows ("United States of America"), at its root."""
+        """A multi-word name the dictionary knows ("United States of America"), at its root;
+        its words are used up (the entity's own span, in whichever sentence it is)."""
         if not token.ent_type_:
             return None
         for ent in token.doc.ents:
             if ent.root.i == token.i and len(ent) > 1:
                 text = " ".join(t.lower_ for t in ent if t.dep_ != "det")
-                return self.dictionary.lookup(text, "PROPN")
+                found = self.dictionary.lookup(text, "PROPN")
+                if found:
+                    self.used.update(range(ent.start, ent.end))
+                return found
         return None
 
     def command(self, tokens: list) -> list[str]:
@@ -121,7 +125,7 @@ class Transfer:
         """Words no rule placed (an odd parse): translated anyway, never dropped."""
         out = []
         for token in tokens:
-            if token.i in self.used or not (token.is_alpha or token.like_num) \
+            if token.i in self.used or not any(c.isalnum() for c in token.text) \
                     or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
                     or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
                 continue
@@ -145,8 +149,6 @@ class Transfer:
         self.used.add(token.i)
         name = self.entity(token)
         if name:
-            self.used.update(t.i for t in token.doc.ents[0].sent if t.ent_iob_ != "O"
-                             and t.ent_type_ == token.ent_type_ and abs(t.i - token.i) < 8)
             self.total_words += 1
             self.known_words += 1
             marker = {"ergative": ["ने"], "dative": ["को"]}.get(case, [])

@@ -26,6 +26,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from stages.mt._dictionary import clean_freedict_hindi
+
 log = logging.getLogger(__name__)
 
 DATA = Path(__file__).parent / "data"
@@ -40,7 +42,7 @@ _CONTENT = {"NOUN", "PROPN", "ADJ", "ADV", "VERB", "NUM"}
 
 def _clean_hindi(text: str) -> str:
     text = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)", "", text).split(",")[0].split(";")[0]
-    return " ".join(text.replace("~", " ").split())
+    return clean_freedict_hindi(text.replace("~", " ")) or ""
 
 
 def read_freedict(path: Path) -> list[tuple[str, str, str]]:
@@ -168,6 +170,15 @@ def learn_genders(hindi: Iterable[str]) -> dict[str, str]:
     return genders
 
 
+_ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+def foreign_ascii(english: str, hindi: str) -> bool:
+    """Hindi with a Latin or digit run the English word lacks: 'cambodia' -> '18वीं', 'anti' ->
+    'SARS-CoV-2-रोधी' are a neighbour's alignment, not a translation ('18th' -> '18वीं' is one)."""
+    return any(run.lower() not in english.lower() for run in _ASCII_RUN.findall(hindi))
+
+
 def build(tico_dir: Path, flores_tsv: Path, freedict: Path | None, out_dir: Path) -> None:
     import spacy  # heavy: only when building
 
@@ -185,8 +196,8 @@ def build(tico_dir: Path, flores_tsv: Path, freedict: Path | None, out_dir: Path
     learned = learn_words([(en, hi) for en, hi in keyed if en and hi])
     hindi_counts = Counter(w for _, hi in keyed for w in hi)
     for en, (hi, score, count) in list(learned.items()):
-        if hi in _FUNCTION_WORDS or not any(c.isalpha() for c in en):
-            del learned[en]  # "covid-19" -> के, "%" -> से: alignment noise
+        if hi in _FUNCTION_WORDS or not any(c.isalpha() for c in en) or foreign_ascii(en, hi):
+            del learned[en]  # "covid-19" -> के, "%" -> से, "like" -> SARS-जैसे: alignment noise
         elif pos_votes[en].most_common(1)[0][0] == "NOUN" and hi.endswith(("ों", "ओं", "े")):
             learned[en] = (direct_singular(hi, hindi_counts), score, count)
     with (out_dir / "learned_en_hi.tsv").open("w", encoding="utf-8") as handle:

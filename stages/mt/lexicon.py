@@ -35,6 +35,34 @@ _LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
 _OPENING_CONJUNCTIONS = {"and": "और", "but": "लेकिन", "or": "या", "so": "तो"}
 
 
+def _thanks(transfer: Transfer, root: Any) -> list[str]:
+    """"Thank you (very much)", "No, thanks" -> (बहुत बहुत) धन्यवाद; the words it stands for are
+    used up, so they are not translated again; a conjoined clause follows after a comma."""
+    conjuncts = [c for c in root.children if c.dep_ == "conj"]
+    reasons = [c for c in root.children if c.dep_ == "prep"]  # "for coming": आने के लिए
+    inside = {t.i for c in conjuncts + reasons for t in c.subtree}
+    consumed = [t for t in root.subtree if t.i not in inside]
+    transfer.used.update(t.i for t in consumed)
+    front = [w for t in consumed if t.dep_ == "intj" and t.head.i == root.i
+             for w in (transfer.word(t, "INTJ"), ",")]
+    much = any(t.lower_ in ("much", "lot") for t in consumed)
+    words = front + [w for c in reasons for w in transfer.prepositional(c)]
+    words += (["बहुत", "बहुत"] if much else []) + ["धन्यवाद"]
+    return words + [w for c in conjuncts for w in [","] + transfer.clause(c)]
+
+
+def _fillers(doc: Any) -> set[int]:
+    """Spoken fillers the parser tags as interjections ("um", "so, like, ...", "mm"), with the
+    comma after each; "like" the verb or "mm" the unit are words."""
+    drop: set[int] = set()
+    for token in doc:
+        if token.lower_ in FILLERS and token.pos_ == "INTJ":
+            drop.add(token.i)
+            if token.i + 1 < len(doc) and doc[token.i + 1].text == ",":
+                drop.add(token.i + 1)
+    return drop
+
+
 _PARSER_LOCK = threading.Lock()  # warm_up's thread and the stage may ask at the same time
 
 
@@ -88,33 +116,13 @@ class TransferTranslator:
         out = []
         for sentence in doc.sents:
             tokens = [t for t in sentence if not t.is_space]
-            if not tokens:
+            if not any(c.isalnum() for t in tokens for c in t.text):  # a stray "?" or "..."
                 continue
-            root = sentence.root
-            first = next(t for t in tokens if not t.is_punct) if any(
-                not t.is_punct for t in tokens) else tokens[0]
-            if root.lemma_ == "thank" and not any(c.dep_ == "nsubj" for c in root.children):
-                words = ["धन्यवाद"] + [w for c in root.children if c.dep_ in ("conj",)
-                                       for w in [","] + transfer.clause(c)]
-            elif root.pos_ in ("VERB", "AUX"):
-                words = transfer.clause(root)
-            elif root.pos_ == "ADP":  # a fragment: "After touching animal feed."
-                words = transfer.prepositional(root)
-            elif (first.i == sentence.start and self.dictionary.lookup(first.lower_, "VERB")
-                  and first.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "AUX")
-                  and not any(t.pos_ in ("VERB", "AUX") for t in tokens)):
-                words = transfer.command(tokens)
-            elif root.pos_ == "INTJ" or root.lower_ in ("thank", "thanks"):
-                words = transfer.clause(root) if list(root.children) else [transfer.word(root)]
-            else:
-                words = transfer.noun_phrase(root).words
-            missing = transfer.leftovers(tokens)
-            if missing:  # before the verb, where Hindi puts what it does not know where to put
-                cut = len(words) - 1 if len(words) > 1 and root.pos_ in ("VERB", "AUX") \
-                    else len(words)
-                words = words[:cut] + missing + words[cut:]
-            if first.pos_ == "CCONJ" and first.lower_ in _OPENING_CONJUNCTIONS:
-                words = [_OPENING_CONJUNCTIONS[first.lower_]] + words
+            try:
+                words = self._sentence_words(transfer, sentence, tokens)
+            except RecursionError:  # a parse nested too deep for the rules: word by word
+                log.warning("mt lexicon: a sentence nested too deeply; translated word by word")
+                words = [transfer.word(t) for t in tokens if not t.is_punct]
             question = sentence.text.rstrip().endswith("?")
             if question and not any(t.tag_ in ("WP", "WRB", "WDT") for t in tokens):
                 words = ["क्या"] + words  # yes/no question
@@ -126,13 +134,48 @@ class TransferTranslator:
         self.total += transfer.total_words
         return " ".join(out).strip()
 
+    def _sentence_words(self, transfer: Transfer, sentence: Any, tokens: list) -> list[str]:
+        root = sentence.root
+        first = next(t for t in tokens if not t.is_punct) if any(
+            not t.is_punct for t in tokens) else tokens[0]
+        if root.lemma_ in ("thank", "thanks") and not any(c.dep_ == "nsubj"
+                                                          for c in root.children):
+            words = _thanks(transfer, root)
+        elif root.pos_ in ("VERB", "AUX"):
+            words = transfer.clause(root)
+        elif root.pos_ == "ADP":  # a fragment: "After touching animal feed."
+            words = transfer.prepositional(root)
+        elif (first.i == sentence.start and self.dictionary.lookup(first.lower_, "VERB")
+              and first.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "AUX")
+              and not any(t.pos_ in ("VERB", "AUX") for t in tokens)):
+            words = transfer.command(tokens)
+        elif root.pos_ == "INTJ" and any(c.pos_ in ("VERB", "AUX") for c in root.children):
+            words = transfer.clause(root)
+        elif root.pos_ == "INTJ":  # "Yes.", "Sorry.": the word alone, never a clause
+            words = [transfer.word(root, "INTJ")]
+        else:
+            words = transfer.noun_phrase(root).words
+        missing = transfer.leftovers(tokens)
+        if missing:  # before the verb, where Hindi puts what it does not know where to put
+            cut = len(words) - 1 if len(words) > 1 and root.pos_ in ("VERB", "AUX") \
+                else len(words)
+            words = words[:cut] + missing + words[cut:]
+        if first.pos_ == "CCONJ" and first.lower_ in _OPENING_CONJUNCTIONS:
+            words = [_OPENING_CONJUNCTIONS[first.lower_]] + words
+        return words
+
     def candidates(self, text: str) -> list[str]:
         """The plain translation first, then more compact ones (same meaning, fewer syllables)."""
-        cleaned = " ".join(w for w in text.split() if w.lower().strip(",.") not in FILLERS)
-        cleaned = _LETTER_DIGIT.sub(" ", cleaned)  # "F2" -> "F 2": a letter and a number
-        if not cleaned.strip():
+        cleaned = _LETTER_DIGIT.sub(" ", text)  # "F2" -> "F 2": a letter and a number
+        if not any(c.isalnum() for c in cleaned):  # "?", "...": nothing to translate
             return [""]
         doc = self.parser(cleaned)
+        fillers = _fillers(doc)
+        if fillers:  # parsed again without them: "like" stays a verb in "I like tea"
+            cleaned = "".join(t.text_with_ws for t in doc if t.i not in fillers)
+            if not any(c.isalnum() for c in cleaned):
+                return [""]
+            doc = self.parser(cleaned)
         return [self.translate_doc(doc, level) for level in range(COMPACT_LEVELS)]
 
     def translate(self, text: str) -> str:
@@ -142,7 +185,7 @@ class TransferTranslator:
 @register
 class LexiconMT(MTBackend):
     name = "lexicon"
-    version = "3"  # the second round of transfer rules (issue 14): cached translations differ
+    version = "4"  # review fixes: plurals, names, greetings, fillers, dictionary noise
     languages = frozenset({"hi"})
     quality_note = ("low quality: rule-based transfer MT (spaCy parse + dictionary + Hindi "
                     "morphology): grammatical on simple sentences, literal on complex ones; "
