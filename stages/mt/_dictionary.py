@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from f2f.errors import WeightsNotFoundError
-from stages.mt._hindi import UNMARKED
+from stages.mt._hindi import UNMARKED_MASCULINE
 
-UNMARKED_MASCULINE = tuple(UNMARKED)
 
 DATA = Path(__file__).parent / "data"
 CORE = DATA / "core_en_hi.tsv"

@@ -22,7 +22,7 @@ _INVARIANT_ADJECTIVES = frozenset(
 
 # Masculine nouns in -ा that keep it (kinship, agents, loans): no -े forms.
 UNMARKED = "कर्ता नेता पिता दाता राजा देवता योद्धा चाचा मामा दादा नाना".split()
-_UNMARKED_MASCULINE = tuple(UNMARKED)
+UNMARKED_MASCULINE = tuple(UNMARKED)  # masculine although they end in -ा
 HONORIFIC = frozenset(["पिता", "पिताजी", "माता", "माताजी", "दादा", "दादी", "नाना", "नानी", "चाचा",
                        "मामा", "गुरु", "राष्ट्रपति", "प्रधानमंत्री", "राज्यपाल", "मुख्यमंत्री"])
 
@@ -59,7 +59,7 @@ _NASAL = ("ं", "ँ")
 def _masculine(word: str, plural: bool, oblique: bool) -> str:
     """लड़का लड़के लड़कों; भाई भाइयों; गुरु गुरुओं; घर घरों; stored घंटे -> घंटों."""
     both = plural and oblique
-    if word.endswith(_UNMARKED_MASCULINE):  # पिता, नेता, शोधकर्ता
+    if word.endswith(UNMARKED_MASCULINE):  # पिता, नेता, शोधकर्ता
         return word + "ओं" if both else word
     if word.endswith("ा") and len(word) > 2:
         return word[:-1] + ("ों" if both else "े")

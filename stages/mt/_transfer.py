@@ -22,8 +22,6 @@ from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_cl
                                 transliterate_name)
 from stages.mt._verbs import PEOPLE
 
-_SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
-_OBJECTS = {"dobj", "dative", "attr", "acomp", "oprd", "obj"}
 
 
 
