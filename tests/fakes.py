@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,16 @@ from f2f.artifacts import (
     TranslatedSegment,
     Translation,
     VideoRef,
+    Word,
 )
+
+
+def transcript_of_turns(turns: Sequence[tuple[str, float, float]], language: str,
+                        backend: str) -> Transcript:
+    """A stand-in ASR result: one segment of one word per (speaker, start, end) turn."""
+    return Transcript(language, tuple(
+        Segment(i, f"turn {i}", a, b, (Word(f"w{i}", a, b),))
+        for i, (_, a, b) in enumerate(turns)), backend=backend)
 
 
 def translated(transcript: Transcript, target_language: str,

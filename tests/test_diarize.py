@@ -163,18 +163,15 @@ def test_pipeline_with_speakers_writes_rttm_converts_and_syncs_per_speaker(
 
     from f2f.artifacts import (
         PhonemeEvent,
-        Segment,
         SegmentSpeech,
         Speech,
         SpeechSegments,
-        Transcript,
-        Word,
     )
     from f2f.config import load_config
     from f2f.pipeline import BackendPool, translate_video
     from f2f.registry import register
     from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
-    from fakes import scaled, translated
+    from fakes import scaled, transcript_of_turns, translated
     from stages.lipsync._common import LoopOptions, run_lipsync
 
     references: list[float] = []
@@ -184,9 +181,7 @@ def test_pipeline_with_speakers_writes_rttm_converts_and_syncs_per_speaker(
         name = "spk-asr"
 
         def transcribe(self, audio, language, progress):
-            return Transcript(language, tuple(
-                Segment(i, f"turn {i}", a, b, (Word(f"w{i}", a, b),))
-                for i, (_, a, b) in enumerate(two.turns)), backend=self.name)
+            return transcript_of_turns(two.turns, language, self.name)
 
     @register
     class SameMT(MTBackend):

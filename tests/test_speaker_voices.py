@@ -57,19 +57,16 @@ def two(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoSpeake
 @pytest.fixture(scope="module")
 def fakes(two: TwoSpeakers) -> None:
     """ASR that gives the video's turns as segments, MT that gives one Hindi line each."""
-    from f2f.artifacts import Segment, Transcript, Word
     from f2f.registry import register
     from f2f.stage import ASRBackend, MTBackend
-    from fakes import translated
+    from fakes import transcript_of_turns, translated
 
     @register
     class VoiceTurnsASR(ASRBackend):
         name = "voices-asr"
 
         def transcribe(self, audio, language, progress):
-            return Transcript(language, tuple(
-                Segment(i, f"turn {i}", a, b, (Word(f"w{i}", a, b),))
-                for i, (_, a, b) in enumerate(two.turns)), backend=self.name)
+            return transcript_of_turns(two.turns, language, self.name)
 
     @register
     class HindiLineMT(MTBackend):
