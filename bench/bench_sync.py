@@ -1,6 +1,8 @@
 """Lip sync of every backend, judged by the shipped SyncNet on GRID speakers it never saw.
 
     python bench/bench_sync.py [--quick] [--out bench/results/sync_grid.json]
+    python bench/bench_sync.py --speakers s1 s4 --clips 18 --backends viseme \
+        --set lipsync.smoothing_frames=1.2 --work DIR --out /tmp/tune.json   # compare settings
 
 Clips: GRID speakers s2 and s29 of `../shared/data/grid`, the judge's validation speakers (it
 was trained on s1 and s4). Conditions, each scored with LSE-D, LSE-C and the AV offset of the
@@ -38,20 +40,22 @@ GRID = REPO.parent / "shared" / "data" / "grid"
 VIDEO_SUFFIXES = (".mpg", ".webm", ".mp4")
 
 
-def held_out_clips(grid: Path, limit: int | None) -> list[Path]:
+def held_out_clips(grid: Path, limit: int | None,
+                   speakers: list[str] | None = None) -> list[Path]:
     from eval.judge import VAL_SPEAKERS
 
-    clips = [p for s in VAL_SPEAKERS for p in sorted((grid / s).glob("*"))
+    clips = [p for s in speakers or VAL_SPEAKERS for p in sorted((grid / s).glob("*"))
              if p.suffix in VIDEO_SUFFIXES]
     return clips[:limit] if limit else clips
 
 
-def lipsync_backends(quick: bool) -> tuple[list[str], dict[str, str]]:
+def lipsync_backends(quick: bool, only: list[str] | None = None
+                     ) -> tuple[list[str], dict[str, str]]:
     """Backends that can run here, and why the others cannot."""
     from f2f.config import DEFAULT_BACKENDS
     from f2f.registry import backend_names, get_backend_class
 
-    names = [DEFAULT_BACKENDS["lipsync"]] if quick else [
+    names = [DEFAULT_BACKENDS["lipsync"]] if quick else only or [
         n for n in backend_names("lipsync") if n != "none"]
     runnable, skipped = [], {}
     for name in names:
@@ -64,11 +68,13 @@ def lipsync_backends(quick: bool) -> tuple[list[str], dict[str, str]]:
 
 
 def dub(clip: Path, out: Path, lipsync: str, work: Path, pool: Any,
-        dub_audio: Path | None = None) -> Path:
+        dub_audio: Path | None = None, sets: tuple[str, ...] = ()) -> Path:
     from f2f.config import load_config
     from f2f.pipeline import translate_video
 
-    config = load_config(sets=[f"lipsync={lipsync}"], target_language="hi",
+    # `sets` apply to the lip sync only; `none` takes no lipsync.* settings
+    extra = [s for s in sets if lipsync != "none"]
+    config = load_config(sets=[f"lipsync={lipsync}", *extra], target_language="hi",
                          manual_dub_audio=str(dub_audio) if dub_audio else None)
     translate_video(clip, out, config, workdir=work, pool=pool)
     return out
@@ -116,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 clips, none + default backend")
     parser.add_argument("--clips", type=int, help="score only the first N held-out clips")
     parser.add_argument("--expert", help="another SyncNet checkpoint (default: the judge)")
+    parser.add_argument("--speakers", nargs="+",
+                        help="GRID speakers to score (default: the judge's validation speakers; "
+                             "its training speakers are for tuning, their scores are inflated)")
+    parser.add_argument("--backends", nargs="+", help="lip-sync backends (default: all)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="a lipsync.* setting for the backends' runs (videos go to a folder "
+                             "named after the settings, so runs with other settings are kept)")
     parser.add_argument("--work", type=Path, help="keep videos and cache here (default: temp)")
     parser.add_argument("--make-only", action="store_true",
                         help="make the videos and face crops; the scores are not written")
@@ -130,8 +143,12 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     expert = load_expert(args.expert)
-    clips = held_out_clips(args.grid, 3 if args.quick else args.clips)
-    backends, skipped = lipsync_backends(args.quick)
+    clips = held_out_clips(args.grid, 3 if args.quick else args.clips, args.speakers)
+    backends, skipped = lipsync_backends(args.quick, args.backends)
+    bad = [s for s in args.sets if not s.startswith("lipsync.")]
+    if bad:
+        parser.error(f"--set takes lipsync.* settings only, not {bad[0]!r}")
+    variant = "out" + "".join(f"_{s.removeprefix('lipsync.')}" for s in args.sets)
     pool = BackendPool()
     per_clip: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
@@ -150,12 +167,15 @@ def main(argv: list[str] | None = None) -> int:
             runs += [(f"hindi_{b}", b, None) for b in backends]
             runs += [(f"other_{b}", b, other) for b in backends]
             for condition, backend, dub_audio in runs:
-                out = folder / "out" / name / f"{condition}.mp4"
+                folder_name = "out" if backend == "none" else variant
+                out = folder / folder_name / name / f"{condition}.mp4"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     if not out.is_file():
-                        dub(clip, out, backend, work, pool, dub_audio)
-                    rows[condition] = score(out, expert, cached / f"{condition}.npy")
+                        dub(clip, out, backend, work, pool, dub_audio, tuple(args.sets))
+                    crop_file = cached / folder_name / f"{condition}.npy" \
+                        if folder_name != "out" else cached / f"{condition}.npy"
+                    rows[condition] = score(out, expert, crop_file)
                 except Exception as exc:  # one failing run is reported, the bench goes on
                     failures[f"{name} {condition}"] = f"{type(exc).__name__}: {exc}"[:300]
             per_clip[name] = rows
@@ -172,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
               "machine": f"{platform.node()} {platform.machine()} {platform.processor()} "
                          f"(shared CPU; times pessimistic)",
               "command": "python bench/bench_sync.py " + " ".join(argv or sys.argv[1:]),
-              "expert": expert.name, "clips": [f"{c.parent.name}/{c.stem}" for c in clips],
+              "expert": expert.name, "settings": args.sets,
+              "clips": [f"{c.parent.name}/{c.stem}" for c in clips],
               "backends": backends, "backends_not_run": skipped, "failures": failures,
               "summary": summary, "per_clip": per_clip,
               "wall_s": round(time.perf_counter() - started, 1)}

@@ -168,3 +168,32 @@ def test_a_closed_target_leaves_one_pair_of_lips(demo_silenced):
     assert clear.sum() >= 3, (ghosts, spread)  # the test can see a lower lip where one would be
     assert np.median(heres_a[clear] / ghosts_a[clear]) < 0.55, (heres, ghosts, spread)
     assert heres_a.mean() < spread, (heres, spread)  # no further from skin than his own chins
+
+
+def test_the_render_follows_its_target_where_the_frame_cuts_the_chin(shared_dir):
+    """Driven by the source's own mouth shapes, the output must open and close with the source.
+    In this clip the frame's bottom edge cuts the region under the chin: the warp's border ring
+    once ran through the jaw points there, every open target folded the mesh, and the renderer
+    kept the closed reference instead (35 of 75 frames; output and source hardly correlated)."""
+    from f2f.faces import normalized_mouth
+    from stages.lipsync._common import FaceFrame
+    from stages.lipsync._mouth_motion import MouthMotion, gap_of
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    frames = read_frames(shared_dir / "grid" / "s2" / "pwij1n.webm")
+    original, marks = _measure(frames)
+    mouths = np.asarray([normalized_mouth(m) for m in marks])
+    gaps = gap_of(mouths)
+    offsets = (mouths - mouths[gaps <= np.percentile(gaps, 10)].mean(axis=0)).astype(np.float32)
+    n = len(frames)
+    renderer = MouthReplacer(SpeakerRange(MouthMotion(offsets, np.zeros(n, np.float32),
+                                                      np.ones(n, np.float32), "source")),
+                             RenderSettings())
+    tracker = FaceTracker(FaceDetector("auto"), detect_every=1)
+    out = renderer.render([FaceFrame(i, f, tracker.update(f), m.astype(np.float32))
+                           for i, (f, m) in enumerate(zip(frames, marks, strict=True))])
+    output, _ = _measure(out)
+    assert renderer.folds_avoided <= n // 10, renderer.folds_avoided
+    assert np.corrcoef(original, output)[0, 1] > 0.75, np.corrcoef(original, output)[0, 1]
+    assert output.max() > np.percentile(original, 90) * 0.6

@@ -85,6 +85,15 @@ def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
             int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
 
 
+def ring_box(box: tuple[int, int, int, int], points: np.ndarray, margin: float
+             ) -> tuple[float, float, float, float]:
+    """The warp's border ring: the region's box, pushed out on any side where `points` come
+    closer to it than `margin` (only where the frame cut the box, in practice)."""
+    x0, y0, x1, y1 = box
+    low, high = points.min(axis=0) - margin, points.max(axis=0) + margin
+    return (min(x0, low[0]), min(y0, low[1]), max(x1, high[0]), max(y1, high[1]))
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     interior: bool = True
@@ -255,11 +264,17 @@ class MouthReplacer:
             box = lower_face_box(np.concatenate([landmarks, target]), face.scale, width, height)
         x0, y0, x1, y1 = box
         origin = np.array([x0, y0], np.float64)
-        # control points: moved/pinned landmarks plus a ring on the region's border
-        bx = np.linspace(x0, x1, 5)
-        by = np.linspace(y0, y1, 5)
-        ring = np.array([(x, y) for x in bx for y in (y0, y1)] +
-                        [(x, y) for y in by[1:-1] for x in (x0, x1)], np.float64)
+        # control points: moved/pinned landmarks plus a ring on the region's border. Where the
+        # frame cuts the region (a chin at the bottom edge) the points can lie beyond it, and a
+        # triangle from them to the ring would turn over: there the ring goes round them,
+        # outside the region (only pixels inside are rendered)
+        # (the margin holds the open template's 0.12 jaw drop below too)
+        rx0, ry0, rx1, ry1 = ring_box(box, np.concatenate([target[WARPED], aligned[WARPED]]),
+                                      0.25 * face.scale)
+        bx = np.linspace(rx0, rx1, 5)
+        by = np.linspace(ry0, ry1, 5)
+        ring = np.array([(x, y) for x in bx for y in (ry0, ry1)] +
+                        [(x, y) for y in by[1:-1] for x in (rx0, rx1)], np.float64)
         dst = np.concatenate([target[WARPED], ring]) - origin
         src = np.concatenate([ref.landmarks[WARPED], apply(invert(to_frame), ring)]) - ref.origin
         triangles = self._triangles.get(ref.index)

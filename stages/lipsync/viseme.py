@@ -37,7 +37,8 @@ DRIVERS = ("auto", "audio", "phonemes", "loudness")
 @register
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
-    version = "4"  # 3: mouth replacement from a closed reference; 4: reference fades morph
+    version = "5"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
+    # 5: the warp ring goes round points beyond a frame-cut region (no fold, no closed mouth)
     quality_note = ("landmark mouth replacement driven by a small learned audio -> mouth model "
                     "(GRID) and the TTS phonemes; no learned mouth texture: use --lipsync "
                     "wav2lip for a generative model")
@@ -115,5 +116,7 @@ class VisemeLipSync(LipSyncBackend):
                         "source_mean_change": round(change, 4),
                         "range_scale": round(scale, 3), "range_smoothing": variant,
                         "reference_changes": renderer.reference_changes,
+                        # frames that kept the reference's closed mouth: the warp would fold
+                        "folds_avoided": renderer.folds_avoided,
                         "teeth_from_source": renderer.teeth is not None}
         return result
