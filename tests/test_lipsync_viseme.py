@@ -303,3 +303,36 @@ def test_dub_loudness_is_measured_in_blocks_with_the_same_levels() -> None:
         finally:
             tracemalloc.stop()
     assert peak_mb(600) < 1.5 * peak_mb(60) + 5.0, (peak_mb(60), peak_mb(600))
+
+
+def test_a_target_that_would_fold_the_warp_is_eased_not_dropped(grid_clip):
+    """A shape the mesh cannot take in full (corners pulled across the mouth) is shown part of
+    the way there: a closed mouth flashing up among open ones is what the demo showed on 12 of
+    its 253 frames. One it cannot take even in part keeps the reference's closed mouth."""
+    from f2f.faces import (FaceDetector, FaceFrameOfReference, FaceTracker, LandmarkPredictor,
+                           interocular)
+    from stages.lipsync._common import FaceFrame
+    from stages.lipsync._mouth_motion import MouthMotion
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    frame = read_frames(grid_clip)[0]
+    box = FaceTracker(FaceDetector("auto")).update(frame)
+    marks = LandmarkPredictor().predict(frame, box).astype(np.float64)
+    face = FaceFrameOfReference.of(marks)
+    moved = {}
+    for pull in (0.4, 0.9):
+        offsets = np.zeros((2, 20, 2), np.float32)
+        offsets[:, [6, 16], 0] = -pull  # image-right corners (54, 64) across the mouth
+        renderer = MouthReplacer(SpeakerRange(MouthMotion(offsets, np.zeros(2, np.float32),
+                                                          np.ones(2, np.float32), "test")),
+                                 RenderSettings())
+        renderer.render([FaceFrame(0, frame, box, marks.astype(np.float32))])
+        renderer.folds_eased = renderer.folds_avoided = 0
+        _, _, target, region = renderer._warp(renderer.reference, marks, face, 1, None)
+        corner = target[54] + np.array(region[:2])
+        moved[pull] = (float(renderer.reference.landmarks[54, 0] - corner[0]) / interocular(marks),
+                       renderer.folds_eased, renderer.folds_avoided)
+    assert moved[0.4][1:] == (1, 0), moved
+    assert 0.05 < moved[0.4][0] < 0.4 * 0.9, moved  # part of the way
+    assert moved[0.9][1:] == (0, 1) and abs(moved[0.9][0]) < 0.02, moved

@@ -121,6 +121,7 @@ class MouthReplacer:
         # per reference (keyed by its frame index: id() is reused once a reference is freed)
         self._triangles: dict[int, np.ndarray] = {}
         self.folds_avoided = 0
+        self.folds_eased = 0  # frames shown part of the way to a target that would fold
         self.reference_reasons: dict[str, int] = {}
         # after a turn: (best-scoring frame of the new pose so far, frame the wait began)
         self._waiting: tuple[Reference, int] | None = None
@@ -279,14 +280,8 @@ class MouthReplacer:
         src = np.concatenate([ref.landmarks[WARPED], apply(invert(to_frame), ring)]) - ref.origin
         triangles = self._triangles.get(ref.index)
         if triangles is None or folds(dst, src, triangles):
-            template = dst.copy()
-            template[_OPEN_ROWS] += 0.12 * face.scale * face.down  # open: cavity triangles
-            triangles = triangulate(template)
-            if folds(dst, src, triangles):
-                # a fold would show as a ring: keep the reference's own mouth for this frame
-                dst[:len(WARPED)] = aligned[WARPED] - origin
-                target = aligned
-                self.folds_avoided += 1
+            triangles, target = self._mesh(triangles, dst, src, target, aligned, face, origin)
+            dst[:len(WARPED)] = target[WARPED] - origin
             current = self.reference.index if self.reference is not None else None
             self._triangles = {ref.index: triangles, **{k: v for k, v in self._triangles.items()
                                                        if k == current}}
@@ -294,6 +289,30 @@ class MouthReplacer:
         warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
         return warped, covered, target - origin, box
+
+    def _mesh(self, cached: np.ndarray | None, dst: np.ndarray, src: np.ndarray,
+              target: np.ndarray, aligned: np.ndarray, face: FaceFrameOfReference,
+              origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A triangulation under which neither the target nor the reference turns over, and the
+        target it was found for: the full one if possible, else one part of the way from the
+        reference's closed mouth (a shape held back is less visible than a closed mouth
+        flashing up), else the reference's own mouth (a fold would show as a ring)."""
+        for part in (1.0, 0.6, 0.3):
+            trial = aligned + part * (target - aligned)
+            points = dst.copy()
+            points[:len(WARPED)] = trial[WARPED] - origin
+            template = points.copy()
+            template[_OPEN_ROWS] += 0.12 * face.scale * face.down  # open: cavity triangles
+            # the target's own mesh cannot turn over in the target, only in the reference
+            meshes = (m() for m in (lambda: cached, lambda: triangulate(template),
+                                    lambda: triangulate(points)))
+            for triangles in meshes:
+                if triangles is not None and not folds(points, src, triangles):
+                    if part < 1.0:
+                        self.folds_eased += 1
+                    return triangles, trial
+        self.folds_avoided += 1
+        return (cached if cached is not None else triangulate(template)), aligned
 
     def _render_one(self, item: FaceFrame, landmarks: np.ndarray,
                     face: FaceFrameOfReference) -> np.ndarray:

@@ -116,7 +116,9 @@ class VisemeLipSync(LipSyncBackend):
                         "source_mean_change": round(change, 4),
                         "range_scale": round(scale, 3), "range_smoothing": variant,
                         "reference_changes": renderer.reference_changes,
-                        # frames that kept the reference's closed mouth: the warp would fold
+                        # frames whose target would fold the warp: shown part of the way
+                        # there (eased) or, failing that, with the reference's closed mouth
+                        "folds_eased": renderer.folds_eased,
                         "folds_avoided": renderer.folds_avoided,
                         "teeth_from_source": renderer.teeth is not None}
         return result
