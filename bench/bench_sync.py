@@ -14,6 +14,14 @@ judge (`eval.judge`, the default expert of `eval`):
     hindi_<backend>   the same dub lip-synced by each available backend
     other_<backend>   the backend driven by the next clip's real English speech (`--dub-audio`)
 
+With `--diagnose`, where the rest of the way to `real` is lost:
+
+    own_none          the pipeline with the clip's own speech as the dub, no lip sync (what
+                      decoding, timing and encoding cost)
+    own_<backend>     the backend driven by the clip's own speech
+    landmarks_viseme  viseme's renderer driven by the clip's own mouth landmarks (the motion
+                      exactly right: what the rendering alone reaches)
+
 The Hindi dub runs once per clip (ASR, MT, TTS and VC are cached; only the lip sync differs).
 A backend that cannot run here (e.g. missing weights) is listed with its reason. `--quick`
 scores 3 clips and only `none` and the default backend (a CI smoke test). `--work DIR` keeps the
@@ -80,6 +88,49 @@ def dub(clip: Path, out: Path, lipsync: str, work: Path, pool: Any,
     return out
 
 
+def own_audio(clip: Path, folder: Path) -> Path:
+    """The clip's own speech as a WAV file (for `--dub-audio`)."""
+    import soundfile
+
+    from f2f.media import read_audio
+
+    path = folder / "audio" / f"{clip.parent.name}_{clip.stem}.wav"
+    if not path.is_file():
+        speech = read_audio(clip)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(path, speech.samples, speech.sample_rate)
+    return path
+
+
+def landmark_driven(clip: Path, out: Path) -> Path:
+    """`viseme`'s renderer driven by the clip's own mouth (dlib landmarks, frame by frame, as
+    offsets from its closed mouth) instead of by a dub: how far the rendering alone gets when
+    the motion is exactly right. The video has no audio; it is scored with the clip's own."""
+    import numpy as np
+
+    from f2f.artifacts import DubTrack, VideoRef
+    from f2f.media import probe, read_audio
+    from stages.lipsync._common import output_frame_count
+    from stages.lipsync._mouth_motion import MouthMotion, gap_of
+    from stages.lipsync.mouth_train import extract_clip
+    from stages.lipsync.viseme import VisemeLipSync
+
+    info = probe(clip)
+    video = VideoRef(str(clip), info.fps, info.frame_count, info.width, info.height)
+    track = DubTrack(read_audio(clip))
+    frames = max(output_frame_count(video, track), 1)
+    mouths = extract_clip(clip)[0]
+    seen = ~np.isnan(mouths).any(axis=(1, 2))
+    mouths[~seen] = mouths[seen].mean(axis=0)
+    gaps = gap_of(mouths)
+    offsets = mouths - mouths[gaps <= np.percentile(gaps, 10)].mean(axis=0)
+    offsets = np.concatenate([offsets, np.repeat(offsets[-1:], frames, axis=0)])[:frames]
+    motion = MouthMotion(offsets.astype(np.float32), np.zeros(frames, np.float32),
+                         np.ones(frames, np.float32), "the source's own landmarks")
+    VisemeLipSync().render_motion(video, track, out, lambda fraction, message="": None, motion)
+    return out
+
+
 def crops(video: Path, cache: Path) -> tuple[Any, float]:
     """The judge's face crops of a video (`eval.lips.face_crops`), kept in `cache` (.npy): they
     do not depend on the expert, so a rescoring with another judge skips face tracking."""
@@ -122,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 clips, none + default backend")
     parser.add_argument("--clips", type=int, help="score only the first N held-out clips")
     parser.add_argument("--expert", help="another SyncNet checkpoint (default: the judge)")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also: own_none (the pipeline with the clip's own speech as the "
+                             "dub, no lip sync), own_<backend> (driven by the clip's own "
+                             "speech), landmarks_viseme (the renderer driven by the clip's own "
+                             "mouth landmarks)")
     parser.add_argument("--speakers", nargs="+",
                         help="GRID speakers to score (default: the judge's validation speakers; "
                              "its training speakers are for tuning, their scores are inflated)")
@@ -166,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
             runs = [("hindi_none", "none", None)]
             runs += [(f"hindi_{b}", b, None) for b in backends]
             runs += [(f"other_{b}", b, other) for b in backends]
+            if args.diagnose:
+                mine = own_audio(clip, folder)
+                runs += [("own_none", "none", mine)] + [(f"own_{b}", b, mine) for b in backends]
             for condition, backend, dub_audio in runs:
                 folder_name = "out" if backend == "none" else variant
                 out = folder / folder_name / name / f"{condition}.mp4"
@@ -178,6 +237,15 @@ def main(argv: list[str] | None = None) -> int:
                     rows[condition] = score(out, expert, crop_file)
                 except Exception as exc:  # one failing run is reported, the bench goes on
                     failures[f"{name} {condition}"] = f"{type(exc).__name__}: {exc}"[:300]
+            if args.diagnose and "viseme" in backends:
+                out = folder / variant / name / "landmarks_viseme.mp4"
+                try:
+                    if not out.is_file():
+                        landmark_driven(clip, out)
+                    rows["landmarks_viseme"] = score(out, expert, cached / variant /
+                                                     "landmarks_viseme.npy", read_audio(clip))
+                except Exception as exc:
+                    failures[f"{name} landmarks_viseme"] = f"{type(exc).__name__}: {exc}"[:300]
             per_clip[name] = rows
             print(name, {k: v["lse_c"] for k, v in rows.items()}, file=sys.stderr)
     if args.make_only:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-
+from typing import TYPE_CHECKING
 
 from f2f.artifacts import DubTrack, VideoRef
 from f2f.errors import ConfigError
@@ -26,6 +26,9 @@ from f2f.stage import LipSyncBackend
 from stages.lipsync._common import LoopOptions, output_frame_count, run_lipsync, samples_16k
 from stages.lipsync._mouth_shapes import (MouthShape, shape_for_phoneme, shapes_from_audio,
                                           shapes_from_phonemes)
+
+if TYPE_CHECKING:
+    from stages.lipsync._mouth_motion import MouthMotion
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +87,6 @@ class VisemeLipSync(LipSyncBackend):
              progress: StageProgress) -> VideoRef:
         from stages.lipsync._mouth_model import load_audio_mouth
         from stages.lipsync._mouth_motion import build_motion
-        from stages.lipsync._mouth_range import SpeakerRange
-        from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
 
         self.ensure_dependencies()
         cfg = self.config
@@ -101,6 +102,18 @@ class VisemeLipSync(LipSyncBackend):
         motion = build_motion(track.speech, samples_16k(track.speech), phonemes, video.fps,
                               frames, cfg.driver, model, cfg.max_gap, cfg.coarticulation_s,
                               cfg.smoothing_frames)
+        return self.render_motion(video, track, out_path, progress, motion)
+
+    def render_motion(self, video: VideoRef, track: DubTrack, out_path: Path,
+                      progress: StageProgress, motion: MouthMotion) -> VideoRef:
+        """Renders a given mouth motion (one row per output frame) into the video: `sync`
+        with the dub's own motion, or any other (e.g. the source's own landmarks, which tells
+        how far the renderer alone gets: `bench/bench_sync.py --diagnose`)."""
+        from stages.lipsync._mouth_range import SpeakerRange
+        from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+        self.ensure_dependencies()
+        cfg = self.config
         log.info("viseme lip sync driven by %s", motion.source)
         speaker = SpeakerRange(motion)
         renderer = MouthReplacer(speaker, RenderSettings(interior=cfg.interior,
