@@ -127,8 +127,12 @@ def landmark_driven(clip: Path, out: Path) -> Path:
     offsets = np.concatenate([offsets, np.repeat(offsets[-1:], frames, axis=0)])[:frames]
     motion = MouthMotion(offsets.astype(np.float32), np.zeros(frames, np.float32),
                          np.ones(frames, np.float32), "the source's own landmarks")
-    VisemeLipSync().render_motion(video, track, out, lambda fraction, message="": None, motion)
+    VisemeLipSync().render_motion(video, track, out, _no_progress, motion)
     return out
+
+
+def _no_progress(fraction: float, message: str = "") -> None:
+    pass
 
 
 def crops(video: Path, cache: Path) -> tuple[Any, float]:
@@ -219,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             rows: dict[str, Any] = {"real": score(clip, expert, real_crops),
                                     "misaligned_real": score(clip, expert, real_crops,
                                                              read_audio(other))}
-            runs = [("hindi_none", "none", None)]
+            runs: list[tuple[str, str, Path | None]] = [("hindi_none", "none", None)]
             runs += [(f"hindi_{b}", b, None) for b in backends]
             runs += [(f"other_{b}", b, other) for b in backends]
             if args.diagnose:
