@@ -40,8 +40,8 @@ DRIVERS = ("auto", "audio", "phonemes", "loudness")
 @register
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
-    version = "5"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
-    # 5: the warp ring goes round points beyond a frame-cut region (no fold, no closed mouth)
+    version = "6"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
+    # 5: the warp ring goes round points beyond a frame-cut region; 6: folding targets eased
     quality_note = ("landmark mouth replacement driven by a small learned audio -> mouth model "
                     "(GRID) and the TTS phonemes; no learned mouth texture: use --lipsync "
                     "wav2lip for a generative model")
