@@ -303,3 +303,38 @@ def test_dub_loudness_is_measured_in_blocks_with_the_same_levels() -> None:
         finally:
             tracemalloc.stop()
     assert peak_mb(600) < 1.5 * peak_mb(60) + 5.0, (peak_mb(60), peak_mb(600))
+
+
+def test_drawing_into_owned_frames_gives_the_same_pixels_and_leaves_others_alone(grid_clip):
+    """The loop hands its frames over (`owned`): the renderer blends into them instead of
+    copying; frames it does not own must come back as new arrays, the input untouched."""
+    from f2f.faces import FaceDetector, FaceTracker, LandmarkPredictor
+    from stages.lipsync._common import FaceFrame
+    from stages.lipsync._mouth_motion import MouthMotion
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    frames = read_frames(grid_clip)[:8]
+    tracker, predictor = FaceTracker(FaceDetector("auto"), detect_every=1), LandmarkPredictor()
+    n = len(frames)
+    offsets = np.zeros((n, 20, 2), np.float32)
+    offsets[:, 17:20, 1] = 0.08  # an open target: the mouth is repainted
+    faces = []
+    for frame in frames:
+        box = tracker.update(frame)
+        faces.append((box, predictor.predict(frame, box)))
+
+    def rendered(owned: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        motion = MouthMotion(offsets, np.zeros(n, np.float32), np.ones(n, np.float32), "test")
+        renderer = MouthReplacer(SpeakerRange(motion), RenderSettings())
+        given = [f.copy() for f in frames]
+        items = [FaceFrame(i, f, box, points, owned=owned)
+                 for i, (f, (box, points)) in enumerate(zip(given, faces, strict=True))]
+        return given, renderer.render(items[:4]) + renderer.render(items[4:])
+
+    kept, copied = rendered(owned=False)
+    handed, drawn = rendered(owned=True)
+    assert all(np.array_equal(k, f) for k, f in zip(kept, frames, strict=True))
+    assert all(d is h for d, h in zip(drawn, handed, strict=True))
+    assert all(np.array_equal(c, d) for c, d in zip(copied, drawn, strict=True))
+    assert max(np.abs(c.astype(int) - f).max() for c, f in zip(copied, frames)) > 40
