@@ -182,6 +182,25 @@ def test_piecewise_warp_is_exact_at_the_points_and_cuts_collapsed_triangles():
     assert folds(crossed, src, triangles)
 
 
+@pytest.mark.parametrize("points", [30, 300])  # under and over 255 triangles (byte owners)
+def test_every_pixel_samples_through_its_own_triangles_affine(points):
+    """A mesh of a global affine: each pixel's triangle carries the same map, so every covered
+    pixel must land where the affine sends it, whichever triangle (id) owns it."""
+    from stages.lipsync._mouth_warp import triangle_map, triangulate
+
+    rng = np.random.default_rng(points)
+    corners = np.array([[0, 0], [99, 0], [99, 79], [0, 79]], np.float64)
+    dst = np.concatenate([corners, rng.uniform([2, 2], [97, 77], (points, 2))])
+    triangles = triangulate(dst)
+    assert (len(triangles) > 255) == (points > 200)
+    src = dst @ np.array([[0.9, 0.1], [-0.2, 1.1]]).T + (3.0, -2.0)
+    map_x, map_y, covered = triangle_map((80, 100), dst, src, triangles)
+    ys, xs = np.nonzero(covered)
+    assert len(xs) > 0.95 * 80 * 100
+    assert np.abs(map_x[ys, xs] - (0.9 * xs + 0.1 * ys + 3.0)).max() < 1e-3
+    assert np.abs(map_y[ys, xs] - (-0.2 * xs + 1.1 * ys - 2.0)).max() < 1e-3
+
+
 def test_a_cross_fade_counts_each_frame_once_in_the_range_fit(grid_clip):
     """While a replaced reference fades out its target is made too; only the current one's
     opening may feed the speaker-range fit (else fades bias the scale towards the old mouth)."""
