@@ -37,8 +37,7 @@ DRIVERS = ("auto", "audio", "phonemes", "loudness")
 @register
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
-    version = "5"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
-    # 5: the fade's optical flow at half size (bench/results/viseme_cpu_demo.json)
+    version = "5"  # 3: replacement from a closed reference; 4: fades morph; 5: half-size fade flow
     quality_note = ("landmark mouth replacement driven by a small learned audio -> mouth model "
                     "(GRID) and the TTS phonemes; no learned mouth texture: use --lipsync "
                     "wav2lip for a generative model")
