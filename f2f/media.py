@@ -204,15 +204,17 @@ def read_audio(path: str | Path, sample_rate: int = AUDIO_RATE) -> Speech:
     return Speech(samples, sample_rate)
 
 
-def iter_frames(path: str | Path, fps: float, width: int, height: int
+def iter_frames(path: str | Path, fps: float, width: int, height: int, threads: int = 0
                 ) -> Generator[np.ndarray, None, None]:
     """Streams RGB frames (H, W, 3) uint8 at a constant `fps` (variable-rate input is resampled),
     each a new writable array.
 
-    `width`/`height` must be the decoded size that `probe` reports.
+    `width`/`height` must be the decoded size that `probe` reports; `threads`: the decoder's
+    (0: ffmpeg decides; the frames are the same either way).
     """
     # frame 0 is the first video frame whatever the stream's start time (audio is read alike)
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+            "-threads", str(threads), "-i", str(path),
             "-map", "0:v:0", "-vf", f"setpts=PTS-STARTPTS,fps={fps:.6f}", "-pix_fmt", "rgb24",
             "-f", "rawvideo", "-"]
     frame_bytes = width * height * 3

@@ -259,8 +259,11 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
 
     def decode() -> None:
         # (source frame index, frame): frozen extension frames keep their source's index
+        # one decoder thread on 2 CPUs, as for the encoder: its frame threads only compete
+        # with the loop's own
+        decoder_threads = 1 if machine_cpus() <= 2 else 0
         frames = extended_frames(enumerate(iter_frames(video.path, video.fps, video.width,
-                                                       video.height)),
+                                                       video.height, decoder_threads)),
                                  video.fps, track.extensions)
         # each frame is handed on one step late: a frozen repeat (the same array again) is
         # copied from it while it is still untouched, as the renderer draws into what it gets
