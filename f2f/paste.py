@@ -114,13 +114,14 @@ def shifted(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return cv2.add(image, cast(Any, scalar))
 
 
-def blend_into(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x0: int, y0: int
-               ) -> np.ndarray:
-    """A copy of `frame` with uint8 `patch` blended in at (x0, y0) through float32 `alpha`
-    (H, W) in 0..1; only the rows and columns where alpha is non-zero are touched."""
+def blend_into(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x0: int, y0: int,
+               in_place: bool = False) -> np.ndarray:
+    """A copy of `frame` (or, `in_place`, `frame` itself) with uint8 `patch` blended in at
+    (x0, y0) through float32 `alpha` (H, W) in 0..1; only the rows and columns where alpha is
+    non-zero are touched."""
     import cv2
 
-    out = frame.copy()
+    out = frame if in_place else frame.copy()
     rows = np.flatnonzero(alpha.max(axis=1) > 1e-3)
     cols = np.flatnonzero(alpha.max(axis=0) > 1e-3)
     if rows.size == 0 or cols.size == 0:

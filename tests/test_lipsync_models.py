@@ -175,6 +175,36 @@ def test_loop_keeps_every_frame_in_order_with_frozen_extensions(tmp_path):
     assert max(abs(a - b) for a, b in zip(_levels(Path(out.path)), expected, strict=True)) <= 2
 
 
+class _InPlace(_Recording):
+    """Inverts every frame it is handed the buffer of in that buffer (as viseme blends)."""
+
+    def render(self, batch):
+        self.indices += [item.index for item in batch]
+        assert all(item.owned for item in batch)
+        for item in batch:
+            np.subtract(255, item.frame, out=item.frame)
+        return [item.frame for item in batch]
+
+
+def test_frozen_frames_are_their_own_buffers_for_a_renderer_drawing_in_place(tmp_path):
+    from f2f.artifacts import Speech, VideoExtension
+    from f2f.faces import FaceBox
+    from stages.lipsync._common import LoopOptions, run_lipsync
+
+    clip = _numbered_clip(tmp_path / "numbers.mp4", 40)
+    # frame 24 frozen 5 times mid-clip, frame 39 (the last) 3 times past the end
+    track = DubTrack(Speech(np.zeros(16000 * 2, np.float32), 16000),
+                     extensions=(VideoExtension(at_s=1.0, duration_s=0.2),
+                                 VideoExtension(at_s=9.0, duration_s=0.12)))
+    options = LoopOptions(box=FaceBox(0, 0, 96, 64), batch_size=4, queue_batches=1)
+    out, _ = run_lipsync(video_ref(clip), track, tmp_path / "out.mp4", _progress, _InPlace(),
+                         options, "test")
+    source = list(range(40))
+    expected = [255 - 3 * i for i in source[:25] + [24] * 5 + source[25:] + [39] * 3]
+    # a repeat sharing its original's buffer would be inverted twice (back to the source)
+    assert max(abs(a - b) for a, b in zip(_levels(Path(out.path)), expected, strict=True)) <= 2
+
+
 def test_loop_leaves_faceless_frames_untouched(grid_clip, tmp_path):
     from stages.lipsync._common import LoopOptions, run_lipsync
 

@@ -182,6 +182,25 @@ def test_piecewise_warp_is_exact_at_the_points_and_cuts_collapsed_triangles():
     assert folds(crossed, src, triangles)
 
 
+@pytest.mark.parametrize("points", [30, 300])  # under and over 255 triangles (byte owners)
+def test_every_pixel_samples_through_its_own_triangles_affine(points):
+    """A mesh of a global affine: each pixel's triangle carries the same map, so every covered
+    pixel must land where the affine sends it, whichever triangle (id) owns it."""
+    from stages.lipsync._mouth_warp import triangle_map, triangulate
+
+    rng = np.random.default_rng(points)
+    corners = np.array([[0, 0], [99, 0], [99, 79], [0, 79]], np.float64)
+    dst = np.concatenate([corners, rng.uniform([2, 2], [97, 77], (points, 2))])
+    triangles = triangulate(dst)
+    assert (len(triangles) > 255) == (points > 200)
+    src = dst @ np.array([[0.9, 0.1], [-0.2, 1.1]]).T + (3.0, -2.0)
+    map_x, map_y, covered = triangle_map((80, 100), dst, src, triangles)
+    ys, xs = np.nonzero(covered)
+    assert len(xs) > 0.95 * 80 * 100
+    assert np.abs(map_x[ys, xs] - (0.9 * xs + 0.1 * ys + 3.0)).max() < 1e-3
+    assert np.abs(map_y[ys, xs] - (-0.2 * xs + 1.1 * ys - 2.0)).max() < 1e-3
+
+
 def test_a_cross_fade_counts_each_frame_once_in_the_range_fit(grid_clip):
     """While a replaced reference fades out its target is made too; only the current one's
     opening may feed the speaker-range fit (else fades bias the scale towards the old mouth)."""
@@ -336,3 +355,38 @@ def test_a_target_that_would_fold_the_warp_is_eased_not_dropped(grid_clip):
     assert moved[0.4][1:] == (1, 0), moved
     assert 0.05 < moved[0.4][0] < 0.4 * 0.9, moved  # part of the way
     assert moved[0.9][1:] == (0, 1) and abs(moved[0.9][0]) < 0.02, moved
+
+
+def test_drawing_into_owned_frames_gives_the_same_pixels_and_leaves_others_alone(grid_clip):
+    """The loop hands its frames over (`owned`): the renderer blends into them instead of
+    copying; frames it does not own must come back as new arrays, the input untouched."""
+    from f2f.faces import FaceDetector, FaceTracker, LandmarkPredictor
+    from stages.lipsync._common import FaceFrame
+    from stages.lipsync._mouth_motion import MouthMotion
+    from stages.lipsync._mouth_range import SpeakerRange
+    from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
+
+    frames = read_frames(grid_clip)[:8]
+    tracker, predictor = FaceTracker(FaceDetector("auto"), detect_every=1), LandmarkPredictor()
+    n = len(frames)
+    offsets = np.zeros((n, 20, 2), np.float32)
+    offsets[:, 17:20, 1] = 0.08  # an open target: the mouth is repainted
+    faces = []
+    for frame in frames:
+        box = tracker.update(frame)
+        faces.append((box, predictor.predict(frame, box)))
+
+    def rendered(owned: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        motion = MouthMotion(offsets, np.zeros(n, np.float32), np.ones(n, np.float32), "test")
+        renderer = MouthReplacer(SpeakerRange(motion), RenderSettings())
+        given = [f.copy() for f in frames]
+        items = [FaceFrame(i, f, box, points, owned=owned)
+                 for i, (f, (box, points)) in enumerate(zip(given, faces, strict=True))]
+        return given, renderer.render(items[:4]) + renderer.render(items[4:])
+
+    kept, copied = rendered(owned=False)
+    handed, drawn = rendered(owned=True)
+    assert all(np.array_equal(k, f) for k, f in zip(kept, frames, strict=True))
+    assert all(d is h for d, h in zip(drawn, handed, strict=True))
+    assert all(np.array_equal(c, d) for c, d in zip(copied, drawn, strict=True))
+    assert max(np.abs(c.astype(int) - f).max() for c, f in zip(copied, frames)) > 40

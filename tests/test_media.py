@@ -36,6 +36,12 @@ def test_frames_stream_at_constant_rate(tmp_path: Path) -> None:
     frames = list(media.iter_frames(clip, info.fps, info.width, info.height))
     assert len(frames) == 25 and frames[0].shape == (info.height, info.width, 3)
     assert frames[0].dtype == np.uint8
+    # each frame its own writable array (the lip-sync loop draws into them)
+    assert all(f.flags.writeable and f.flags.c_contiguous for f in frames)
+    assert not np.shares_memory(frames[0], frames[1])
+    # one decoder thread (the lip-sync loop's choice on 2 CPUs) decodes the same frames
+    single = list(media.iter_frames(clip, info.fps, info.width, info.height, threads=1))
+    assert len(single) == 25 and all(np.array_equal(a, b) for a, b in zip(frames, single))
 
 
 def test_writer_is_atomic_and_playable(tmp_path: Path) -> None:

@@ -45,9 +45,12 @@ class FaceFrame:
     """One output frame on its way through a renderer."""
 
     index: int  # output frame number (time = index / fps in the dub track)
-    frame: np.ndarray  # (H, W, 3) uint8 RGB, read-only
+    frame: np.ndarray  # (H, W, 3) uint8 RGB, read-only unless `owned`
     box: FaceBox | None  # None: no face, the frame passes through unchanged
     landmarks: np.ndarray | None = None  # (68, 2) float32, when the renderer asked for them
+    # the loop hands this frame's buffer over: the renderer may draw into it and return it
+    # (saves a full-frame copy per frame); callers that keep their frames leave it False
+    owned: bool = False
 
 
 class FrameRenderer(Protocol):
@@ -256,13 +259,26 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
 
     def decode() -> None:
         # (source frame index, frame): frozen extension frames keep their source's index
+        # one decoder thread on 2 CPUs, as for the encoder: its frame threads only compete
+        # with the loop's own
+        decoder_threads = 1 if machine_cpus() <= 2 else 0
         frames = extended_frames(enumerate(iter_frames(video.path, video.fps, video.width,
-                                                       video.height)),
+                                                       video.height, decoder_threads)),
                                  video.fps, track.extensions)
+        # each frame is handed on one step late: a frozen repeat (the same array again) is
+        # copied from it while it is still untouched, as the renderer draws into what it gets
+        pending: tuple[int, np.ndarray, np.ndarray] | None = None  # (index, frame, decoded)
         try:
-            for item in frames:
-                if not steps.put(decoded, item):
-                    break
+            for source_index, raw in frames:
+                frame = raw
+                if pending is not None:
+                    if raw is pending[2]:
+                        frame = pending[1].copy()
+                    if not steps.put(decoded, pending[:2]):
+                        return
+                pending = (source_index, frame, raw)
+            if pending is not None:
+                steps.put(decoded, pending[:2])
         finally:
             frames.close()  # stops ffmpeg when the loop ends early
 
@@ -281,7 +297,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
             boxes.append(None if box is None else [box.x0, box.y0, box.x1, box.y1])
             if box is not None:
                 counts.face_frames += 1
-            batch.append(FaceFrame(index, frame, box, landmarks))
+            batch.append(FaceFrame(index, frame, box, landmarks, owned=True))
             busy += time.perf_counter() - tick
             if len(batch) >= options.batch_size:
                 if not steps.put(batches, batch):

@@ -18,7 +18,9 @@ _LOCAL = threading.local()  # one flow object per thread: OpenCV's DIS keeps sta
 
 
 def _flow_between(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    """(h, w, 2) flow d with new(p) ~ old(p + d(p)), on grey levels."""
+    """(h, w, 2) flow d with new(p) ~ old(p + d(p)), on grey levels at half size (the two lips
+    lie a few pixels apart, a smooth motion: a quarter of the pixels finds it as well, for a
+    quarter of the work), scaled back up."""
     import cv2
 
     dis = getattr(_LOCAL, "dis", None)
@@ -27,9 +29,17 @@ def _flow_between(new: np.ndarray, old: np.ndarray) -> np.ndarray:
         create = getattr(cv2, "DISOpticalFlow_create")
         dis = create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         _LOCAL.dis = dis
-    grey_new = cv2.cvtColor(new, cv2.COLOR_RGB2GRAY)
-    grey_old = cv2.cvtColor(old, cv2.COLOR_RGB2GRAY)
-    return dis.calc(grey_new, grey_old, None)
+    height, width = new.shape[:2]
+    half = (max(1, width // 2), max(1, height // 2))
+    grey_new = cv2.resize(cv2.cvtColor(new, cv2.COLOR_RGB2GRAY), half,
+                          interpolation=cv2.INTER_AREA)
+    grey_old = cv2.resize(cv2.cvtColor(old, cv2.COLOR_RGB2GRAY), half,
+                          interpolation=cv2.INTER_AREA)
+    flow = dis.calc(grey_new, grey_old, None)
+    flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+    flow[..., 0] *= width / half[0]
+    flow[..., 1] *= height / half[1]
+    return flow
 
 
 def morph_fade(new: np.ndarray, old: np.ndarray, t: float) -> np.ndarray:

@@ -343,7 +343,7 @@ class MouthReplacer:
                           np.clip(local_target[48:60, 0].astype(int), 0, x1 - x0 - 1)]
             paint_interior(warped, local_target[60:68], face.down, face.scale,
                            lips.astype(np.float32).mean(axis=0), self.teeth)
-        return blend_into(frame, warped, mask, x0, y0)
+        return blend_into(frame, warped, mask, x0, y0, in_place=item.owned)
 
     def _mask(self, shape: tuple[int, int], current: np.ndarray, target: np.ndarray,
               face: FaceFrameOfReference) -> np.ndarray:

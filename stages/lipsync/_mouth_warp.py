@@ -58,17 +58,24 @@ def triangle_map(shape: tuple[int, int], dst: np.ndarray, src: np.ndarray,
     import cv2
 
     height, width = shape
-    owner = np.zeros((height, width), np.int32)  # 0: none, t + 1: triangle t
+    # which triangle owns each pixel (0: none, t + 1: triangle t); a mesh has at most 255, so
+    # one byte each, and cv2.LUT spreads their coefficients (as fast as a byte copy)
+    small = len(triangles) < 256
+    owner = np.zeros((height, width), np.uint8 if small else np.int32)
     # rasterise triangle ids; later triangles win on shared edges, which is harmless
     fixed = np.round(dst * 16).astype(np.int32)
     for t, tri in enumerate(triangles):
         cv2.fillConvexPoly(owner, fixed[tri], int(t) + 1, lineType=cv2.LINE_8, shift=4)
-    affines = np.zeros((len(triangles) + 1, 6), np.float32)
-    affines[0] = (1, 0, 0, 0, 1, 0)  # uncovered pixels map to themselves
-    affines[1:] = _affines(dst, src, triangles).reshape(-1, 6)
+    affines = np.zeros((6, 256 if small else len(triangles) + 1), np.float32)
+    affines[:, 0] = (1, 0, 0, 0, 1, 0)  # uncovered pixels map to themselves
+    affines[:, 1:len(triangles) + 1] = _affines(dst, src, triangles).reshape(-1, 6).T
+    c = [cv2.LUT(owner, row) if small else np.take(row, owner) for row in affines]
     xs = np.arange(width, dtype=np.float32)[None, :]
     ys = np.arange(height, dtype=np.float32)[:, None]
-    c = [np.take(affines[:, k], owner) for k in range(6)]
-    map_x = c[0] * xs + c[1] * ys + c[2]
-    map_y = c[3] * xs + c[4] * ys + c[5]
+    map_x = c[0] * xs
+    map_x += c[1] * ys
+    map_x += c[2]
+    map_y = c[3] * xs
+    map_y += c[4] * ys
+    map_y += c[5]
     return map_x, map_y, (owner > 0).astype(np.float32)
