@@ -206,25 +206,20 @@ def read_audio(path: str | Path, sample_rate: int = AUDIO_RATE) -> Speech:
 
 def iter_frames(path: str | Path, fps: float, width: int, height: int, threads: int = 0
                 ) -> Generator[np.ndarray, None, None]:
-    """Streams RGB frames (H, W, 3) uint8 at a constant `fps` (variable-rate input is resampled),
-    each a new writable array.
-
-    `width`/`height` must be the decoded size that `probe` reports; `threads`: the decoder's
-    (0: ffmpeg decides; the frames are the same either way).
-    """
+    """Streams RGB frames (H, W, 3) uint8, each a new writable array, at a constant `fps`
+    (variable-rate input is resampled). `width`/`height`: the decoded size `probe` reports;
+    `threads`: the decoder's (0: ffmpeg decides; the frames are the same either way)."""
     # frame 0 is the first video frame whatever the stream's start time (audio is read alike)
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-threads", str(threads), "-i", str(path),
-            "-map", "0:v:0", "-vf", f"setpts=PTS-STARTPTS,fps={fps:.6f}", "-pix_fmt", "rgb24",
-            "-f", "rawvideo", "-"]
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads",
+            str(threads), "-i", str(path), "-map", "0:v:0", "-vf",
+            f"setpts=PTS-STARTPTS,fps={fps:.6f}", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
     frame_bytes = width * height * 3
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             bufsize=frame_bytes * 2)
     assert proc.stdout is not None and proc.stderr is not None
     try:
         while True:
-            # read straight into the frame's own array: it is writable, so a consumer that owns
-            # it (the lip-sync loop) can draw into it instead of copying the whole frame
+            # straight into the frame's own writable array: an owner can draw into it
             frame = np.empty((height, width, 3), np.uint8)
             if proc.stdout.readinto(memoryview(frame).cast("B")) < frame_bytes:
                 break

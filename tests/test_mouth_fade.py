@@ -8,6 +8,8 @@ its way from the old position to the new.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from stages.lipsync._mouth_fade import morph_fade
@@ -60,3 +62,22 @@ def test_fading_between_identical_references_changes_nothing():
     same = _lower_face(40, seed=3)
     out = morph_fade(same, same.copy(), 0.4)
     assert np.abs(out.astype(int) - same.astype(int)).max() <= 2
+
+
+def test_small_regions_fade_without_crashing_the_process():
+    """OpenCV's DIS flow raises under 12 px a side and kills the process at 12-15 px; a face
+    clipped by the frame edge during a fade gives such regions. Run in a child process: a crash
+    there is a failure here, not the end of the test run."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\n"
+            "from stages.lipsync._mouth_fade import morph_fade\n"
+            "rng = np.random.default_rng(0)\n"
+            "for h, w in [(8, 8), (11, 40), (12, 30), (15, 15), (16, 20), (23, 200),\n"
+            "             (30, 200), (31, 31), (32, 200)]:\n"
+            "    a = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)\n"
+            "    assert morph_fade(a, np.roll(a, 1, 1), 0.5).shape == (h, w, 3)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert result.returncode == 0, (result.returncode, result.stderr[-500:])

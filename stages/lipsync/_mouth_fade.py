@@ -15,6 +15,9 @@ import threading
 import numpy as np
 
 _LOCAL = threading.local()  # one flow object per thread: OpenCV's DIS keeps state per call
+# DIS raises under 12 px a side and crashes the process at 12-15 px: smaller images are not
+# halved, and below this size the fade is a plain cross-fade
+MIN_FLOW_SIDE = 16
 
 
 def _flow_between(new: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -30,7 +33,9 @@ def _flow_between(new: np.ndarray, old: np.ndarray) -> np.ndarray:
         dis = create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         _LOCAL.dis = dis
     height, width = new.shape[:2]
-    half = (max(1, width // 2), max(1, height // 2))
+    half = (width // 2, height // 2)
+    if min(half) < MIN_FLOW_SIDE:
+        half = (width, height)
     grey_new = cv2.resize(cv2.cvtColor(new, cv2.COLOR_RGB2GRAY), half,
                           interpolation=cv2.INTER_AREA)
     grey_old = cv2.resize(cv2.cvtColor(old, cv2.COLOR_RGB2GRAY), half,
@@ -47,6 +52,8 @@ def morph_fade(new: np.ndarray, old: np.ndarray, t: float) -> np.ndarray:
     import cv2
 
     t = float(np.clip(t, 0.0, 1.0))
+    if min(new.shape[:2]) < MIN_FLOW_SIDE:
+        return cv2.addWeighted(new, t, old, 1.0 - t, 0.0)
     flow = _flow_between(new, old)
     height, width = new.shape[:2]
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
