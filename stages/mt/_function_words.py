@@ -120,7 +120,13 @@ SHORTER = {"फिर से": "फिर", "जल्द ही": "जल्द
 
 
 def shorten(words: list[str]) -> list[str]:
-    return [SHORTER.get(w, w) for w in words]
+    """SHORTER's forms; a word said twice in a row once ("then ... again": फिर फिर -> फिर)."""
+    out: list[str] = []
+    for word in (SHORTER.get(w, w) for w in words):
+        if word and out and word == out[-1] and word not in (",", "।"):
+            continue
+        out.append(word)
+    return out
 
 
 # A nasal consonant + virama before a stop of its class is written as anusvara in standard

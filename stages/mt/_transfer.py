@@ -122,7 +122,13 @@ class Transfer:
     def leftovers(self, tokens: list) -> list[str]:
         """Words no rule placed (an odd parse): translated anyway, never dropped."""
         out = []
+        placed = set(self.used)
         for token in tokens:
+            if token.dep_ == "cc" and token.head.i not in placed and token.i not in placed \
+                    and token.lower_ in ("and", "or"):  # joins two leftovers: said between
+                out.append("और" if token.lower_ == "and" else "या")
+                self.used.add(token.i)
+                continue
             if token.i in self.used or not any(c.isalnum() for c in token.text) \
                     or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
                     or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
@@ -188,6 +194,7 @@ class Transfer:
         before: list[str] = []
         postpositional: list[str] = []
         compounds: list[str] = []
+        labels: list[str] = []  # "room 5", "gate B 4": a number after its noun names it
         for child in token.children:
             dep = child.dep_
             if dep == "det":
@@ -214,6 +221,8 @@ class Transfer:
                 before.append(hi.adjective(DETERMINERS[child.lower_], agreement, oblique))
             elif dep in ("poss",):
                 before.append(self._possessor(child, agreement, oblique))
+            elif dep == "nummod" and child.i > token.i:
+                labels.append(self.number(child))
             elif dep in ("nummod", "quantmod"):
                 before.append(self.number(child))
             elif dep in ("amod", "nmod"):
@@ -234,7 +243,7 @@ class Transfer:
                 if pp:
                     postpositional.extend(pp)
         # Postpositional modifiers come first: "हमारे देश के लिए एक महत्वपूर्ण क्षण".
-        words = postpositional + before + compounds + [inflected]
+        words = postpositional + before + compounds + [inflected] + labels
         if case == "ergative":
             words.append("ने")
         elif case == "dative":
@@ -271,6 +280,8 @@ class Transfer:
                 words = words + self.clause(child)
             elif child.dep_ == "appos":
                 words = words + [","] + self.noun_phrase(child).words + [","]
+            elif child.dep_ == "advcl":  # a fragment: "Some tea if you want." -> अगर आप चाहें
+                words = words + self.clause(child)
             elif child.dep_ == "conj":
                 cc = next((c for c in token.children if c.dep_ == "cc"), None)
                 joint = "या" if cc is not None and cc.lower_ == "or" else "और"
