@@ -66,3 +66,4 @@ def test_the_most_compact_variant_drops_what_hindi_need_not_say(
     assert translator.candidates("Then blue S3 again.")[-1] == "नीला एस 3 फिर ।"  # फिर फिर
     assert translator.candidates("Been red F9 soon.")[-1] == "जल्द लाल एफ़ 9 ।"  # no copula
     assert translator.candidates("It has been great.")[-1] == "यह महान है ।"  # has a subject
+    assert translator.candidates("Blue at Z4 now.")[-1].endswith("अब ।")  # अभी -> अब

@@ -116,7 +116,8 @@ INTENSIFIERS = frozenset("just really actually very so basically literally quite
 
 # Shorter ways to say the same thing, used by the most compact variant.
 SHORTER = {"फिर से": "फिर", "जल्द ही": "जल्द", "कृपया": "", "के बारे में": "पर",
-           "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी"}
+           "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी",
+           "अभी": "अब"}  # "now": अभी is "right now", अब plain "now"
 
 
 def shorten(words: list[str]) -> list[str]:
