@@ -210,3 +210,14 @@ def test_warm_up_and_the_stage_load_the_parser_once(monkeypatch: pytest.MonkeyPa
         assert len(loads) == 1 and lexicon.load_parser() is parser
     finally:
         lexicon._load_parser.cache_clear()
+
+
+def test_acronyms_stay_in_latin_letters_and_brackets_stay(translator: TransferTranslator) -> None:
+    """Hindi writing keeps acronyms and codes in Latin (the TTS spells them either way)."""
+    out = translator.translate("The disease (COVID-19) spread in the UK.")
+    assert out == "बीमारी (COVID-19) UK में फैल गई ।"
+    assert "NASA" in translator.translate("My brother works at NASA.")
+    # a roman numeral and a sentence in capitals are not acronyms
+    assert "II" not in translator.translate("World War II ended.")
+    assert not any(c.isascii() and c.isalpha() for c in translator.translate(
+        "THE STATE IS CLEAR."))

@@ -142,5 +142,6 @@ def render(words: list[str]) -> str:
         text = text.replace(f" {mark}", mark)
     text = re.sub(r'(^|\s)(["“‘]) ', r"\1\2", text)  # quotes hug what they quote
     text = re.sub(r' (["”’])(?=[\s,।?!]|$)', r"\1", text)
+    text = text.replace("( ", "(").replace(" )", ")")
     text = text.replace(",,", ",").strip(" ,")
     return " ".join(text.split())

@@ -18,8 +18,8 @@ from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS,
                                        MOTION_VERBS, NAME_ENTITIES, NUMBERS, PREPOSITIONAL_IDIOMS,
                                        PREPOSITIONS, SILENT, PARTITIVES, QUANTITIES, WH_ADVERBS)
 from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
-                                comparative_bases, participial_relative, relative_pronoun,
-                                transliterate_name)
+                                comparative_bases, is_acronym, participial_relative,
+                                relative_pronoun, transliterate_name)
 from stages.mt._verbs import PEOPLE
 
 
@@ -72,7 +72,7 @@ class Transfer:
                 return found
             if len(text) == 1 and text.lower() in LETTER_NAMES:
                 return LETTER_NAMES[text.lower()]
-            return transliterate_name(text)
+            return text if is_acronym(token) else transliterate_name(text)
         found = self.dictionary.lookup(token.lemma_, pos) or self.dictionary.lookup(
             token.lower_, pos)
         if found is None:
@@ -278,8 +278,10 @@ class Transfer:
                 words = words + [","] + self.clause(child, relative=True) + [","]
             elif child.dep_ == "acl" and child.tag_ not in ("VBG", "VB"):  # (before the noun)
                 words = words + self.clause(child)
-            elif child.dep_ == "appos":
-                words = words + [","] + self.noun_phrase(child).words + [","]
+            elif child.dep_ == "appos":  # in brackets when the English has them: "(COVID-19)"
+                bracketed = child.i > 0 and child.doc[child.left_edge.i - 1].text == "("
+                marks = ["(", ")"] if bracketed else [",", ","]
+                words = words + [marks[0]] + self.noun_phrase(child).words + [marks[1]]
             elif child.dep_ == "advcl":  # a fragment: "Some tea if you want." -> अगर आप चाहें
                 words = words + self.clause(child)
             elif child.dep_ == "conj":
