@@ -221,3 +221,8 @@ def test_acronyms_stay_in_latin_letters_and_brackets_stay(translator: TransferTr
     assert "II" not in translator.translate("World War II ended.")
     assert not any(c.isascii() and c.isalpha() for c in translator.translate(
         "THE STATE IS CLEAR."))
+
+
+def test_a_code_split_at_its_hyphens_is_written_as_one(translator: TransferTranslator) -> None:
+    out = translator.translate("The illness from SARS-CoV-2 spread in EU/EEA countries.")
+    assert "SARS-CoV-2" in out and "EU/EEA" in out, out

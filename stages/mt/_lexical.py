@@ -92,6 +92,28 @@ def is_acronym(token) -> bool:
     return not shouting
 
 
+def merge_codes(doc) -> None:
+    """Rejoins a code spaCy split at its hyphens or slashes (SARS-CoV-2, EU/EEA, MERS-CoV) into
+    one name token, so it is written as one, the way it was typed."""
+    spans, start = [], None
+    for token in doc:
+        joined = start is not None and doc[token.i - 1].whitespace_ == ""
+        if token.text in ("-", "/") and joined:
+            continue
+        if _ACRONYM.fullmatch(token.text) and joined and doc[token.i - 1].text in ("-", "/"):
+            continue
+        if start is not None and token.i - start > 1:
+            spans.append(doc[start:token.i])
+        start = token.i if _ACRONYM.fullmatch(token.text) else None
+    if start is not None and len(doc) - start > 1:
+        spans.append(doc[start:])
+    spans = [s for s in spans if s[-1].text not in ("-", "/")
+             and sum(c.isupper() for c in s.text) >= 2]
+    with doc.retokenize() as retokenizer:
+        for span in spans:
+            retokenizer.merge(span, attrs={"TAG": "NNP", "POS": "PROPN"})
+
+
 def comparative_bases(word: str) -> list[str]:
     """colder -> cold, larger -> large, bigger -> big, easier -> easy (and -est alike)."""
     stem = word[:-3] if word.endswith("est") else word[:-2] if word.endswith("er") else word

@@ -28,6 +28,7 @@ from stages.mt._common import aligned_translation, require_language
 from stages.mt._dictionary import CORE, DATA, SPACY_MODEL, Dictionary, load_dictionary
 from stages.mt._fit import COMPACT_LEVELS, SlotChoice, choose_for_slot, summary, tts_speaking_rate
 from stages.mt._function_words import FILLERS, render, shorten
+from stages.mt._lexical import merge_codes
 from stages.mt._transfer import Transfer
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ class TransferTranslator:
             if not any(c.isalnum() for c in cleaned):
                 return [""]
             doc = self.parser(cleaned)
+        merge_codes(doc)
         return [self.translate_doc(doc, level) for level in range(COMPACT_LEVELS)]
 
     def translate(self, text: str) -> str:
