@@ -226,3 +226,9 @@ def test_acronyms_stay_in_latin_letters_and_brackets_stay(translator: TransferTr
 def test_a_code_split_at_its_hyphens_is_written_as_one(translator: TransferTranslator) -> None:
     out = translator.translate("The illness from SARS-CoV-2 spread in EU/EEA countries.")
     assert "SARS-CoV-2" in out and "EU/EEA" in out, out
+
+
+def test_dates_say_the_day_first_and_ranges_stay_whole(translator: TransferTranslator) -> None:
+    assert translator.translate("It started on March 15, 2020.") == "यह 15 मार्च 2020 को शुरू हो गया ।"
+    assert translator.translate("He came in May 2019.") == "वह मई 2019 में आया ।"
+    assert translator.translate("The period was 3-4 days.") == "अवधि 3-4 दिन थी ।"
