@@ -108,6 +108,8 @@ SMALL_NUMBERS = {w: i for i, w in enumerate(
 # No Hindi word of their own:
 SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())
 NAME_ENTITIES = {"PERSON", "GPE", "LOC"}  # names proper: transliterated unless listed
+MONTHS = frozenset(["january", "february", "march", "april", "may", "june", "july", "august",
+                    "september", "october", "november", "december"])
 DAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 # Words a compact variant may drop without changing what is said.
 INTENSIFIERS = frozenset("just really actually very so basically literally quite pretty simply "

@@ -73,6 +73,7 @@ def transliterate_name(text: str) -> str:
 
 _ACRONYM = re.compile(r"[A-Z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*")
 _ROMAN = re.compile(r"[IVXLC]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def is_acronym(token) -> bool:
@@ -94,7 +95,8 @@ def is_acronym(token) -> bool:
 
 def merge_codes(doc) -> None:
     """Rejoins a code spaCy split at its hyphens or slashes (SARS-CoV-2, EU/EEA, MERS-CoV) into
-    one name token, so it is written as one, the way it was typed."""
+    one name token, and a range of numbers ("3-4") into one number, so each is written as one,
+    the way it was typed."""
     spans, start = [], None
     for token in doc:
         joined = start is not None and doc[token.i - 1].whitespace_ == ""
@@ -109,9 +111,18 @@ def merge_codes(doc) -> None:
         spans.append(doc[start:])
     spans = [s for s in spans if s[-1].text not in ("-", "/")
              and sum(c.isupper() for c in s.text) >= 2]
+    ranges = [doc[t.i - 1:t.i + 2] for t in doc if 0 < t.i < len(doc) - 1 and t.text in (
+        "-", "–") and _NUMBER.fullmatch(doc[t.i - 1].text) and _NUMBER.fullmatch(
+        doc[t.i + 1].text) and not doc[t.i - 1].whitespace_ and not t.whitespace_]
+    taken: set[int] = set()
     with doc.retokenize() as retokenizer:
         for span in spans:
             retokenizer.merge(span, attrs={"TAG": "NNP", "POS": "PROPN"})
+            taken.update(range(span.start, span.end))
+        for span in ranges:  # "3-4 days", "(3.0-7.2)": one number, said as a range
+            if not taken.intersection(range(span.start, span.end)):
+                retokenizer.merge(span, attrs={"TAG": "CD", "POS": "NUM"})
+                taken.update(range(span.start, span.end))
 
 
 def comparative_bases(word: str) -> list[str]:

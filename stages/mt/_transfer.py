@@ -15,8 +15,9 @@ from stages.mt import _hindi as hi
 from stages.mt import _numbers
 from stages.mt._dictionary import Dictionary
 from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, INTERJECTIONS,
-                                       MOTION_VERBS, NAME_ENTITIES, NUMBERS, PREPOSITIONAL_IDIOMS,
-                                       PREPOSITIONS, SILENT, PARTITIVES, QUANTITIES, WH_ADVERBS)
+                                       MONTHS, MOTION_VERBS, NAME_ENTITIES, NUMBERS,
+                                       PREPOSITIONAL_IDIOMS, PREPOSITIONS, SILENT, PARTITIVES,
+                                       QUANTITIES, WH_ADVERBS)
 from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
                                 comparative_bases, is_acronym, participial_relative,
                                 relative_pronoun, transliterate_name)
@@ -34,6 +35,11 @@ class Phrase:
     agreement: hi.Agreement = hi.NEUTRAL
     pronoun: hi.Pronoun | None = None
     animate: bool = False
+
+
+def _day_of_month(noun, number) -> bool:
+    """"January 30": Hindi says the day first (30 जनवरी); a year stays after (मई 2019)."""
+    return noun.lower_ in MONTHS and number.text.isdigit() and int(number.text) <= 31
 
 
 @dataclass
@@ -221,7 +227,7 @@ class Transfer:
                 before.append(hi.adjective(DETERMINERS[child.lower_], agreement, oblique))
             elif dep in ("poss",):
                 before.append(self._possessor(child, agreement, oblique))
-            elif dep == "nummod" and child.i > token.i:
+            elif dep == "nummod" and child.i > token.i and not _day_of_month(token, child):
                 labels.append(self.number(child))
             elif dep in ("nummod", "quantmod"):
                 before.append(self.number(child))
@@ -384,7 +390,8 @@ class Transfer:
         else:
             phrase = self.noun_phrase(target, "oblique")
             body = phrase.words
-        if prep.lower_ in ("on", "at") and (target.lower_ in DAYS or target.like_num):
+        if prep.lower_ in ("on", "at") and (target.lower_ in DAYS or target.like_num
+                                            or target.lower_ in MONTHS):
             marker = "को"  # "on Thursday" -> "गुरुवार को"
         if prep.lower_ == "to" and prep.head.lemma_ in MOTION_VERBS:
             marker = ""
