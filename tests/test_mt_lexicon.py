@@ -232,3 +232,8 @@ def test_dates_say_the_day_first_and_ranges_stay_whole(translator: TransferTrans
     assert translator.translate("It started on March 15, 2020.") == "यह 15 मार्च 2020 को शुरू हो गया ।"
     assert translator.translate("He came in May 2019.") == "वह मई 2019 में आया ।"
     assert translator.translate("The period was 3-4 days.") == "अवधि 3-4 दिन थी ।"
+
+
+def test_what_one_has_as_a_state_takes_no_article(translator: TransferTranslator) -> None:
+    assert translator.translate("She has a cough.") == "उसे खांसी है ।"
+    assert translator.translate("I have a car.") == "मेरे पास एक कार है ।"  # owned: एक stays

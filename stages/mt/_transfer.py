@@ -48,6 +48,7 @@ class Transfer:
     compact: int = 0  # 1: no articles or intensifiers; 2: also no interjections or appositions
     unknown: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)  # token indices already rendered
+    bare: set[int] = field(default_factory=set)  # nouns said without "एक" for their a/an
     known_words: int = 0
     total_words: int = 0
 
@@ -209,7 +210,8 @@ class Transfer:
                     before.append(LETTER_NAMES["a"])  # GRID "A 1": the letter, not "a"
                     continue
                 det = DETERMINERS.get(child.lower_)
-                if det is None or self.compact and child.lower_ in ("a", "an"):
+                if det is None or (self.compact or token.i in self.bare) and child.lower_ in (
+                        "a", "an"):
                     continue
                 if child.lower_ == "some" and token.lemma_.lower() in PEOPLE and not plural:
                     det = "कोई"  # "some man" -> कोई आदमी, किसी आदमी से (but कुछ पानी)

@@ -205,6 +205,7 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         elif subject_case == "possessor" and not any(o.lemma_.lower() in _POSSESSIONS
                                                      for o in objects):
             phrase = tr.noun_phrase(subject, "dative")  # "I have a cough" -> "मुझे खांसी है"
+            tr.bare.update(o.i for o in objects)  # what one has (a cough) takes no एक
             subject_words = ([phrase.pronoun.dative] + phrase.words[1:]
                              if phrase.pronoun is not None else phrase.words)
         elif subject_case == "possessor":
