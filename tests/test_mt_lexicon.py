@@ -237,3 +237,8 @@ def test_dates_say_the_day_first_and_ranges_stay_whole(translator: TransferTrans
 def test_what_one_has_as_a_state_takes_no_article(translator: TransferTranslator) -> None:
     assert translator.translate("She has a cough.") == "उसे खांसी है ।"
     assert translator.translate("I have a car.") == "मेरे पास एक कार है ।"  # owned: एक stays
+
+
+def test_a_participle_that_is_an_adjective_in_hindi_is_said_alone(
+        translator: TransferTranslator) -> None:
+    assert translator.translate("Infected people stay home.").startswith("संक्रमित लोग")

@@ -334,7 +334,10 @@ class Transfer:
             elif child.dep_ == "xcomp" and child.pos_ in ("VERB", "AUX"):
                 words += hi.oblique_infinitive(self.clause(child, nominal=True)) + ["के लिए"]
         adjective = self.word(token, "ADJ" if token.pos_ != "VERB" else "VERB")
-        if token.pos_ == "VERB":  # "the running water", "a known fact": participles
+        stem = adjective.removesuffix(" करना")
+        if token.tag_ == "VBN" and stem != adjective and stem.endswith("त"):
+            adjective = stem  # "infected people": संक्रमित लोग, an adjective already
+        elif token.pos_ == "VERB":  # "the running water", "a known fact": participles
             aspect = "habitual" if token.tag_ == "VBG" else "perfective"  # बहता, जाना-माना
             adjective = hi.verb(adjective, hi.Tense(aspect, "none"), agreement)
         words = words + [hi.adjective(adjective, agreement, oblique)]
