@@ -241,4 +241,9 @@ def test_what_one_has_as_a_state_takes_no_article(translator: TransferTranslator
 
 def test_a_participle_that_is_an_adjective_in_hindi_is_said_alone(
         translator: TransferTranslator) -> None:
-    assert translator.translate("Infected people stay home.").startswith("संक्रमित लोग")
+    assert translator.translate("The published report is long.") == "प्रकाशित रिपोर्ट लंबी है ।"
+
+
+def test_perfective_participles_agree_like_adjectives() -> None:
+    assert hi.adjective("पुष्टि किया", hi.Agreement("f")) == "पुष्टि की"  # not कियी
+    assert hi.adjective("किया गया", hi.Agreement("m", True)) == "किए गए"
