@@ -247,3 +247,11 @@ def test_a_participle_that_is_an_adjective_in_hindi_is_said_alone(
 def test_perfective_participles_agree_like_adjectives() -> None:
     assert hi.adjective("पुष्टि किया", hi.Agreement("f")) == "पुष्टि की"  # not कियी
     assert hi.adjective("किया गया", hi.Agreement("m", True)) == "किए गए"
+
+
+def test_number_words_are_hindi_numbers(translator: TransferTranslator) -> None:
+    assert translator.translate("Twenty-five people came.") == "पच्चीस लोग आए ।"
+    assert translator.translate("Sixty people came.") == "साठ लोग आए ।"
+    assert translator.translate("The ninth day was hot.") == "नौवाँ दिन गर्म था ।"
+    # an ordinal word the tables lack is never left in Latin letters
+    assert "Seventh" not in translator.translate("It is assigned to the Seventh Fleet.")

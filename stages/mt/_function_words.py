@@ -87,6 +87,10 @@ NUMBERS = {
     "fifty": "पचास", "hundred": "सौ", "thousand": "हज़ार", "dozen": "दर्जन",
     "hundreds": "सैकड़ों", "thousands": "हज़ारों", "millions": "लाखों",
     "first": "पहला", "second": "दूसरा", "third": "तीसरा", "fourth": "चौथा",
+    "thirteen": "तेरह", "fourteen": "चौदह", "sixteen": "सोलह", "seventeen": "सत्रह",
+    "eighteen": "अठारह", "nineteen": "उन्नीस", "sixty": "साठ", "seventy": "सत्तर", "eighty": "अस्सी",
+    "ninety": "नब्बे", "fifth": "पाँचवाँ", "sixth": "छठा", "seventh": "सातवाँ", "eighth": "आठवाँ",
+    "ninth": "नौवाँ", "tenth": "दसवाँ",
 }
 # English scales in Indian grouping: "one million" = दस लाख, "two billion" = दो सौ करोड़.
 SCALES = {"million": (10, "लाख"), "billion": (100, "करोड़"), "trillion": (100000, "करोड़")}

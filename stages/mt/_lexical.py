@@ -93,6 +93,18 @@ def is_acronym(token) -> bool:
     return not shouting
 
 
+TENS = {w: 10 * i for i, w in enumerate(
+    ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]) if w}
+UNITS = {w: i for i, w in enumerate(
+    ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]) if w}
+
+
+def spelled_compound_number(text: str) -> int | None:
+    """"twenty-five" -> 25 (Hindi has one word for each number below 100)."""
+    tens, _, units = text.lower().partition("-")
+    return TENS[tens] + UNITS[units] if tens in TENS and units in UNITS else None
+
+
 def merge_codes(doc) -> None:
     """Rejoins a code spaCy split at its hyphens or slashes (SARS-CoV-2, EU/EEA, MERS-CoV) into
     one name token, and a range of numbers ("3-4") into one number, so each is written as one,
@@ -112,14 +124,15 @@ def merge_codes(doc) -> None:
     spans = [s for s in spans if s[-1].text not in ("-", "/")
              and sum(c.isupper() for c in s.text) >= 2]
     ranges = [doc[t.i - 1:t.i + 2] for t in doc if 0 < t.i < len(doc) - 1 and t.text in (
-        "-", "–") and _NUMBER.fullmatch(doc[t.i - 1].text) and _NUMBER.fullmatch(
-        doc[t.i + 1].text) and not doc[t.i - 1].whitespace_ and not t.whitespace_]
+        "-", "–") and not doc[t.i - 1].whitespace_ and not t.whitespace_ and (
+        _NUMBER.fullmatch(doc[t.i - 1].text) and _NUMBER.fullmatch(doc[t.i + 1].text)
+        or doc[t.i - 1].lower_ in TENS and doc[t.i + 1].lower_ in UNITS)]
     taken: set[int] = set()
     with doc.retokenize() as retokenizer:
         for span in spans:
             retokenizer.merge(span, attrs={"TAG": "NNP", "POS": "PROPN"})
             taken.update(range(span.start, span.end))
-        for span in ranges:  # "3-4 days", "(3.0-7.2)": one number, said as a range
+        for span in ranges:  # "3-4 days", "(3.0-7.2)", "twenty-five": one number
             if not taken.intersection(range(span.start, span.end)):
                 retokenizer.merge(span, attrs={"TAG": "CD", "POS": "NUM"})
                 taken.update(range(span.start, span.end))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from f2f.textnorm import LETTER_NAMES
+from f2f.textnorm import LETTER_NAMES, number_to_hindi
 from stages.mt import _hindi as hi
 from stages.mt import _numbers
 from stages.mt._dictionary import Dictionary
@@ -20,7 +20,7 @@ from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS,
                                        QUANTITIES, WH_ADVERBS)
 from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
                                 comparative_bases, is_acronym, participial_relative,
-                                relative_pronoun, transliterate_name)
+                                relative_pronoun, spelled_compound_number, transliterate_name)
 from stages.mt._verbs import PEOPLE
 
 
@@ -67,7 +67,11 @@ class Transfer:
         if ordinal:  # "18th" -> 18वाँ (agrees like an adjective: 18वीं शताब्दी)
             self.known_words += 1
             return ordinal.group(1) + "वाँ"
-        if pos == "NUM" or token.like_num:
+        spelled = spelled_compound_number(text)
+        if spelled is not None:
+            self.known_words += 1
+            return number_to_hindi(spelled)
+        if (pos == "NUM" or token.like_num) and (token.lower_ in NUMBERS or not text.isalpha()):
             self.known_words += 1
             return NUMBERS.get(token.lower_, text)
         if pos == "PROPN" or (text.isupper() and len(text) > 1):
