@@ -6,7 +6,7 @@ import re
 
 from f2f.textnorm import transliterate_latin
 from stages.mt import _hindi as hi
-from stages.mt._function_words import ADVERB_CLAUSE_MARKS, DETERMINERS
+from stages.mt._function_words import ADVERB_CLAUSE_MARKS, DETERMINERS, MONTHS
 
 ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 DEGREE_WORDS = frozenset(["more", "most", "less", "least", "fewer", "fewest", "better", "best",
@@ -136,6 +136,11 @@ def merge_codes(doc) -> None:
             if not taken.intersection(range(span.start, span.end)):
                 retokenizer.merge(span, attrs={"TAG": "CD", "POS": "NUM"})
                 taken.update(range(span.start, span.end))
+
+
+def day_of_month(noun, number) -> bool:
+    """"January 30": Hindi says the day first (30 जनवरी); a year stays after (मई 2019)."""
+    return noun.lower_ in MONTHS and number.text.isdigit() and int(number.text) <= 31
 
 
 def comparative_bases(word: str) -> list[str]:

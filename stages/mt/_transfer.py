@@ -16,15 +16,12 @@ from stages.mt import _numbers
 from stages.mt._dictionary import Dictionary
 from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, INTERJECTIONS,
                                        MONTHS, MOTION_VERBS, NAME_ENTITIES, NUMBERS,
-                                       PREPOSITIONAL_IDIOMS, PREPOSITIONS, SILENT, PARTITIVES,
+                                       PREPOSITIONAL_IDIOMS, PREPOSITIONS, PARTITIVES,
                                        QUANTITIES, WH_ADVERBS)
-from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
+from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class, day_of_month,
                                 comparative_bases, is_acronym, participial_relative,
                                 relative_pronoun, spelled_compound_number, transliterate_name)
 from stages.mt._verbs import PEOPLE
-
-
-
 
 
 @dataclass
@@ -35,11 +32,6 @@ class Phrase:
     agreement: hi.Agreement = hi.NEUTRAL
     pronoun: hi.Pronoun | None = None
     animate: bool = False
-
-
-def _day_of_month(noun, number) -> bool:
-    """"January 30": Hindi says the day first (30 जनवरी); a year stays after (मई 2019)."""
-    return noun.lower_ in MONTHS and number.text.isdigit() and int(number.text) <= 31
 
 
 @dataclass
@@ -131,31 +123,10 @@ class Transfer:
         return _numbers.number(self, token)
 
     def leftovers(self, tokens: list) -> list[str]:
-        """Words no rule placed (an odd parse): translated anyway, never dropped."""
-        out = []
-        placed = set(self.used)
-        for token in tokens:
-            if token.dep_ == "cc" and token.head.i not in placed and token.i not in placed \
-                    and token.lower_ in ("and", "or"):  # joins two leftovers: said between
-                out.append("और" if token.lower_ == "and" else "या")
-                self.used.add(token.i)
-                continue
-            if token.i in self.used or not any(c.isalnum() for c in token.text) \
-                    or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
-                    or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
-                continue
-            if len(token.text) == 1 and token.text.isupper():
-                out.append(LETTER_NAMES[token.lower_])
-                self.used.add(token.i)
-            elif token.dep_ in ("prep", "agent") and any(c.dep_ in ("pobj", "pcomp")
-                                                         for c in token.children):
-                out.extend(self.prepositional(token))  # a whole phrase, in Hindi order
-            elif token.dep_ in ("dobj", "pobj", "attr", "nsubj", "conj", "appos") and \
-                    token.pos_ in ("NOUN", "PROPN"):
-                out.extend(self.noun_phrase(token).words)  # with its modifiers
-            else:
-                out.append(self.word(token))
-        return out
+        """Words no rule placed (an odd parse): translated anyway (rules in _clauses.py)."""
+        from stages.mt._clauses import leftovers
+
+        return leftovers(self, tokens)
 
     # ---- noun phrases
     def noun_phrase(self, token, case: str = "direct") -> Phrase:
@@ -233,7 +204,7 @@ class Transfer:
                 before.append(hi.adjective(DETERMINERS[child.lower_], agreement, oblique))
             elif dep in ("poss",):
                 before.append(self._possessor(child, agreement, oblique))
-            elif dep == "nummod" and child.i > token.i and not _day_of_month(token, child):
+            elif dep == "nummod" and child.i > token.i and not day_of_month(token, child):
                 labels.append(self.number(child))
             elif dep in ("nummod", "quantmod"):
                 before.append(self.number(child))
