@@ -210,7 +210,8 @@ class TransferTranslator:
 class LexiconMT(MTBackend):
     name = "lexicon"
     version = "5"  # 5: non-verb -ing words, labels after nouns, clauses under fragments, terser
-    # compact variant; 4: review fixes: plurals, names, greetings, fillers, dictionary noise
+    # compact variant, acronyms in Latin, dates, ranges, number words, participles;
+    # 4: review fixes: plurals, names, greetings, fillers, dictionary noise
     languages = frozenset({"hi"})
     quality_note = ("low quality: rule-based transfer MT (spaCy parse + dictionary + Hindi "
                     "morphology): grammatical on simple sentences, literal on complex ones; "
