@@ -160,9 +160,9 @@ def quoted(clause_verb) -> tuple[str, str] | None:
 def leftovers(tr, tokens: list) -> list[str]:
     """Words no rule placed (an odd parse): translated anyway, never dropped."""
     out = []
-    placed = set(tr.used)
+    placed = set(tr.used)  # by the rules; tr.used also grows with what this loop renders
     for token in tokens:
-        if token.dep_ == "cc" and token.head.i not in placed and token.i not in placed \
+        if token.dep_ == "cc" and token.head.i not in placed and token.i not in tr.used \
                 and token.lower_ in ("and", "or"):  # joins two leftovers: said between
             out.append("और" if token.lower_ == "and" else "या")
             tr.used.add(token.i)

@@ -124,13 +124,21 @@ INTENSIFIERS = frozenset("just really actually very so basically literally quite
 SHORTER = {"फिर से": "फिर", "जल्द ही": "जल्द", "कृपया": "", "के बारे में": "पर",
            "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी",
            "अभी": "अब"}  # "now": अभी is "right now", अब plain "now"
+# Under negation अब means "any more" (अब काम नहीं करती: "no longer works"), so अभी stays.
+_NEGATIONS = frozenset(["नहीं", "न", "मत"])
+# Pairs that say one thing twice ("then ... again": फिर फिर); other doubled words are Hindi's
+# own (एक एक "one by one", नहीं नहीं) and stay.
+_REDUNDANT_PAIRS = frozenset(["फिर"])
 
 
 def shorten(words: list[str]) -> list[str]:
-    """SHORTER's forms; a word said twice in a row once ("then ... again": फिर फिर -> फिर)."""
+    """SHORTER's forms (अभी only outside negation), and फिर फिर said once."""
+    negated = any(part in _NEGATIONS for w in words for part in w.split())
     out: list[str] = []
-    for word in (SHORTER.get(w, w) for w in words):
-        if word and out and word == out[-1] and word not in (",", "।"):
+    for word in words:
+        if not (negated and word == "अभी"):
+            word = SHORTER.get(word, word)
+        if word in _REDUNDANT_PAIRS and out and word == out[-1]:
             continue
         out.append(word)
     return out

@@ -76,13 +76,36 @@ _ROMAN = re.compile(r"[IVXLC]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+def _code_part(part: str) -> bool:
+    """One piece of a code: digits or capitals (SARS, 2, N1), or a short capitalised piece
+    with a capital inside (the CoV of SARS-CoV-2); never a plain word (China, Friday, Cola)."""
+    letters = [c for c in part if c.isalpha()]
+    return any(c.isdigit() for c in part) or len(letters) >= 2 and all(
+        c.isupper() for c in letters) or len(part) <= 4 and any(c.isupper() for c in part[1:])
+
+
+def is_code(text: str) -> bool:
+    """SARS-CoV-2, EU/EEA, COVID-19: a code when every piece between its hyphens or slashes is a
+    code piece. India-Pakistan, Monday-Friday, Coca-Cola, US-China are words joined by a hyphen."""
+    parts = re.split(r"[-/]", text)
+    return len(parts) > 1 and all(parts) and all(_code_part(p) for p in parts) and any(
+        c.isupper() for c in text)
+
+
 def is_acronym(token) -> bool:
     """An acronym or code (WHO, EU/EEA, SARS-CoV-2, KV62): Hindi writing keeps these in Latin
     letters (95% of them in the TICO-19 references the rules were tuned on, 30% in FLORES
-    news), and the TTS says them letter by letter either way (f2f.textnorm). Not a roman
-    numeral (World War II), nor a word in a sentence written in capitals (WHEREAS, ORDER)."""
+    news), and the TTS says them letter by letter either way (f2f.textnorm). Only capitals
+    (and digits) make one: names with a capital inside (McDonald, YouTube, DeSantis) are names,
+    transliterated. Not a roman numeral (World War II), nor a word in a sentence written in
+    capitals (WHEREAS, ORDER)."""
     text = token.text
     if not _ACRONYM.fullmatch(text) or _ROMAN.fullmatch(text):
+        return False
+    if any(c in text for c in "-/"):
+        if not is_code(text):
+            return False
+    elif not all(c.isupper() or c.isdigit() for c in text):
         return False
     capitals = sum(c.isupper() for c in text)
     if capitals < 2 or len(text) > 5 and capitals == len(text) and not any(
@@ -107,8 +130,8 @@ def spelled_compound_number(text: str) -> int | None:
 
 def merge_codes(doc) -> None:
     """Rejoins a code spaCy split at its hyphens or slashes (SARS-CoV-2, EU/EEA, MERS-CoV) into
-    one name token, and a range of numbers ("3-4") into one number, so each is written as one,
-    the way it was typed."""
+    one name token (only a real code: India-Pakistan stays two words, each translated), and a
+    range of numbers ("3-4") into one number, so each is written as one, the way it was typed."""
     spans, start = [], None
     for token in doc:
         joined = start is not None and doc[token.i - 1].whitespace_ == ""
@@ -121,8 +144,7 @@ def merge_codes(doc) -> None:
         start = token.i if _ACRONYM.fullmatch(token.text) else None
     if start is not None and len(doc) - start > 1:
         spans.append(doc[start:])
-    spans = [s for s in spans if s[-1].text not in ("-", "/")
-             and sum(c.isupper() for c in s.text) >= 2]
+    spans = [s for s in spans if s[-1].text not in ("-", "/") and is_code(s.text)]
     ranges = [doc[t.i - 1:t.i + 2] for t in doc if 0 < t.i < len(doc) - 1 and t.text in (
         "-", "–") and not doc[t.i - 1].whitespace_ and not t.whitespace_ and (
         _NUMBER.fullmatch(doc[t.i - 1].text) and _NUMBER.fullmatch(doc[t.i + 1].text)

@@ -209,8 +209,11 @@ class TransferTranslator:
 @register
 class LexiconMT(MTBackend):
     name = "lexicon"
-    version = "5"  # 5: non-verb -ing words, labels after nouns, clauses under fragments, terser
-    # compact variant, acronyms in Latin, dates, ranges, number words, participles;
+    version = "6"  # 6: only real codes merged and kept Latin (India-Pakistan, McDonald are
+    # words/names again), compact keeps अभी under negation and Hindi doubled words, "I have a
+    # question" keeps एक, no doubled और; 5: non-verb -ing words, labels after nouns, clauses
+    # under fragments, terser compact variant, acronyms in Latin, dates, ranges, number words,
+    # participles;
     # 4: review fixes: plurals, names, greetings, fillers, dictionary noise
     languages = frozenset({"hi"})
     quality_note = ("low quality: rule-based transfer MT (spaCy parse + dictionary + Hindi "
