@@ -139,7 +139,7 @@ def test_chrf_on_tico19_held_out(data_file) -> None:
                                         for i, r in enumerate(rows)), "test")
     hyps = [s.text for s in cls().translate(transcript, "hi", _no_progress).segments]
     refs = [r["hi"] for r in rows]
-    assert chrf(refs, hyps) > 34.0  # measured 36.5 (bench/results/mt_*.json)
+    assert chrf(refs, hyps) > 44.0  # measured 46.17 (bench/results/mt_quality.json, tico19)
 
 
 def test_builder_leaves_out_the_test_sentences(tmp_path: Path) -> None:

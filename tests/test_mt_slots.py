@@ -67,3 +67,27 @@ def test_the_most_compact_variant_drops_what_hindi_need_not_say(
     assert translator.candidates("Been red F9 soon.")[-1] == "जल्द लाल एफ़ 9 ।"  # no copula
     assert translator.candidates("It has been great.")[-1] == "यह महान है ।"  # has a subject
     assert translator.candidates("Blue at Z4 now.")[-1].endswith("अब ।")  # अभी -> अब
+
+
+def test_the_duration_bench_never_reads_held_out_flores_rows(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FLORES dev rows >= 700 score the MT as held out: the duration fit must never see them."""
+    from bench import bench_mt_duration as bench
+    flores = tmp_path / "data/flores200"
+    flores.mkdir(parents=True)
+    rows = [f"{i}\tx\t{'गुप्त' if i >= 700 else 'घर'} चलो आज फिर से यहाँ बैठो और सुनो {i}"
+            for i in range(997)]
+    (flores / "flores_dev_en_hi.tsv").write_text("id\ten\thi\n" + "\n".join(rows) + "\n",
+                                                 encoding="utf-8")
+    said: list[str] = []
+
+    def fake_seconds(tts, texts: list[str]) -> list[float]:
+        said.extend(texts)
+        return [0.1 * len(t) for t in texts]
+
+    monkeypatch.setattr(bench, "SHARED", tmp_path)
+    monkeypatch.setattr(bench, "spoken_seconds", fake_seconds)
+    monkeypatch.setattr(bench, "get_backend_class", lambda stage, name: lambda: None)
+    assert bench.main([]) == 0
+    assert said and not any("गुप्त" in t for t in said)
+    assert not any(int(t.split()[-1]) >= 700 for t in said if t.split()[-1].isdigit())
