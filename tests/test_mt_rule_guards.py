@@ -52,6 +52,12 @@ def test_names_with_a_capital_inside_are_names(translator: TransferTranslator) -
     assert "WHO" in out and "NASA" in out  # capitals only: acronyms, kept in Latin
 
 
+def test_a_letter_digit_code_is_written_as_typed(translator: TransferTranslator) -> None:
+    # not split into एच 1N1, nor looked up (the learned table holds noise for it)
+    assert "H1N1" in translator.translate("H1N1 spread fast.")
+    assert "एफ़ 2" in translator.translate("Place blue at F2 now.")  # a letter and a number
+
+
 def test_compact_keeps_now_under_negation(translator: TransferTranslator) -> None:
     assert "अभी" in translator.candidates("She doesn't work now.")[-1]  # अब: "no longer"
     assert "अब" in translator.candidates("She works now.")[-1].split()  # the swap stays

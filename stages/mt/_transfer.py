@@ -67,7 +67,8 @@ class Transfer:
             self.known_words += 1
             return NUMBERS.get(token.lower_, text)
         if pos == "PROPN" or (text.isupper() and len(text) > 1):
-            found = self.dictionary.lookup(text.lower(), "PROPN")
+            code = text.isalnum() and any(c.isdigit() for c in text)  # H1N1, KV62: as typed
+            found = None if code else self.dictionary.lookup(text.lower(), "PROPN")
             if not found and token.ent_type_ not in NAME_ENTITIES and not text.isupper():
                 found = self.dictionary.lookup(token.lower_, "NOUN")  # "National ... Act"
             self.known_words += 1

@@ -32,7 +32,7 @@ from stages.mt._lexical import merge_codes
 from stages.mt._transfer import Transfer
 
 log = logging.getLogger(__name__)
-_LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
+_LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d+\b)")  # F2, A5; never inside H1N1
 _OPENING_CONJUNCTIONS = {"and": "और", "but": "लेकिन", "or": "या", "so": "तो"}
 
 
@@ -211,9 +211,9 @@ class LexiconMT(MTBackend):
     name = "lexicon"
     version = "6"  # 6: only real codes merged and kept Latin (India-Pakistan, McDonald are
     # words/names again), compact keeps अभी under negation and Hindi doubled words, "I have a
-    # question" keeps एक, no doubled और; 5: non-verb -ing words, labels after nouns, clauses
-    # under fragments, terser compact variant, acronyms in Latin, dates, ranges, number words,
-    # participles;
+    # question" keeps एक, no doubled और, H1N1 kept whole; 5: non-verb -ing words, labels after
+    # nouns, clauses under fragments, terser compact variant, acronyms in Latin, dates, ranges,
+    # number words, participles;
     # 4: review fixes: plurals, names, greetings, fillers, dictionary noise
     languages = frozenset({"hi"})
     quality_note = ("low quality: rule-based transfer MT (spaCy parse + dictionary + Hindi "
