@@ -276,7 +276,7 @@ def test_a_segment_with_nothing_to_say_is_empty(translator: TransferTranslator,
 
 def test_mixed_letter_digit_words_are_kept(translator: TransferTranslator) -> None:
     hindi = translator.translate("H1N1 and COVID19 spread.")
-    assert "1N1" in hindi and "COVID19" in hindi, hindi
+    assert "H1N1" in hindi and hindi.count("COVID19") == 1, hindi  # whole, said once
 
 
 def test_a_sentence_nested_too_deeply_is_translated_word_by_word(

@@ -149,6 +149,10 @@ def merge_codes(doc) -> None:
         "-", "–") and not doc[t.i - 1].whitespace_ and not t.whitespace_ and (
         _NUMBER.fullmatch(doc[t.i - 1].text) and _NUMBER.fullmatch(doc[t.i + 1].text)
         or doc[t.i - 1].lower_ in TENS and doc[t.i + 1].lower_ in UNITS)]
+    for token in doc:  # H1N1, KV62: a name, whatever the tagger guessed (it calls H1N1 a verb)
+        if token.text.isalnum() and token.text.upper() == token.text and any(
+                c.isdigit() for c in token.text) and any(c.isalpha() for c in token.text):
+            token.tag_, token.pos_ = "NNP", "PROPN"
     taken: set[int] = set()
     with doc.retokenize() as retokenizer:
         for span in spans:
