@@ -70,7 +70,7 @@ def translator() -> TransferTranslator:
     ('"We will win," he said.', '"हम जीतेंगे", उसने कहा ।'),
     ("It costs 5 dollars per person.", "यह प्रति व्यक्ति 5 डॉलर दाम पड़ता है ।"),
     # names keep their digits; superlatives; British spelling; fixed prepositional phrases
-    ("COVID-19 is a disease.", "कोविड-19 एक बीमारी है ।"),
+    ("COVID-19 is a disease.", "COVID-19 एक बीमारी है ।"),  # acronyms stay in Latin
     ("It is the largest city.", "यह सबसे बड़ा शहर है ।"),
     ("The bank was nationalised.", "बैंक राष्ट्रीयकरण किया गया ।"),
     ("In addition, the city grew.", "शहर इसके अलावा बढ़ गया ।"),
@@ -86,7 +86,7 @@ def translator() -> TransferTranslator:
     ("They cancelled the match.", "उन्होंने मैच रद्द कर दिया ।"),
     # "no" negates the verb; WHO is an acronym, not कौन; honorifics; से-objects; किसी
     ("There is no vaccine.", "कोई टीका नहीं है ।"),
-    ("WHO said that the virus spreads.", "डब्ल्यू एच ओ ने कहा कि वायरस फैलता है ।"),
+    ("WHO said that the virus spreads.", "WHO ने कहा कि वायरस फैलता है ।"),
     ("My father works in a big office.", "मेरे पिता एक बड़े दफ़्तर में काम करते हैं ।"),
     ("The president met the leaders of India and China.",
      "राष्ट्रपति भारत और चीन के नेताओं से मिले ।"),
@@ -276,7 +276,7 @@ def test_a_segment_with_nothing_to_say_is_empty(translator: TransferTranslator,
 
 def test_mixed_letter_digit_words_are_kept(translator: TransferTranslator) -> None:
     hindi = translator.translate("H1N1 and COVID19 spread.")
-    assert "1N1" in hindi and "कोविड-19" in hindi, hindi
+    assert "H1N1" in hindi and hindi.count("COVID19") == 1, hindi  # whole, said once
 
 
 def test_a_sentence_nested_too_deeply_is_translated_word_by_word(

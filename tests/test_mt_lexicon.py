@@ -139,7 +139,7 @@ def test_chrf_on_tico19_held_out(data_file) -> None:
                                         for i, r in enumerate(rows)), "test")
     hyps = [s.text for s in cls().translate(transcript, "hi", _no_progress).segments]
     refs = [r["hi"] for r in rows]
-    assert chrf(refs, hyps) > 34.0  # measured 36.5 (bench/results/mt_*.json)
+    assert chrf(refs, hyps) > 44.0  # measured 46.17 (bench/results/mt_quality.json, tico19)
 
 
 def test_builder_leaves_out_the_test_sentences(tmp_path: Path) -> None:
@@ -210,3 +210,48 @@ def test_warm_up_and_the_stage_load_the_parser_once(monkeypatch: pytest.MonkeyPa
         assert len(loads) == 1 and lexicon.load_parser() is parser
     finally:
         lexicon._load_parser.cache_clear()
+
+
+def test_acronyms_stay_in_latin_letters_and_brackets_stay(translator: TransferTranslator) -> None:
+    """Hindi writing keeps acronyms and codes in Latin (the TTS spells them either way)."""
+    out = translator.translate("The disease (COVID-19) spread in the UK.")
+    assert out == "बीमारी (COVID-19) UK में फैल गई ।"
+    assert "NASA" in translator.translate("My brother works at NASA.")
+    # a roman numeral and a sentence in capitals are not acronyms
+    assert "II" not in translator.translate("World War II ended.")
+    assert not any(c.isascii() and c.isalpha() for c in translator.translate(
+        "THE STATE IS CLEAR."))
+
+
+def test_a_code_split_at_its_hyphens_is_written_as_one(translator: TransferTranslator) -> None:
+    out = translator.translate("The illness from SARS-CoV-2 spread in EU/EEA countries.")
+    assert "SARS-CoV-2" in out and "EU/EEA" in out, out
+
+
+def test_dates_say_the_day_first_and_ranges_stay_whole(translator: TransferTranslator) -> None:
+    assert translator.translate("It started on March 15, 2020.") == "यह 15 मार्च 2020 को शुरू हो गया ।"
+    assert translator.translate("He came in May 2019.") == "वह मई 2019 में आया ।"
+    assert translator.translate("The period was 3-4 days.") == "अवधि 3-4 दिन थी ।"
+
+
+def test_what_one_has_as_a_state_takes_no_article(translator: TransferTranslator) -> None:
+    assert translator.translate("She has a cough.") == "उसे खांसी है ।"
+    assert translator.translate("I have a car.") == "मेरे पास एक कार है ।"  # owned: एक stays
+
+
+def test_a_participle_that_is_an_adjective_in_hindi_is_said_alone(
+        translator: TransferTranslator) -> None:
+    assert translator.translate("The published report is long.") == "प्रकाशित रिपोर्ट लंबी है ।"
+
+
+def test_perfective_participles_agree_like_adjectives() -> None:
+    assert hi.adjective("पुष्टि किया", hi.Agreement("f")) == "पुष्टि की"  # not कियी
+    assert hi.adjective("किया गया", hi.Agreement("m", True)) == "किए गए"
+
+
+def test_number_words_are_hindi_numbers(translator: TransferTranslator) -> None:
+    assert translator.translate("Twenty-five people came.") == "पच्चीस लोग आए ।"
+    assert translator.translate("Sixty people came.") == "साठ लोग आए ।"
+    assert translator.translate("The ninth day was hot.") == "नौवाँ दिन गर्म था ।"
+    # an ordinal word the tables lack is never left in Latin letters
+    assert "Eleventh" not in translator.translate("It is assigned to the Eleventh Fleet.")

@@ -7,8 +7,9 @@ relative clauses start with जो, purpose clauses end in के लिए.
 
 from __future__ import annotations
 
+from f2f.textnorm import LETTER_NAMES
 from stages.mt import _hindi as hi
-from stages.mt._function_words import ADVERB_CLAUSE_MARKS, INTENSIFIERS, INTERJECTIONS
+from stages.mt._function_words import ADVERB_CLAUSE_MARKS, INTENSIFIERS, INTERJECTIONS, SILENT
 from stages.mt._verbs import NOMINAL_VERBS, verb_group
 
 _SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
@@ -154,3 +155,31 @@ def quoted(clause_verb) -> tuple[str, str] | None:
             for t in sentence):
         return first.text, last.text
     return None
+
+
+def leftovers(tr, tokens: list) -> list[str]:
+    """Words no rule placed (an odd parse): translated anyway, never dropped."""
+    out = []
+    placed = set(tr.used)  # by the rules; tr.used also grows with what this loop renders
+    for token in tokens:
+        if token.dep_ == "cc" and token.head.i not in placed and token.i not in tr.used \
+                and token.lower_ in ("and", "or"):  # joins two leftovers: said between
+            out.append("और" if token.lower_ == "and" else "या")
+            tr.used.add(token.i)
+            continue
+        if token.i in tr.used or not any(c.isalnum() for c in token.text) \
+                or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
+                or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
+            continue
+        if len(token.text) == 1 and token.text.isupper():
+            out.append(LETTER_NAMES[token.lower_])
+            tr.used.add(token.i)
+        elif token.dep_ in ("prep", "agent") and any(c.dep_ in ("pobj", "pcomp")
+                                                     for c in token.children):
+            out.extend(tr.prepositional(token))  # a whole phrase, in Hindi order
+        elif token.dep_ in ("dobj", "pobj", "attr", "nsubj", "conj", "appos") and \
+                token.pos_ in ("NOUN", "PROPN"):
+            out.extend(tr.noun_phrase(token).words)  # with its modifiers
+        else:
+            out.append(tr.word(token))
+    return out

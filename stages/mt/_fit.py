@@ -3,7 +3,8 @@
 A dub that needs more than ~1.15x speed-up sounds hurried, so when the first translation of a
 segment would, the MT stage takes the first shorter variant that fits (the variants drop
 articles, fillers and intensifiers, or come from a seq2seq n-best list). Duration is estimated
-from Devanagari syllables at the TTS voice's speaking rate.
+by a linear model of what the voice says (vowels, consonants, words, pauses), fitted on real
+eSpeak NG speech and scaled to the TTS voice's speaking rate.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from f2f.textnorm import normalize_hindi
 
 COMPACT_LEVELS = 3  # transfer variants: plain, no articles/intensifiers, also no interjections
 DEFAULT_RATE_SYL_S = 5.5  # a typical Hindi TTS voice; the pipeline passes the real one
@@ -45,9 +48,65 @@ def syllables(text: str) -> int:
     return count
 
 
+# What the duration model counts in the text the voice speaks (after f2f.textnorm, which says
+# digits, Latin letters and symbols in Devanagari words).
+DURATION_FEATURES = ("long_vowels", "short_vowels", "consonants", "nasals", "viramas",
+                     "schwas", "words", "pauses")
+# Seconds per feature, and per utterance, of eSpeak NG hi at 165 wpm, fitted by least squares
+# on its real output for FLORES dev Hindi references (rows 0-349, whole sentences and 2-7 word
+# pieces; checked on rows 350-699): bench/bench_mt_duration.py, bench/results/mt_duration.json.
+DURATION_SECONDS = (0.0650, 0.0205, 0.0770, 0.0413, -0.0161, 0.0314, 0.0648, 0.2208)
+DURATION_INTERCEPT_S = 0.0612
+MODEL_RATE_SYL_S = 5.26  # syllables/s of the voice the model was fitted on (TTS_RATES_SYL_S)
+_LONG_SIGNS = set("ाीूेैोौॉ")
+_SHORT_SIGNS = set("िुृॅ")
+_LONG_VOWELS = set("आईऊएऐओऔऑ")
+_SHORT_VOWELS = set("अइउऋ")
+_NASALS = set("ंँ")
+
+
+def _is_consonant(char: str) -> bool:
+    return "\u0915" <= char <= "\u0939" or "\u0958" <= char <= "\u095f"
+
+
+def duration_features(text: str) -> tuple[int, ...]:
+    """Counts, in DURATION_FEATURES order, of what a Hindi voice says in `text`.
+
+    A consonant followed by another consonant or a nasal sign carries a schwa that the voice
+    may say or drop; a word-final one is silent (schwa deletion) and is counted only as a
+    consonant.
+    """
+    counts = dict.fromkeys(DURATION_FEATURES, 0)
+    spoken = normalize_hindi(text)
+    for word in spoken.split():
+        counts["words"] += 1
+        chars = [c for c in word if c != "\u093c"]  # the nukta changes no timing
+        for i, char in enumerate(chars):
+            nxt = chars[i + 1] if i + 1 < len(chars) else ""
+            if char in _LONG_SIGNS or char in _LONG_VOWELS:
+                counts["long_vowels"] += 1
+            elif char in _SHORT_SIGNS or char in _SHORT_VOWELS:
+                counts["short_vowels"] += 1
+            elif char in _NASALS:
+                counts["nasals"] += 1
+            elif char == _VIRAMA:
+                counts["viramas"] += 1
+            elif _is_consonant(char):
+                counts["consonants"] += 1
+                if nxt and nxt not in _LONG_SIGNS | _SHORT_SIGNS | _NASALS | {_VIRAMA}:
+                    counts["schwas"] += 1
+    counts["pauses"] = sum(spoken.count(p) for p in ",;:?!")
+    return tuple(counts[name] for name in DURATION_FEATURES)
+
+
 def estimate_seconds(text: str, rate_syl_s: float) -> float:
-    pauses = sum(text.count(p) for p in ",;:।?!") * 0.12
-    return syllables(text) / rate_syl_s + pauses
+    """Spoken seconds of `text` by a voice speaking `rate_syl_s` syllables per second."""
+    if not text.strip():
+        return 0.0
+    features = duration_features(text)
+    seconds = DURATION_INTERCEPT_S + sum(w * n for w, n in zip(DURATION_SECONDS, features,
+                                                                strict=True))
+    return max(seconds, 0.0) * MODEL_RATE_SYL_S / max(rate_syl_s, 1e-3)
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,10 @@ NUMBERS = {
     "fifty": "पचास", "hundred": "सौ", "thousand": "हज़ार", "dozen": "दर्जन",
     "hundreds": "सैकड़ों", "thousands": "हज़ारों", "millions": "लाखों",
     "first": "पहला", "second": "दूसरा", "third": "तीसरा", "fourth": "चौथा",
+    "thirteen": "तेरह", "fourteen": "चौदह", "sixteen": "सोलह", "seventeen": "सत्रह",
+    "eighteen": "अठारह", "nineteen": "उन्नीस", "sixty": "साठ", "seventy": "सत्तर", "eighty": "अस्सी",
+    "ninety": "नब्बे", "fifth": "पाँचवाँ", "sixth": "छठा", "seventh": "सातवाँ", "eighth": "आठवाँ",
+    "ninth": "नौवाँ", "tenth": "दसवाँ",
 }
 # English scales in Indian grouping: "one million" = दस लाख, "two billion" = दो सौ करोड़.
 SCALES = {"million": (10, "लाख"), "billion": (100, "करोड़"), "trillion": (100000, "करोड़")}
@@ -108,6 +112,8 @@ SMALL_NUMBERS = {w: i for i, w in enumerate(
 # No Hindi word of their own:
 SILENT = frozenset("the a an to do does did 's be been being is am are was were".split())
 NAME_ENTITIES = {"PERSON", "GPE", "LOC"}  # names proper: transliterated unless listed
+MONTHS = frozenset(["january", "february", "march", "april", "may", "june", "july", "august",
+                    "september", "october", "november", "december"])
 DAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 # Words a compact variant may drop without changing what is said.
 INTENSIFIERS = frozenset("just really actually very so basically literally quite pretty simply "
@@ -116,11 +122,26 @@ INTENSIFIERS = frozenset("just really actually very so basically literally quite
 
 # Shorter ways to say the same thing, used by the most compact variant.
 SHORTER = {"फिर से": "फिर", "जल्द ही": "जल्द", "कृपया": "", "के बारे में": "पर",
-           "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी"}
+           "के माध्यम से": "से", "इसलिए": "तो", "लेकिन": "पर", "अभी भी": "अब भी",
+           "अभी": "अब"}  # "now": अभी is "right now", अब plain "now"
+# Under negation अब means "any more" (अब काम नहीं करती: "no longer works"), so अभी stays.
+_NEGATIONS = frozenset(["नहीं", "न", "मत"])
+# Pairs that say one thing twice ("then ... again": फिर फिर); other doubled words are Hindi's
+# own (एक एक "one by one", नहीं नहीं) and stay.
+_REDUNDANT_PAIRS = frozenset(["फिर"])
 
 
 def shorten(words: list[str]) -> list[str]:
-    return [SHORTER.get(w, w) for w in words]
+    """SHORTER's forms (अभी only outside negation), and फिर फिर said once."""
+    negated = any(part in _NEGATIONS for w in words for part in w.split())
+    out: list[str] = []
+    for word in words:
+        if not (negated and word == "अभी"):
+            word = SHORTER.get(word, word)
+        if word in _REDUNDANT_PAIRS and out and word == out[-1]:
+            continue
+        out.append(word)
+    return out
 
 
 # A nasal consonant + virama before a stop of its class is written as anusvara in standard
@@ -135,5 +156,6 @@ def render(words: list[str]) -> str:
         text = text.replace(f" {mark}", mark)
     text = re.sub(r'(^|\s)(["“‘]) ', r"\1\2", text)  # quotes hug what they quote
     text = re.sub(r' (["”’])(?=[\s,।?!]|$)', r"\1", text)
+    text = text.replace("( ", "(").replace(" )", ")")
     text = text.replace(",,", ",").strip(" ,")
     return " ".join(text.split())

@@ -135,6 +135,10 @@ def noun(hindi: str, gender: str, plural: bool = False, oblique: bool = False) -
     return head + inflect(word, plural, oblique)
 
 
+_PERFECTIVE_PARTICIPLES = {"किया": ("की", "किए"), "गया": ("गई", "गए"), "दिया": ("दी", "दिए"),
+                           "लिया": ("ली", "लिए"), "हुआ": ("हुई", "हुए")}
+
+
 def adjective(hindi: str, agreement: Agreement, oblique: bool = False) -> str:
     """Variable adjectives (-ा) agree: बड़ा लड़का, बड़े लड़के, बड़ी लड़की."""
     head, word = _last(hindi)
@@ -145,6 +149,10 @@ def adjective(hindi: str, agreement: Agreement, oblique: bool = False) -> str:
         return head + stem + ("ें" if agreement.plural or oblique else "ाँ")
     if not word.endswith("ा") or word in _INVARIANT_ADJECTIVES or len(word) < 2:
         return hindi
+    if word in _PERFECTIVE_PARTICIPLES:  # किया गया मामला, की गई जाँच, किए गए काम
+        form = 0 if agreement.gender == "f" else 1 if agreement.plural or oblique else None
+        return " ".join(w if form is None or w not in _PERFECTIVE_PARTICIPLES
+                        else _PERFECTIVE_PARTICIPLES[w][form] for w in hindi.split())
     if agreement.gender == "f":
         return head + word[:-1] + "ी"
     if agreement.plural or oblique:

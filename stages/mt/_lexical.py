@@ -6,7 +6,7 @@ import re
 
 from f2f.textnorm import transliterate_latin
 from stages.mt import _hindi as hi
-from stages.mt._function_words import ADVERB_CLAUSE_MARKS, DETERMINERS
+from stages.mt._function_words import ADVERB_CLAUSE_MARKS, DETERMINERS, MONTHS
 
 ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 DEGREE_WORDS = frozenset(["more", "most", "less", "least", "fewer", "fewest", "better", "best",
@@ -69,6 +69,104 @@ def transliterate_name(text: str) -> str:
     if len(parts) <= 1 or not any(p.isdigit() for p in parts):
         return transliterate_latin(text)
     return "-".join(p if p.isdigit() else transliterate_latin(p) for p in parts)
+
+
+_ACRONYM = re.compile(r"[A-Z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*")
+_ROMAN = re.compile(r"[IVXLC]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _code_part(part: str) -> bool:
+    """One piece of a code: digits or capitals (SARS, 2, N1), or a short capitalised piece
+    with a capital inside (the CoV of SARS-CoV-2); never a plain word (China, Friday, Cola)."""
+    letters = [c for c in part if c.isalpha()]
+    return any(c.isdigit() for c in part) or len(letters) >= 2 and all(
+        c.isupper() for c in letters) or len(part) <= 4 and any(c.isupper() for c in part[1:])
+
+
+def is_code(text: str) -> bool:
+    """SARS-CoV-2, EU/EEA, COVID-19: a code when every piece between its hyphens or slashes is a
+    code piece. India-Pakistan, Monday-Friday, Coca-Cola, US-China are words joined by a hyphen."""
+    parts = re.split(r"[-/]", text)
+    return len(parts) > 1 and all(parts) and all(_code_part(p) for p in parts) and any(
+        c.isupper() for c in text)
+
+
+def is_acronym(token) -> bool:
+    """An acronym or code (WHO, EU/EEA, SARS-CoV-2, KV62): Hindi writing keeps these in Latin
+    letters (95% of them in the TICO-19 references the rules were tuned on, 30% in FLORES
+    news), and the TTS says them letter by letter either way (f2f.textnorm). Only capitals
+    (and digits) make one: names with a capital inside (McDonald, YouTube, DeSantis) are names,
+    transliterated. Not a roman numeral (World War II), nor a word in a sentence written in
+    capitals (WHEREAS, ORDER)."""
+    text = token.text
+    if not _ACRONYM.fullmatch(text) or _ROMAN.fullmatch(text):
+        return False
+    if any(c in text for c in "-/"):
+        if not is_code(text):
+            return False
+    elif not all(c.isupper() or c.isdigit() for c in text):
+        return False
+    capitals = sum(c.isupper() for c in text)
+    if capitals < 2 or len(text) > 5 and capitals == len(text) and not any(
+            c.isdigit() for c in text):
+        return False
+    words = [t for t in token.doc if t.is_alpha and len(t.text) > 1]
+    shouting = sum(t.text.isupper() for t in words) > len(words) / 2
+    return not shouting
+
+
+TENS = {w: 10 * i for i, w in enumerate(
+    ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]) if w}
+UNITS = {w: i for i, w in enumerate(
+    ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]) if w}
+
+
+def spelled_compound_number(text: str) -> int | None:
+    """"twenty-five" -> 25 (Hindi has one word for each number below 100)."""
+    tens, _, units = text.lower().partition("-")
+    return TENS[tens] + UNITS[units] if tens in TENS and units in UNITS else None
+
+
+def merge_codes(doc) -> None:
+    """Rejoins a code spaCy split at its hyphens or slashes (SARS-CoV-2, EU/EEA, MERS-CoV) into
+    one name token (only a real code: India-Pakistan stays two words, each translated), and a
+    range of numbers ("3-4") into one number, so each is written as one, the way it was typed."""
+    spans, start = [], None
+    for token in doc:
+        joined = start is not None and doc[token.i - 1].whitespace_ == ""
+        if token.text in ("-", "/") and joined:
+            continue
+        if _ACRONYM.fullmatch(token.text) and joined and doc[token.i - 1].text in ("-", "/"):
+            continue
+        if start is not None and token.i - start > 1:
+            spans.append(doc[start:token.i])
+        start = token.i if _ACRONYM.fullmatch(token.text) else None
+    if start is not None and len(doc) - start > 1:
+        spans.append(doc[start:])
+    spans = [s for s in spans if s[-1].text not in ("-", "/") and is_code(s.text)]
+    ranges = [doc[t.i - 1:t.i + 2] for t in doc if 0 < t.i < len(doc) - 1 and t.text in (
+        "-", "–") and not doc[t.i - 1].whitespace_ and not t.whitespace_ and (
+        _NUMBER.fullmatch(doc[t.i - 1].text) and _NUMBER.fullmatch(doc[t.i + 1].text)
+        or doc[t.i - 1].lower_ in TENS and doc[t.i + 1].lower_ in UNITS)]
+    for token in doc:  # H1N1, KV62: a name, whatever the tagger guessed (it calls H1N1 a verb)
+        if token.text.isalnum() and token.text.upper() == token.text and any(
+                c.isdigit() for c in token.text) and any(c.isalpha() for c in token.text):
+            token.tag_, token.pos_ = "NNP", "PROPN"
+    taken: set[int] = set()
+    with doc.retokenize() as retokenizer:
+        for span in spans:
+            retokenizer.merge(span, attrs={"TAG": "NNP", "POS": "PROPN"})
+            taken.update(range(span.start, span.end))
+        for span in ranges:  # "3-4 days", "(3.0-7.2)", "twenty-five": one number
+            if not taken.intersection(range(span.start, span.end)):
+                retokenizer.merge(span, attrs={"TAG": "CD", "POS": "NUM"})
+                taken.update(range(span.start, span.end))
+
+
+def day_of_month(noun, number) -> bool:
+    """"January 30": Hindi says the day first (30 जनवरी); a year stays after (मई 2019)."""
+    return noun.lower_ in MONTHS and number.text.isdigit() and int(number.text) <= 31
 
 
 def comparative_bases(word: str) -> list[str]:

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from f2f.textnorm import LETTER_NAMES
+from f2f.textnorm import LETTER_NAMES, number_to_hindi
 from stages.mt import _hindi as hi
 from stages.mt import _numbers
 from stages.mt._dictionary import Dictionary
 from stages.mt._function_words import (COMPOUND_PREPOSITIONS, DAYS, DETERMINERS, INTERJECTIONS,
-                                       MOTION_VERBS, NAME_ENTITIES, NUMBERS, PREPOSITIONAL_IDIOMS,
-                                       PREPOSITIONS, SILENT, PARTITIVES, QUANTITIES, WH_ADVERBS)
-from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class,
-                                comparative_bases, participial_relative, relative_pronoun,
-                                transliterate_name)
+                                       MONTHS, MOTION_VERBS, NAME_ENTITIES, NUMBERS,
+                                       PREPOSITIONAL_IDIOMS, PREPOSITIONS, PARTITIVES,
+                                       QUANTITIES, WH_ADVERBS)
+from stages.mt._lexical import (DEGREE_WORDS, ORDINAL, clause_subject, closed_class, day_of_month,
+                                comparative_bases, is_acronym, participial_relative,
+                                relative_pronoun, spelled_compound_number, transliterate_name)
 from stages.mt._verbs import PEOPLE
-
-
-
 
 
 @dataclass
@@ -42,6 +40,7 @@ class Transfer:
     compact: int = 0  # 1: no articles or intensifiers; 2: also no interjections or appositions
     unknown: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)  # token indices already rendered
+    bare: set[int] = field(default_factory=set)  # nouns said without "एक" for their a/an
     known_words: int = 0
     total_words: int = 0
 
@@ -60,11 +59,16 @@ class Transfer:
         if ordinal:  # "18th" -> 18वाँ (agrees like an adjective: 18वीं शताब्दी)
             self.known_words += 1
             return ordinal.group(1) + "वाँ"
-        if pos == "NUM" or token.like_num:
+        spelled = spelled_compound_number(text)
+        if spelled is not None:
+            self.known_words += 1
+            return number_to_hindi(spelled)
+        if (pos == "NUM" or token.like_num) and (token.lower_ in NUMBERS or not text.isalpha()):
             self.known_words += 1
             return NUMBERS.get(token.lower_, text)
         if pos == "PROPN" or (text.isupper() and len(text) > 1):
-            found = self.dictionary.lookup(text.lower(), "PROPN")
+            code = text.isalnum() and any(c.isdigit() for c in text)  # H1N1, KV62: as typed
+            found = None if code else self.dictionary.lookup(text.lower(), "PROPN")
             if not found and token.ent_type_ not in NAME_ENTITIES and not text.isupper():
                 found = self.dictionary.lookup(token.lower_, "NOUN")  # "National ... Act"
             self.known_words += 1
@@ -72,7 +76,7 @@ class Transfer:
                 return found
             if len(text) == 1 and text.lower() in LETTER_NAMES:
                 return LETTER_NAMES[text.lower()]
-            return transliterate_name(text)
+            return text if is_acronym(token) else transliterate_name(text)
         found = self.dictionary.lookup(token.lemma_, pos) or self.dictionary.lookup(
             token.lower_, pos)
         if found is None:
@@ -120,25 +124,10 @@ class Transfer:
         return _numbers.number(self, token)
 
     def leftovers(self, tokens: list) -> list[str]:
-        """Words no rule placed (an odd parse): translated anyway, never dropped."""
-        out = []
-        for token in tokens:
-            if token.i in self.used or not any(c.isalnum() for c in token.text) \
-                    or token.lower_ in SILENT or token.dep_ in ("aux", "auxpass", "neg", "cc") \
-                    or token.tag_ in ("WDT", "WP") and token.head.dep_ == "relcl":
-                continue
-            if len(token.text) == 1 and token.text.isupper():
-                out.append(LETTER_NAMES[token.lower_])
-                self.used.add(token.i)
-            elif token.dep_ in ("prep", "agent") and any(c.dep_ in ("pobj", "pcomp")
-                                                         for c in token.children):
-                out.extend(self.prepositional(token))  # a whole phrase, in Hindi order
-            elif token.dep_ in ("dobj", "pobj", "attr", "nsubj", "conj", "appos") and \
-                    token.pos_ in ("NOUN", "PROPN"):
-                out.extend(self.noun_phrase(token).words)  # with its modifiers
-            else:
-                out.append(self.word(token))
-        return out
+        """Words no rule placed (an odd parse): translated anyway (rules in _clauses.py)."""
+        from stages.mt._clauses import leftovers
+
+        return leftovers(self, tokens)
 
     # ---- noun phrases
     def noun_phrase(self, token, case: str = "direct") -> Phrase:
@@ -188,6 +177,7 @@ class Transfer:
         before: list[str] = []
         postpositional: list[str] = []
         compounds: list[str] = []
+        labels: list[str] = []  # "room 5", "gate B 4": a number after its noun names it
         for child in token.children:
             dep = child.dep_
             if dep == "det":
@@ -196,7 +186,8 @@ class Transfer:
                     before.append(LETTER_NAMES["a"])  # GRID "A 1": the letter, not "a"
                     continue
                 det = DETERMINERS.get(child.lower_)
-                if det is None or self.compact and child.lower_ in ("a", "an"):
+                if det is None or (self.compact or token.i in self.bare) and child.lower_ in (
+                        "a", "an"):
                     continue
                 if child.lower_ == "some" and token.lemma_.lower() in PEOPLE and not plural:
                     det = "कोई"  # "some man" -> कोई आदमी, किसी आदमी से (but कुछ पानी)
@@ -214,6 +205,8 @@ class Transfer:
                 before.append(hi.adjective(DETERMINERS[child.lower_], agreement, oblique))
             elif dep in ("poss",):
                 before.append(self._possessor(child, agreement, oblique))
+            elif dep == "nummod" and child.i > token.i and not day_of_month(token, child):
+                labels.append(self.number(child))
             elif dep in ("nummod", "quantmod"):
                 before.append(self.number(child))
             elif dep in ("amod", "nmod"):
@@ -234,7 +227,7 @@ class Transfer:
                 if pp:
                     postpositional.extend(pp)
         # Postpositional modifiers come first: "हमारे देश के लिए एक महत्वपूर्ण क्षण".
-        words = postpositional + before + compounds + [inflected]
+        words = postpositional + before + compounds + [inflected] + labels
         if case == "ergative":
             words.append("ने")
         elif case == "dative":
@@ -269,8 +262,12 @@ class Transfer:
                 words = words + [","] + self.clause(child, relative=True) + [","]
             elif child.dep_ == "acl" and child.tag_ not in ("VBG", "VB"):  # (before the noun)
                 words = words + self.clause(child)
-            elif child.dep_ == "appos":
-                words = words + [","] + self.noun_phrase(child).words + [","]
+            elif child.dep_ == "appos":  # in brackets when the English has them: "(COVID-19)"
+                bracketed = child.i > 0 and child.doc[child.left_edge.i - 1].text == "("
+                marks = ["(", ")"] if bracketed else [",", ","]
+                words = words + [marks[0]] + self.noun_phrase(child).words + [marks[1]]
+            elif child.dep_ == "advcl":  # a fragment: "Some tea if you want." -> अगर आप चाहें
+                words = words + self.clause(child)
             elif child.dep_ == "conj":
                 cc = next((c for c in token.children if c.dep_ == "cc"), None)
                 joint = "या" if cc is not None and cc.lower_ == "or" else "और"
@@ -313,7 +310,10 @@ class Transfer:
             elif child.dep_ == "xcomp" and child.pos_ in ("VERB", "AUX"):
                 words += hi.oblique_infinitive(self.clause(child, nominal=True)) + ["के लिए"]
         adjective = self.word(token, "ADJ" if token.pos_ != "VERB" else "VERB")
-        if token.pos_ == "VERB":  # "the running water", "a known fact": participles
+        stem = adjective.removesuffix(" करना")
+        if token.tag_ == "VBN" and stem != adjective and stem.endswith("त"):
+            adjective = stem  # "infected people": संक्रमित लोग, an adjective already
+        elif token.pos_ == "VERB":  # "the running water", "a known fact": participles
             aspect = "habitual" if token.tag_ == "VBG" else "perfective"  # बहता, जाना-माना
             adjective = hi.verb(adjective, hi.Tense(aspect, "none"), agreement)
         words = words + [hi.adjective(adjective, agreement, oblique)]
@@ -371,7 +371,8 @@ class Transfer:
         else:
             phrase = self.noun_phrase(target, "oblique")
             body = phrase.words
-        if prep.lower_ in ("on", "at") and (target.lower_ in DAYS or target.like_num):
+        if prep.lower_ in ("on", "at") and (target.lower_ in DAYS or target.like_num
+                                            or target.lower_ in MONTHS):
             marker = "को"  # "on Thursday" -> "गुरुवार को"
         if prep.lower_ == "to" and prep.head.lemma_ in MOTION_VERBS:
             marker = ""

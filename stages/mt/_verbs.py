@@ -45,6 +45,9 @@ _CHANGE_OF_STATE = {"होना", "बनना", "मरना", "पहु�
 _POSSESSIONS = frozenset("car house home money book phone computer dog cat pen ticket passport "
                          "bag shop land job friend brother sister son daughter child".split())
 
+# States one "has" that Hindi says without एक: "I have a cough" -> मुझे खांसी है.
+_CONDITIONS = frozenset("cough fever cold flu headache toothache stomachache backache pain ache "
+                        "temperature rash sore infection allergy".split())
 
 # People (and peoples) as direct objects take को: "helped the patients" -> रोगियों को.
 PEOPLE = frozenset(
@@ -205,6 +208,8 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
         elif subject_case == "possessor" and not any(o.lemma_.lower() in _POSSESSIONS
                                                      for o in objects):
             phrase = tr.noun_phrase(subject, "dative")  # "I have a cough" -> "मुझे खांसी है"
+            tr.bare.update(o.i for o in objects  # a state one has (a cough) takes no एक;
+                           if o.lemma_.lower() in _CONDITIONS)  # a question keeps it
             subject_words = ([phrase.pronoun.dative] + phrase.words[1:]
                              if phrase.pronoun is not None else phrase.words)
         elif subject_case == "possessor":

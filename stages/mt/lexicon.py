@@ -28,10 +28,11 @@ from stages.mt._common import aligned_translation, require_language
 from stages.mt._dictionary import CORE, DATA, SPACY_MODEL, Dictionary, load_dictionary
 from stages.mt._fit import COMPACT_LEVELS, SlotChoice, choose_for_slot, summary, tts_speaking_rate
 from stages.mt._function_words import FILLERS, render, shorten
+from stages.mt._lexical import merge_codes
 from stages.mt._transfer import Transfer
 
 log = logging.getLogger(__name__)
-_LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d)")
+_LETTER_DIGIT = re.compile(r"(?<=\b[A-Za-z])(?=\d+\b)")  # F2, A5; never inside H1N1
 _OPENING_CONJUNCTIONS = {"and": "और", "but": "लेकिन", "or": "या", "so": "तो"}
 
 
@@ -61,6 +62,26 @@ def _fillers(doc: Any) -> set[int]:
             if token.i + 1 < len(doc) and doc[token.i + 1].text == ",":
                 drop.add(token.i + 1)
     return drop
+
+
+_COPULAS = frozenset(["है", "हैं"])
+
+
+def _subjectless_been(sentence: Any) -> bool:
+    """A spoken fragment on a bare participle of "be" ("Been great.", "Being late again.")
+    states no tense or person; Hindi says it without the copula the transfer adds."""
+    root = sentence.root
+    return (root.lemma_.lower() == "be" and root.tag_ in ("VBN", "VBG")
+            and not any(t.dep_ in ("nsubj", "nsubjpass", "expl", "aux") for t in sentence))
+
+
+def _no_verb_reading(token: Any, dictionary: Dictionary) -> bool:
+    """A word the parser took for an -ing form although it has no verb in it: spaCy found no
+    base to lemmatise it to ("Bing" -> "bing") and the dictionary knows no such verb. It is a
+    name or a noun, not "बिंग करते हुए"."""
+    return (token.tag_ == "VBG" and token.lemma_.lower() == token.lower_
+            and dictionary.lookup(token.lower_, "VERB") is None
+            and dictionary.lookup(token.lower_[:-3], "VERB") is None)
 
 
 _PARSER_LOCK = threading.Lock()  # warm_up's thread and the stage may ask at the same time
@@ -129,6 +150,8 @@ class TransferTranslator:
             end = "?" if question else "!" if sentence.text.rstrip().endswith("!") else " ।"
             if compact >= 2:
                 words = shorten(words)
+                if words and words[-1] in _COPULAS and _subjectless_been(sentence):
+                    words = words[:-1]  # "Been great with A5." -> ए 5 के साथ बढ़िया
             out.append(render(words) + end)
         self.known += transfer.known_words
         self.total += transfer.total_words
@@ -141,7 +164,7 @@ class TransferTranslator:
         if root.lemma_ in ("thank", "thanks") and not any(c.dep_ == "nsubj"
                                                           for c in root.children):
             words = _thanks(transfer, root)
-        elif root.pos_ in ("VERB", "AUX"):
+        elif root.pos_ in ("VERB", "AUX") and not _no_verb_reading(root, self.dictionary):
             words = transfer.clause(root)
         elif root.pos_ == "ADP":  # a fragment: "After touching animal feed."
             words = transfer.prepositional(root)
@@ -176,6 +199,7 @@ class TransferTranslator:
             if not any(c.isalnum() for c in cleaned):
                 return [""]
             doc = self.parser(cleaned)
+        merge_codes(doc)
         return [self.translate_doc(doc, level) for level in range(COMPACT_LEVELS)]
 
     def translate(self, text: str) -> str:
@@ -185,7 +209,12 @@ class TransferTranslator:
 @register
 class LexiconMT(MTBackend):
     name = "lexicon"
-    version = "4"  # review fixes: plurals, names, greetings, fillers, dictionary noise
+    version = "6"  # 6: only real codes merged and kept Latin (India-Pakistan, McDonald are
+    # words/names again), compact keeps अभी under negation and Hindi doubled words, "I have a
+    # question" keeps एक, no doubled और, H1N1 kept whole; 5: non-verb -ing words, labels after
+    # nouns, clauses under fragments, terser compact variant, acronyms in Latin, dates, ranges,
+    # number words, participles;
+    # 4: review fixes: plurals, names, greetings, fillers, dictionary noise
     languages = frozenset({"hi"})
     quality_note = ("low quality: rule-based transfer MT (spaCy parse + dictionary + Hindi "
                     "morphology): grammatical on simple sentences, literal on complex ones; "
