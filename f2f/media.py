@@ -6,6 +6,7 @@ appears at its final path only when complete (written beside it, then renamed).
 
 from __future__ import annotations
 
+import io
 import logging
 import subprocess
 import tempfile
@@ -50,8 +51,7 @@ def run_ffmpeg(args: Sequence[str], what: str, input_bytes: bytes | None = None
 
 
 # ------------------------------------------------------------------------------------ probing
-# PyAV (installed with faster-whisper) reads the container's own stream records; decoding stays
-# on the ffmpeg binary, whose filters handle every format and size.
+# PyAV (with faster-whisper) reads the stream records; decoding stays on the ffmpeg binary
 
 _VFR_SPREAD = 1.1  # frame durations differing by more than this factor: variable frame rate
 
@@ -216,12 +216,12 @@ def iter_frames(path: str | Path, fps: float, width: int, height: int, threads: 
     frame_bytes = width * height * 3
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             bufsize=frame_bytes * 2)
-    assert proc.stdout is not None and proc.stderr is not None
+    assert isinstance(proc.stdout, io.BufferedReader) and proc.stderr is not None  # bufsize > 0
     try:
         while True:
             # straight into the frame's own writable array: an owner can draw into it
             frame = np.empty((height, width, 3), np.uint8)
-            if proc.stdout.readinto(memoryview(frame).cast("B")) < frame_bytes:
+            if proc.stdout.readinto(frame.data.cast("B")) < frame_bytes:
                 break
             yield frame
     finally:
@@ -308,7 +308,7 @@ class VideoWriter:
             raise ValueError(f"frame shape {frame.shape} != {(self.height, self.width, 3)}")
         try:
             # the array's own buffer: a tobytes() copy per frame costs a fresh 2.7 MB at 720p
-            self._state.proc.stdin.write(memoryview(np.ascontiguousarray(frame, np.uint8)))
+            self._state.proc.stdin.write(np.ascontiguousarray(frame, np.uint8).data)
         except BrokenPipeError as exc:
             raise MediaError(f"video encoder stopped while writing {self.path}: "
                              f"{self._error_text()}") from exc
