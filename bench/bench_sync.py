@@ -106,12 +106,10 @@ def landmark_driven(clip: Path, out: Path) -> Path:
     """`viseme`'s renderer driven by the clip's own mouth (dlib landmarks, frame by frame, as
     offsets from its closed mouth) instead of by a dub: how far the rendering alone gets when
     the motion is exactly right. The video has no audio; it is scored with the clip's own."""
-    import numpy as np
-
     from f2f.artifacts import DubTrack, VideoRef
     from f2f.media import probe, read_audio
     from stages.lipsync._common import output_frame_count
-    from stages.lipsync._mouth_motion import MouthMotion, gap_of
+    from stages.lipsync._mouth_motion import motion_from_mouths
     from stages.lipsync.mouth_train import extract_clip
     from stages.lipsync.viseme import VisemeLipSync
 
@@ -119,14 +117,7 @@ def landmark_driven(clip: Path, out: Path) -> Path:
     video = VideoRef(str(clip), info.fps, info.frame_count, info.width, info.height)
     track = DubTrack(read_audio(clip))
     frames = max(output_frame_count(video, track), 1)
-    mouths = extract_clip(clip)[0]
-    seen = ~np.isnan(mouths).any(axis=(1, 2))
-    mouths[~seen] = mouths[seen].mean(axis=0)
-    gaps = gap_of(mouths)
-    offsets = mouths - mouths[gaps <= np.percentile(gaps, 10)].mean(axis=0)
-    offsets = np.concatenate([offsets, np.repeat(offsets[-1:], frames, axis=0)])[:frames]
-    motion = MouthMotion(offsets.astype(np.float32), np.zeros(frames, np.float32),
-                         np.ones(frames, np.float32), "the source's own landmarks")
+    motion = motion_from_mouths(extract_clip(clip)[0], frames, "the source's own landmarks")
     VisemeLipSync().render_motion(video, track, out, _no_progress, motion)
     return out
 

@@ -177,19 +177,15 @@ def test_the_render_follows_its_target_where_the_frame_cuts_the_chin(shared_dir)
     kept the closed reference instead (35 of 75 frames; output and source hardly correlated)."""
     from f2f.faces import normalized_mouth
     from stages.lipsync._common import FaceFrame
-    from stages.lipsync._mouth_motion import MouthMotion, gap_of
+    from stages.lipsync._mouth_motion import motion_from_mouths
     from stages.lipsync._mouth_range import SpeakerRange
     from stages.lipsync._mouth_render import MouthReplacer, RenderSettings
 
     frames = read_frames(shared_dir / "grid" / "s2" / "pwij1n.webm")
     original, marks = _measure(frames)
-    mouths = np.asarray([normalized_mouth(m) for m in marks])
-    gaps = gap_of(mouths)
-    offsets = (mouths - mouths[gaps <= np.percentile(gaps, 10)].mean(axis=0)).astype(np.float32)
     n = len(frames)
-    renderer = MouthReplacer(SpeakerRange(MouthMotion(offsets, np.zeros(n, np.float32),
-                                                      np.ones(n, np.float32), "source")),
-                             RenderSettings())
+    motion = motion_from_mouths(np.asarray([normalized_mouth(m) for m in marks]), n, "source")
+    renderer = MouthReplacer(SpeakerRange(motion), RenderSettings())
     tracker = FaceTracker(FaceDetector("auto"), detect_every=1)
     out = renderer.render([FaceFrame(i, f, tracker.update(f), m.astype(np.float32))
                            for i, (f, m) in enumerate(zip(frames, marks, strict=True))])

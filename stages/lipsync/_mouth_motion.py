@@ -84,6 +84,21 @@ class MouthMotion:
         return int(self.offsets.shape[0])
 
 
+def motion_from_mouths(mouths: np.ndarray, frames: int, source: str) -> MouthMotion:
+    """A MouthMotion from (N, 20, 2) mouths in face units (f2f.faces.normalized_mouth; NaN rows
+    where no face was found): offsets from the closed mouth (the mean of the 10% of frames with
+    the smallest inner gap), the last row held out to `frames`. For driving the renderer with
+    a video's own mouth, or any other landmark source."""
+    mouths = np.array(mouths, np.float64)
+    seen = ~np.isnan(mouths).any(axis=(1, 2))
+    mouths[~seen] = mouths[seen].mean(axis=0)
+    gaps = gap_of(mouths)
+    offsets = mouths - mouths[gaps <= np.percentile(gaps, 10)].mean(axis=0)
+    offsets = np.concatenate([offsets, np.repeat(offsets[-1:], frames, axis=0)])[:frames]
+    return MouthMotion(offsets.astype(np.float32), np.zeros(frames, np.float32),
+                       np.ones(frames, np.float32), source)
+
+
 def frame_times(frames: int, fps: float) -> np.ndarray:
     return (np.arange(frames) + 0.5) / fps
 
