@@ -48,6 +48,9 @@ class TimingConfig:
 
     min_stretch: float = 0.8  # duration factor: 0.8 = spoken 1.25x faster
     max_stretch: float = 1.25
+    # Beyond ~1.15x speed-up a dub sounds hurried: speech is sped up to 1.1x (a margin under
+    # it), then runs on into the following silence, and only then is sped up to min_stretch.
+    comfortable_min_stretch: float = 1 / 1.1
     use_following_silence: bool = True
     allow_video_extension: bool = True  # freeze frames when speech still does not fit
     keep_background: bool = False
@@ -297,8 +300,11 @@ def validate(config: PipelineConfig) -> None:
     for kind in KINDS:
         if config.enabled(kind):
             backend_config(kind, config.stage(kind))
-    if not 0 < config.timing.min_stretch <= 1 <= config.timing.max_stretch:
+    timing = config.timing
+    if not 0 < timing.min_stretch <= 1 <= timing.max_stretch:
         raise ConfigError("timing: need 0 < min_stretch <= 1 <= max_stretch")
+    if not 0 < timing.comfortable_min_stretch <= 1:
+        raise ConfigError("timing: need 0 < comfortable_min_stretch <= 1")
 
 
 def _toml_ready(value: Any) -> Any:

@@ -177,6 +177,9 @@ class Graph(VideoSteps):
         if hasattr(mt, "fit_to_tts") and config.enabled("tts"):  # slot-aware MT: it needs
             fit = {"speaking_rate": mt.fit_to_tts(config.tts.backend,  # the voice's rate
                                                   dict(config.tts.options))}
+        if hasattr(mt, "fit_to_timeline") and fit:  # and the pauses the timing fit may use
+            fit["timeline"] = mt.fit_to_timeline(self.duration_s,
+                                                 config.timing.use_following_silence)
         self.mt_key = make_key(upstream=self.asr_key, target=config.target_language, **manual,
                                **fit, **mt.cache_identity())
 
@@ -311,4 +314,8 @@ class Graph(VideoSteps):
                                          background=background, fps=self.info.fps)
             dub.save(tmp)
             return dub
-        return self.run.cached_step("fit", "timing", self.track_key, DubTrack.load, compute)
+        track = self.run.cached_step("fit", "timing", self.track_key, DubTrack.load, compute)
+        step = self.run.report.step("fit")
+        if step is not None:  # how hurried the dub is, in the report of every run
+            step.metrics.update(timing.speedup_summary(track.timings, timing_config))
+        return track

@@ -1,8 +1,10 @@
 """The timing fit: places each segment's target-language speech into its source time slot.
 
-Per segment, in this order (issue 3): a pitch-preserving time stretch (WSOLA) within
-[min_stretch, max_stretch]; if the speech still does not fit, it runs on into the silence
-before the next segment; only then is the video slowed by freezing frames (a `VideoExtension`).
+Per segment, in this order: a pitch-preserving time stretch (WSOLA), slowing short speech at
+most to max_stretch and speeding long speech up to comfortable_min_stretch (1.1x: a margin
+under the ~1.15x beyond which a dub sounds hurried); if the speech still does not fit, it runs
+on into the silence before the next segment, and only when that is full is it sped up further,
+to min_stretch (1.25x); only then is the video slowed by freezing frames (a `VideoExtension`).
 Every position is computed from absolute times, so rounding never accumulates: the track is
 exactly `source_duration_s + extensions` long, and with `fps` given every extension is a whole
 number of frames, so audio/video drift stays under one sample.
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +39,7 @@ from f2f.errors import ConfigError, StageError
 
 log = logging.getLogger(__name__)
 
-VERSION = 2  # part of the fit's cache key: bump it whenever the fitting changes its output
+VERSION = 3  # part of the fit's cache key: bump it whenever the fitting changes its output
 DEFAULT_RATE = 22_050  # used when there are no segments at all
 _UNCHANGED = 0.01  # stretch factors this close to 1 are not worth processing
 _FADE_S = 0.02
@@ -123,19 +127,47 @@ def _whole_frames(duration_s: float, fps: float | None) -> float:
     return math.ceil(duration_s * fps - 1e-6) / fps
 
 
+def room_ends_s(spans: Sequence[tuple[float, float]], source_duration_s: float,
+                use_following_silence: bool = True) -> list[float]:
+    """Where each segment's speech may end, in source time: its own end, or with
+    `use_following_silence` the next segment's start (the media's end for the last one).
+
+    `spans` are (start, end) in source order. One place for this, so the slot-aware MT choice
+    plans with the same room the fit then gives (`stages/mt/_fit.py`).
+    """
+    ends = []
+    for i, (start, end) in enumerate(spans):
+        slot_start = min(start, source_duration_s)
+        slot_end = min(max(end, slot_start), source_duration_s)
+        next_start = spans[i + 1][0] if i + 1 < len(spans) else source_duration_s
+        room = max(min(next_start, source_duration_s), slot_end)
+        ends.append(room if use_following_silence else slot_end)
+    return ends
+
+
+def _stretch(natural: float, in_slot: float, with_silence: float,
+             config: TimingConfig) -> float:
+    """Speed-up up to the comfortable limit, then the following silence, then the hard limit;
+    short speech is slowed to fill its slot (within max_stretch)."""
+    comfortable = max(config.comfortable_min_stretch, config.min_stretch)
+    stretch = min(max(in_slot / natural, comfortable), config.max_stretch)
+    if natural * stretch > with_silence + 1e-9:
+        stretch = max(with_silence / natural, config.min_stretch)
+    return stretch
+
+
 def _plan(translation: Translation, by_id: dict[int, SegmentSpeech], source_duration_s: float,
           config: TimingConfig, fps: float | None) -> list[_Placement]:
     """Decides start, stretch and any video extension per segment, in source order."""
     slots = sorted(translation.segments, key=lambda s: (s.start_s, s.id))
+    room_ends = room_ends_s([(s.start_s, s.end_s) for s in slots], source_duration_s)
     plans: list[_Placement] = []
     shift = 0.0  # video extension inserted so far: track time = source time + shift
     cursor = 0.0  # track time where the previous segment's speech ended
-    for i, slot in enumerate(slots):
+    for slot, room_end in zip(slots, room_ends, strict=True):
         speech = by_id.get(slot.id)
         slot_start = min(slot.start_s, source_duration_s)
         slot_end = min(max(slot.end_s, slot_start), source_duration_s)
-        next_start = slots[i + 1].start_s if i + 1 < len(slots) else source_duration_s
-        room_end = max(min(next_start, source_duration_s), slot_end)
         start = max(slot_start + shift, cursor)
         natural = speech.speech.duration_s if speech else 0.0
         if natural <= 0:
@@ -145,7 +177,7 @@ def _plan(translation: Translation, by_id: dict[int, SegmentSpeech], source_dura
         with_silence = max(room_end + shift - start, 0.0) if config.use_following_silence \
             else in_slot
         limit_at = room_end if config.use_following_silence else slot_end
-        stretch = min(max(in_slot / natural, config.min_stretch), config.max_stretch)
+        stretch = _stretch(natural, in_slot, with_silence, config)
         extension = 0.0
         if natural * stretch > with_silence + 1e-9:
             overflow = natural * stretch - with_silence
@@ -160,6 +192,19 @@ def _plan(translation: Translation, by_id: dict[int, SegmentSpeech], source_dura
         shift += extension
         cursor = start + natural * stretch
     return plans
+
+
+def speedup_summary(timings: Sequence[SegmentTiming], config: TimingConfig) -> dict[str, Any]:
+    """For the run report: the speed-up each spoken segment got, and how many stayed within
+    the comfortable limit (1.1x by default)."""
+    limit = 1.0 / max(config.comfortable_min_stretch, config.min_stretch)
+    speedups = {t.id: round(1.0 / t.stretch, 3) for t in timings
+                if t.synth_duration_s > 0 and t.stretch > 0}
+    over = sorted(i for i, v in speedups.items() if v > limit + 1e-3)
+    n = max(len(speedups), 1)
+    return {"comfortable_speedup": round(limit, 3), "spoken_segments": len(speedups),
+            "within_comfortable": round(1 - len(over) / n, 4) if speedups else 1.0,
+            "over_comfortable": over, "max_speedup": max(speedups.values(), default=1.0)}
 
 
 def fit_to_timeline(segments: SpeechSegments, translation: Translation,

@@ -129,6 +129,8 @@ def test_full_graph_writes_every_output(clip: Path, tmp_path: Path) -> None:
     assert stages["vc"]["metrics"] == {"speaker_similarity": 0.5}
     assert not any(s["cached"] for s in report["steps"])
     assert report["segments"] and "slot_start_s" in report["segments"][0]
+    fit = stages["fit"]["metrics"]  # how hurried the dub is, per run
+    assert fit["spoken_segments"] == 2 and 0 <= fit["within_comfortable"] <= 1
     assert 'backend = "test-mt"' in (tmp_path / "out.config.toml").read_text()
     # MT warmed up once, while ASR computed
     assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1, mt_warm_up=1)

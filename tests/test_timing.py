@@ -9,7 +9,8 @@ from f2f.artifacts import (PhonemeEvent, SegmentSpeech, Speech, SpeechSegments,
                            TranslatedSegment, Translation)
 from f2f.config import TimingConfig
 from f2f.errors import ConfigError, StageError
-from f2f.timing import fit_manual_audio, fit_to_timeline, time_stretch
+from f2f.timing import (fit_manual_audio, fit_to_timeline, room_ends_s, speedup_summary,
+                        time_stretch)
 
 RATE = 16_000
 FPS = 25.0
@@ -66,9 +67,45 @@ def test_following_silence_is_used_before_freezing_the_video() -> None:
     segments, translation = _case([(0.0, 1.0), (2.5, 3.0)], [1.6, 0.4])
     track = fit_to_timeline(segments, translation, 4.0, TimingConfig(), fps=FPS)
     first = track.timings[0]
-    assert first.stretch == pytest.approx(0.8) and first.video_extension_s == 0.0
-    assert first.placed_end_s == pytest.approx(1.28, abs=1e-3)  # ran into the silence
+    # sped up only to the comfortable 1.1x, the rest runs into the silence
+    assert first.stretch == pytest.approx(1 / 1.1, abs=1e-3) and first.video_extension_s == 0.0
+    assert first.placed_end_s == pytest.approx(1.6 / 1.1, abs=1e-3)
     assert track.speech.duration_s == pytest.approx(4.0)
+
+
+def test_speech_that_fits_the_slot_and_its_pause_is_not_hurried() -> None:
+    """1.4 s of speech, a 1.0 s slot and 0.6 s of pause: 1.1x and the pause, never 1.25x."""
+    segments, translation = _case([(0.0, 1.0), (1.6, 2.0)], [1.4, 0.3])
+    track = fit_to_timeline(segments, translation, 2.0, TimingConfig(), fps=FPS)
+    first = track.timings[0]
+    assert 1 / first.stretch == pytest.approx(1.1, abs=1e-3)
+    assert 1.0 < first.placed_end_s <= 1.6 + 1e-3
+
+
+def test_speech_longer_than_slot_and_pause_is_sped_up_to_the_hard_limit_only_then() -> None:
+    """2.0 s into 1.0 s + 0.6 s of pause: 1.25x (1.6 s), and the next segment is not pushed."""
+    segments, translation = _case([(0.0, 1.0), (1.6, 2.0)], [2.0, 0.3])
+    track = fit_to_timeline(segments, translation, 2.0, TimingConfig(), fps=FPS)
+    first, second = track.timings
+    assert first.stretch == pytest.approx(0.8) and track.extensions == ()
+    assert first.placed_end_s == pytest.approx(1.6, abs=1e-3)
+    assert second.placed_start_s == pytest.approx(1.6, abs=1e-3)
+
+
+def test_the_report_counts_segments_sped_up_past_the_comfortable_limit() -> None:
+    segments, translation = _case([(0.0, 1.0), (1.6, 2.0), (2.5, 3.0)], [2.0, 0.3, 0.5])
+    track = fit_to_timeline(segments, translation, 3.0, TimingConfig(), fps=FPS)
+    summary = speedup_summary(track.timings, TimingConfig())
+    assert summary["over_comfortable"] == [0] and summary["spoken_segments"] == 3
+    assert summary["within_comfortable"] == pytest.approx(2 / 3, abs=1e-3)
+    assert summary["max_speedup"] == pytest.approx(1.25)
+
+
+def test_room_ends_are_the_next_start_or_the_media_end() -> None:
+    spans = [(0.0, 1.0), (1.5, 2.0), (2.0, 2.5)]
+    assert room_ends_s(spans, 3.0) == [1.5, 2.0, 3.0]
+    assert room_ends_s(spans, 3.0, use_following_silence=False) == [1.0, 2.0, 2.5]
+    assert room_ends_s([(0.0, 4.0)], 3.0) == [3.0]  # never past the media
 
 
 def test_extension_is_recorded_and_track_lasts_source_plus_extension() -> None:

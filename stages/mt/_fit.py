@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from f2f.artifacts import Segment
 from f2f.textnorm import normalize_hindi
+from f2f.timing import room_ends_s
 
 COMPACT_LEVELS = 3  # transfer variants: plain, no articles/intensifiers, also no interjections
 DEFAULT_RATE_SYL_S = 5.5  # a typical Hindi TTS voice; the pipeline passes the real one
@@ -114,36 +116,89 @@ class SlotChoice:
     """What the slot-aware choice saw and did for one segment (for the run report)."""
 
     segment_id: int
-    slot_s: float
+    slot_s: float  # the segment's own span
     estimates_s: tuple[float, ...]  # per candidate, first = the plain translation
     chosen: int
-    speedup_before: float  # needed speed-up of the plain translation
+    speedup_before: float  # needed speed-up of the plain translation, in its own span
     speedup_after: float  # of the chosen one
+    room_s: float = 0.0  # the span and the pause after it, which the timing fit may use
+    speedup_after_with_pause: float = 0.0  # of the chosen one, in the room
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def choose_for_slot(segment_id: int, candidates: Sequence[str], slot_s: float,
-                    rate_syl_s: float, max_speedup: float = 1.15) -> SlotChoice:
-    """The first candidate that fits within `max_speedup`, else the shortest one."""
+                    rate_syl_s: float, max_speedup: float = 1.15,
+                    room_s: float = 0.0) -> SlotChoice:
+    """The first candidate that fits its own span within `max_speedup`; else the first that
+    fits with the pause after it (`room_s`, which the timing fit fills before it speeds speech
+    up past 1.15x); else the shortest one. The pause is the reserve, not the first resort, so
+    the dub keeps the source's rhythm where a compact variant can."""
     estimates = tuple(round(estimate_seconds(c, rate_syl_s), 3) for c in candidates)
     slot = max(slot_s, 1e-3)
+    room = max(room_s, slot)
     chosen = next((i for i, e in enumerate(estimates) if e / slot <= max_speedup), None)
+    if chosen is None:
+        chosen = next((i for i, e in enumerate(estimates) if e / room <= max_speedup), None)
     if chosen is None:
         chosen = min(range(len(estimates)), key=lambda i: (estimates[i], i))
     return SlotChoice(segment_id, round(slot_s, 3), estimates, chosen,
-                      round(estimates[0] / slot, 3), round(estimates[chosen] / slot, 3))
+                      round(estimates[0] / slot, 3), round(estimates[chosen] / slot, 3),
+                      round(room, 3), round(estimates[chosen] / room, 3))
 
 
 def summary(choices: Sequence[SlotChoice], max_speedup: float = 1.15) -> dict[str, Any]:
-    """Share of segments within `max_speedup` before and after the choice."""
+    """Share of segments within `max_speedup` before and after the choice (in their own span,
+    and after the choice with the pause the timing fit may use)."""
     spoken = [c for c in choices if c.estimates_s and c.estimates_s[0] > 0]
     n = max(len(spoken), 1)
     return {"segments": len(spoken),
             "fit_before": round(sum(c.speedup_before <= max_speedup for c in spoken) / n, 4),
             "fit_after": round(sum(c.speedup_after <= max_speedup for c in spoken) / n, 4),
+            "fit_after_with_pause": round(
+                sum(c.speedup_after_with_pause <= max_speedup for c in spoken) / n, 4),
             "changed": sum(c.chosen != 0 for c in spoken)}
+
+
+def room_seconds(segments: Sequence[Segment], media_duration_s: float,
+                 use_following_silence: bool = True) -> list[float]:
+    """Per segment (in the given order), the time its speech may take before the timing fit
+    speeds it past 1.15x: up to the next segment's start (`f2f.timing.room_ends_s`); with the
+    media's length unknown (0) or pauses not used, each segment's own span."""
+    if media_duration_s <= 0:
+        return [s.end_s - s.start_s for s in segments]
+    order = sorted(range(len(segments)), key=lambda i: (segments[i].start_s, i))
+    ends = room_ends_s([(segments[i].start_s, segments[i].end_s) for i in order],
+                       media_duration_s, use_following_silence)
+    rooms = [0.0] * len(segments)
+    for i, end in zip(order, ends, strict=True):
+        rooms[i] = max(end - segments[i].start_s, 0.0)
+    return rooms
+
+
+class SlotAware:
+    """What an MT backend's slot-aware choice learns from the pipeline: the TTS voice's rate
+    and the media's length (so a segment's slot includes the pause after it)."""
+
+    speaking_rate: float = 0.0  # syllables/s of the TTS voice; 0 = no slot-aware choice
+    media_duration_s: float = 0.0  # 0 = unknown: each segment's own span is its slot
+    use_following_silence: bool = True
+
+    def fit_to_tts(self, tts_backend: str, options: dict[str, Any]) -> float:
+        """The pipeline names the TTS voice; translations are then chosen to fit its slots."""
+        self.speaking_rate = round(tts_speaking_rate(tts_backend, options), 3)
+        return self.speaking_rate
+
+    def fit_to_timeline(self, media_duration_s: float, use_following_silence: bool) -> float:
+        """The pipeline gives the media's length and the timing fit's rule for pauses; returns
+        what the choice then depends on (0 when pauses are not used), for the cache key."""
+        self.media_duration_s = max(float(media_duration_s), 0.0)
+        self.use_following_silence = use_following_silence
+        return round(self.media_duration_s, 3) if use_following_silence else 0.0
+
+    def rooms_for(self, segments: Sequence[Segment]) -> list[float]:
+        return room_seconds(segments, self.media_duration_s, self.use_following_silence)
 
 
 # Syllables per second of each voice, so estimates follow the TTS actually used. eSpeak NG hi at

@@ -19,7 +19,7 @@ from f2f.progress import StageProgress
 from f2f.stage import MTBackend
 from f2f.weights import WeightsSpec
 from stages.mt._common import aligned_translation, require_language
-from stages.mt._fit import SlotChoice, choose_for_slot, summary, tts_speaking_rate
+from stages.mt._fit import SlotAware, SlotChoice, choose_for_slot, summary
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _is_folder(model: str) -> bool:
     return Path(model).expanduser().is_dir() or model.startswith(("/", ".", "~"))
 
 
-class Seq2SeqMT(MTBackend):
+class Seq2SeqMT(SlotAware, MTBackend):
     """Base of the transformers translators; subclasses are registered, this one is not."""
 
     requires = ("transformers", "torch", "sentencepiece")
@@ -52,12 +52,6 @@ class Seq2SeqMT(MTBackend):
         self._model: Any = None
         self._tokenizer: Any = None
         self._dir: Path | None = None
-        self.speaking_rate = 0.0  # syllables/s of the TTS voice, set by the pipeline
-
-    def fit_to_tts(self, tts_backend: str, options: dict[str, Any]) -> float:
-        """The pipeline names the TTS voice; n-best lists are then re-ranked to fit slots."""
-        self.speaking_rate = round(tts_speaking_rate(tts_backend, options), 3)
-        return self.speaking_rate
 
     # ---- what a subclass adapts
 
@@ -187,10 +181,11 @@ class Seq2SeqMT(MTBackend):
                                        self.config.beam_size if fit else 1)
         choices: list[SlotChoice] = []
         hindi = []
-        for segment, candidates in zip(transcript.segments, n_best, strict=True):
+        rooms = self.rooms_for(transcript.segments)
+        for segment, room, candidates in zip(transcript.segments, rooms, n_best, strict=True):
             if fit and candidates[0]:
-                choice = choose_for_slot(segment.id, candidates, segment.end_s - segment.start_s,
-                                         self.speaking_rate, self.config.max_speedup)
+                choice = choose_for_slot(segment.id, candidates, segment.duration_s,
+                                         self.speaking_rate, self.config.max_speedup, room)
                 choices.append(choice)
                 hindi.append(candidates[choice.chosen])
             else:

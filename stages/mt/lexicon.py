@@ -26,7 +26,7 @@ from f2f.stage import Availability, MTBackend
 from f2f.weights import fingerprint
 from stages.mt._common import aligned_translation, require_language
 from stages.mt._dictionary import CORE, DATA, SPACY_MODEL, Dictionary, load_dictionary
-from stages.mt._fit import COMPACT_LEVELS, SlotChoice, choose_for_slot, summary, tts_speaking_rate
+from stages.mt._fit import COMPACT_LEVELS, SlotAware, SlotChoice, choose_for_slot, summary
 from stages.mt._function_words import FILLERS, render, shorten
 from stages.mt._lexical import merge_codes
 from stages.mt._transfer import Transfer
@@ -207,7 +207,7 @@ class TransferTranslator:
 
 
 @register
-class LexiconMT(MTBackend):
+class LexiconMT(SlotAware, MTBackend):
     name = "lexicon"
     version = "6"  # 6: only real codes merged and kept Latin (India-Pakistan, McDonald are
     # words/names again), compact keeps अभी under negation and Hindi doubled words, "I have a
@@ -226,13 +226,6 @@ class LexiconMT(MTBackend):
         fit_slots: bool = True  # prefer a compact variant when the first would need speed-up
         max_speedup: float = 1.15
         speaking_rate_syl_s: float = 0.0  # the TTS voice's rate; 0 = the pipeline tells us
-
-    speaking_rate: float = 0.0  # set by the pipeline from the TTS stage (syllables/s)
-
-    def fit_to_tts(self, tts_backend: str, options: dict[str, Any]) -> float:
-        """The pipeline names the TTS voice; translations are then chosen to fit its slots."""
-        self.speaking_rate = round(tts_speaking_rate(tts_backend, options), 3)
-        return self.speaking_rate
 
     def warm_up(self) -> None:
         try:
@@ -264,11 +257,12 @@ class LexiconMT(MTBackend):
         rate = self.config.speaking_rate_syl_s or self.speaking_rate
         texts: list[str] = []
         choices: list[SlotChoice] = []
-        for index, segment in enumerate(transcript.segments):
+        rooms = self.rooms_for(transcript.segments)
+        for index, (segment, room) in enumerate(zip(transcript.segments, rooms, strict=True)):
             candidates = translator.candidates(segment.text)
             if self.config.fit_slots and rate > 0:
-                choice = choose_for_slot(segment.id, candidates, segment.end_s - segment.start_s,
-                                         rate, self.config.max_speedup)
+                choice = choose_for_slot(segment.id, candidates, segment.duration_s, rate,
+                                         self.config.max_speedup, room)
                 choices.append(choice)
                 texts.append(candidates[choice.chosen])
             else:
