@@ -31,7 +31,7 @@ from f2f.media_info import MediaInfo
 from f2f.progress import for_stage
 from f2f.report import asr_warnings
 from f2f.run_state import Run, RunResult
-from f2f.subtitles import cues_of, read_subtitles, timing_transcript, write_subtitles
+from f2f.subtitles import output_cues, read_subtitles, timing_transcript, write_subtitles
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ class Graph(VideoSteps):
             if self.config.speakers and audio is not None:
                 self.diarize(audio, transcript)
             translation = self.result.translation = self.translate(transcript)
-            self.write_subtitles(transcript, translation)
             track = self.result.track = self.dub_track(audio, translation)
+            self.write_subtitles(transcript, translation, track)  # in the output's time
             video, video_key = self.lip_sync(track)
             self.mux(video, video_key, track)
         finally:
@@ -191,11 +191,13 @@ class Graph(VideoSteps):
         return run.cached_step("mt", mt.name, self.mt_key, Translation.load, compute, mt)
 
     # ---- subtitles (condition 1 of the paper needs nothing more)
-    def write_subtitles(self, transcript: Transcript, translation: Translation) -> None:
+    def write_subtitles(self, transcript: Transcript, translation: Translation,
+                        track: DubTrack | None) -> None:
         config = self.config
-        for language, segments in ((config.source_language, transcript.segments),
-                                   (config.target_language, translation.segments)):
-            cues = [cue for cue in cues_of(segments) if cue.text.strip()]
+        for language, segments, spoken in (
+                (config.source_language, transcript.segments, False),
+                (config.target_language, translation.segments, True)):
+            cues = [cue for cue in output_cues(segments, track, spoken) if cue.text.strip()]
             for fmt in config.subtitles:
                 if cues:
                     write_subtitles(cues, self.paths[f"{language}.{fmt}"])

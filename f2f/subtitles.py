@@ -7,12 +7,12 @@ dependency for less than this file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from f2f.artifacts import Segment, Transcript
+from f2f.artifacts import DubTrack, Segment, Transcript
 from f2f.errors import ConfigError, MediaError
 from f2f.media import atomic_output
 
@@ -180,3 +180,30 @@ def timing_transcript(cues: list[Cue], language: str) -> Transcript:
 def cues_of(segments: Any, attribute: str = "text") -> list[Cue]:
     """One cue per segment, its text taken from `attribute`."""
     return [Cue(s.start_s, s.end_s, getattr(s, attribute)) for s in segments]
+
+
+def _in_output(t: float, track: DubTrack, after_freeze: bool) -> float:
+    """Source time `t` in the output video: a freeze at or before it delays it (`after_freeze`:
+    one at exactly `t` does too, for a cue starting there)."""
+    return t + sum(e.duration_s for e in track.extensions
+                   if e.at_s < t or (after_freeze and e.at_s == t))
+
+
+def output_cues(segments: Sequence[Any], track: DubTrack | None,
+                spoken: bool = False) -> list[Cue]:
+    """Cues in the output video's time. Freeze extensions delay what follows them; with
+    `spoken` (the dub's own language), a cue also lasts while its speech runs on into the pause
+    after the segment, up to where the next cue starts."""
+    cues = cues_of(segments)
+    if track is None:
+        return cues
+    placed = ({t.id: t.placed_end_s for t in track.timings if t.synth_duration_s > 0}
+              if spoken and track.source != "manual" else {})
+    starts = [_in_output(c.start_s, track, True) for c in cues]
+    out = []
+    for i, (segment, cue) in enumerate(zip(segments, cues, strict=True)):
+        end = max(_in_output(cue.end_s, track, False), placed.get(segment.id, 0.0))
+        later = [start for start in starts[i + 1:] if start >= starts[i]]
+        end = min(end, min(later, default=end))
+        out.append(Cue(starts[i], max(end, starts[i]), cue.text))
+    return out
