@@ -6,7 +6,7 @@ TTS (eSpeak NG) speaks both, so the speed-up is measured on real synthesised aud
 MT's own estimate. The TTS rate the MT uses is calibrated first, on FLORES dev Hindi references
 (text the slot choice never sees). Two figures per segment:
 - `speedup_*`: what the pipeline's timing fit (default settings) actually applies: speech runs
-  on into the pause after its segment before it is sped up past 1.15x (`f2f/timing.py`);
+  on into the pause after its segment before it is sped up past 1.1x (`f2f/timing.py`);
 - `in_segment_*`: spoken seconds / the ASR segment's own span, as if no pause could be used.
 
     OMP_NUM_THREADS=1 nice -n 10 python -m bench.bench_mt_slots --grid 20 \

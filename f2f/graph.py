@@ -174,11 +174,13 @@ class Graph(VideoSteps):
         manual = ({"manual": hash_file(config.manual_translation)}
                   if config.manual_translation else {})
         fit = {}
-        if hasattr(mt, "fit_to_tts") and config.enabled("tts"):  # slot-aware MT: it needs
-            fit = {"speaking_rate": mt.fit_to_tts(config.tts.backend,  # the voice's rate
-                                                  dict(config.tts.options))}
-        if hasattr(mt, "fit_to_timeline") and fit:  # and the pauses the timing fit may use
-            fit["timeline"] = mt.fit_to_timeline(self.duration_s,
+        dubbed = config.enabled("tts") and not config.manual_dub_audio
+        if hasattr(mt, "fit_to_tts"):  # slot-aware MT: the voice's rate (0: no TTS), set on
+            # every run, since a pooled backend may have served a dubbed run before
+            fit["speaking_rate"] = mt.fit_to_tts(config.tts.backend if dubbed else None,
+                                                 dict(config.tts.options))
+        if hasattr(mt, "fit_to_timeline"):  # and the pauses the timing fit may use
+            fit["timeline"] = mt.fit_to_timeline(self.duration_s if dubbed else 0.0,
                                                  config.timing.use_following_silence)
         self.mt_key = make_key(upstream=self.asr_key, target=config.target_language, **manual,
                                **fit, **mt.cache_identity())

@@ -194,17 +194,25 @@ def _plan(translation: Translation, by_id: dict[int, SegmentSpeech], source_dura
     return plans
 
 
+HURRIED_SPEEDUP = 1.15  # beyond it a dub sounds hurried (issue 14's measure)
+
+
 def speedup_summary(timings: Sequence[SegmentTiming], config: TimingConfig) -> dict[str, Any]:
-    """For the run report: the speed-up each spoken segment got, and how many stayed within
-    the comfortable limit (1.1x by default)."""
+    """For the run report: the speed-up each spoken segment got; how many stayed within the
+    fit's comfortable limit (1.1x by default) and within 1.15x."""
     limit = 1.0 / max(config.comfortable_min_stretch, config.min_stretch)
     speedups = {t.id: round(1.0 / t.stretch, 3) for t in timings
                 if t.synth_duration_s > 0 and t.stretch > 0}
-    over = sorted(i for i, v in speedups.items() if v > limit + 1e-3)
     n = max(len(speedups), 1)
+
+    def over(bound: float) -> list[int]:
+        return sorted(i for i, v in speedups.items() if v > bound + 1e-3)
     return {"comfortable_speedup": round(limit, 3), "spoken_segments": len(speedups),
-            "within_comfortable": round(1 - len(over) / n, 4) if speedups else 1.0,
-            "over_comfortable": over, "max_speedup": max(speedups.values(), default=1.0)}
+            "within_comfortable": round(1 - len(over(limit)) / n, 4),
+            "over_comfortable": over(limit),
+            "within_1_15x": round(1 - len(over(HURRIED_SPEEDUP)) / n, 4),
+            "over_1_15x": over(HURRIED_SPEEDUP),
+            "max_speedup": max(speedups.values(), default=1.0)}
 
 
 def fit_to_timeline(segments: SpeechSegments, translation: Translation,
@@ -220,6 +228,8 @@ def fit_to_timeline(segments: SpeechSegments, translation: Translation,
         raise ConfigError(f"timing fit needs a positive source duration, got {source_duration_s}")
     if not 0 < config.min_stretch <= 1 <= config.max_stretch:
         raise ConfigError("timing: need 0 < min_stretch <= 1 <= max_stretch")
+    if not 0 < config.comfortable_min_stretch <= 1:
+        raise ConfigError("timing: need 0 < comfortable_min_stretch <= 1")
     by_id = {s.id: s for s in segments.segments}
     unknown = sorted(set(by_id) - {t.id for t in translation.segments})
     if unknown:
@@ -280,10 +290,16 @@ def _background_bed(background: Speech, rate: int, length: int, plans: list[_Pla
         return np.zeros(length, np.float32)
     gate: np.ndarray = np.ones(source.size, np.float32)
     fade = max(int(_FADE_S * rate), 1)
+    shift = 0.0  # track time - source time before this plan's extension
     for plan in plans:
         a = int(plan.segment.start_s * rate)
-        b = int(plan.segment.end_s * rate)
+        end_s = plan.segment.end_s
+        if plan.speech is not None:  # speech that runs on into the pause mutes it there too
+            spoken_end = plan.start_s - shift + plan.speech.speech.duration_s * plan.stretch
+            end_s = max(end_s, min(spoken_end, plan.extension_at_s))
+        b = int(end_s * rate)
         gate[max(a - fade, 0): b + fade] = 0.0
+        shift += plan.extension_s
     # soft edges; "full" then cut, because mode="same" returns the kernel's length when the
     # background is shorter than the fade
     smoothed = np.convolve(gate, np.ones(fade, np.float32) / fade, mode="full")

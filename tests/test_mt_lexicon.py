@@ -124,28 +124,29 @@ def test_backend_keeps_ids_slots_and_fits_short_slots() -> None:
         backend.translate(transcript, "fr", _no_progress)
 
 
-def test_the_pause_after_a_segment_is_the_reserve_of_its_slot() -> None:
-    """A compact variant that fits the segment's own span comes first; where none does, the
-    first that fits with the pause after it (which the timing fit fills before it speeds
-    speech up past 1.15x) rather than the shortest."""
+def test_a_plain_line_the_pause_can_hold_is_kept() -> None:
+    """The room is the segment's span and the pause after it (the timing fit fills it before it
+    speeds speech past 1.1x): a shorter variant only where the first would need more than
+    1.15x there; where none fits, the shortest."""
     from stages.mt._fit import choose_for_slot, estimate_seconds, room_seconds
 
     transcript = Transcript("en", (Segment(0, "a", 0.0, 1.2), Segment(1, "b", 3.0, 3.5)), "t")
     assert room_seconds(transcript.segments, 4.0) == pytest.approx([3.0, 1.0])
     assert room_seconds(transcript.segments, 0.0) == pytest.approx([1.2, 0.5])
     assert room_seconds(transcript.segments, 4.0, False) == pytest.approx([1.2, 0.5])
+    shuffled = (Segment(0, "a", 2.0, 2.5), Segment(1, "b", 0.0, 1.0))  # e.g. a manual SRT
+    assert room_seconds(shuffled, 3.0) == pytest.approx([1.0, 2.0])
     long, medium, short = ("नमस्ते " * 6).strip(), ("नमस्ते " * 4).strip(), "नमस्ते"
     seconds = [estimate_seconds(t, 5.0) for t in (long, medium, short)]
-    assert choose_for_slot(0, [long, medium, short], seconds[2] * 1.1, 5.0,
-                           room_s=9.0).chosen == 2  # the shortest fits the span itself
-    span = seconds[2] * 0.5  # none fits the span; without a pause: the shortest
+    span = seconds[2] * 1.1  # only the shortest fits the span itself
     assert choose_for_slot(0, [long, medium, short], span, 5.0).chosen == 2
     room = seconds[1] * 1.1  # the pause holds the medium one, not the long one
     choice = choose_for_slot(0, [long, medium, short], span, 5.0, room_s=room)
-    assert choice.chosen == 1 and choice.speedup_after_with_pause <= 1.15
-    assert choice.speedup_after > 1.15 and choice.room_s == pytest.approx(room, abs=1e-3)
-    roomy = choose_for_slot(0, [long, medium, short], seconds[0] * 1.1, 5.0, room_s=9.0)
-    assert roomy.chosen == 0  # fits its own span: the plain one, the pause unused
+    assert choice.chosen == 1 and choice.speedup_after <= 1.15 < choice.speedup_before
+    assert choice.span_speedup_after > 1.15 and choice.room_s == pytest.approx(room, abs=1e-3)
+    assert choose_for_slot(0, [long, medium, short], span, 5.0, room_s=9.0).chosen == 0
+    nothing_fits = choose_for_slot(0, [long, medium, short], span / 9, 5.0, room_s=span / 9)
+    assert nothing_fits.chosen == 2
 
 
 def test_the_pipeline_timeline_reaches_the_choice() -> None:
@@ -157,11 +158,13 @@ def test_the_pipeline_timeline_reaches_the_choice() -> None:
     assert backend.fit_to_timeline(4.0, use_following_silence=True) == 4.0
     backend.translate(transcript, "hi", _no_progress)
     first = backend.metrics["slot_fit"][0]
-    assert first["room_s"] == 3.0 and first["speedup_after_with_pause"] <= 1.15
-    assert backend.metrics["slot_fit_summary"]["fit_after_with_pause"] == 1.0
+    assert first["room_s"] == 3.0 and first["chosen"] == 0 and first["speedup_after"] <= 1.15
+    assert backend.metrics["slot_fit_summary"]["fit_after"] == 1.0
     assert backend.fit_to_timeline(4.0, use_following_silence=False) == 0.0
     backend.translate(transcript, "hi", _no_progress)
     assert backend.metrics["slot_fit"][0]["room_s"] == 0.9
+    assert backend.metrics["slot_fit"][0]["chosen"] > 0  # the span alone: a compact variant
+    assert backend.fit_to_tts(None, {}) == 0.0 and backend.speaking_rate == 0.0
 
 
 def test_data_files_state_their_licences() -> None:

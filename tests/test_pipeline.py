@@ -29,6 +29,7 @@ from f2f.errors import MediaError, UnsupportedLanguageError
 from f2f.pipeline import BackendPool, translate_video
 from f2f.registry import register
 from f2f.stage import ASRBackend, LipSyncBackend, MTBackend, TTSBackend, VCBackend
+from stages.mt._fit import SlotAware
 from fakes import rewrite_frames, scaled, translated
 from mediafactory import make_video
 
@@ -65,6 +66,20 @@ class CountingMT(MTBackend):
         CALLS["mt"] += 1
         return translated(transcript, target_language,
                           lambda s: f"{self.config.prefix} {s.text}", self.name)
+
+
+@register
+class SlotMT(SlotAware, CountingMT):
+    """A slot-aware MT that records what the pipeline told it."""
+
+    name = "test-slot-mt"
+
+    def translate(self, transcript, target_language, progress):
+        SEEN.append((self.speaking_rate, self.media_duration_s))
+        return super().translate(transcript, target_language, progress)
+
+
+SEEN: list[tuple[float, float]] = []
 
 
 @register
@@ -129,12 +144,30 @@ def test_full_graph_writes_every_output(clip: Path, tmp_path: Path) -> None:
     assert stages["vc"]["metrics"] == {"speaker_similarity": 0.5}
     assert not any(s["cached"] for s in report["steps"])
     assert report["segments"] and "slot_start_s" in report["segments"][0]
-    fit = stages["fit"]["metrics"]  # how hurried the dub is, per run
-    assert fit["spoken_segments"] == 2 and 0 <= fit["within_comfortable"] <= 1
+    fit = stages["fit"]["metrics"]  # how hurried the dub is, per run: 0.4 s beeps in 1 s
+    assert fit["spoken_segments"] == 2 and fit["within_comfortable"] == 1.0
+    assert fit["max_speedup"] == 0.8 and fit["over_comfortable"] == []  # slowed 1.25x
     assert 'backend = "test-mt"' in (tmp_path / "out.config.toml").read_text()
     # MT warmed up once, while ASR computed
     assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1, mt_warm_up=1)
     assert result.translation is not None and len(result.translation.segments) == 2
+
+
+def test_the_media_length_and_voice_reach_a_slot_aware_mt(clip: Path, tmp_path: Path) -> None:
+    """Set on every run: a pooled backend must not keep an earlier run's timeline."""
+    SEEN.clear()
+    pool = BackendPool()
+    stages = [s for s in TEST_STAGES if not s.startswith("mt=")]
+
+    def go(name: str, *sets: str) -> None:
+        config = load_config(sets=[*stages, "mt=test-slot-mt", *sets])
+        translate_video(clip, tmp_path / name, config, workdir=tmp_path / "work", pool=pool)
+
+    go("a.mp4")
+    go("b.mp4", "timing.use_following_silence=false")  # another MT cache key: it runs again
+    go("c.mp4", "tts=none", "vc=none")
+    assert SEEN[0][0] > 0 and SEEN[0][1] == pytest.approx(2.0, abs=0.05)
+    assert len(SEEN) == 3 and SEEN[2] == (0.0, 0.0)
 
 
 def test_second_run_is_all_cached(clip: Path, tmp_path: Path) -> None:

@@ -98,7 +98,30 @@ def test_the_report_counts_segments_sped_up_past_the_comfortable_limit() -> None
     summary = speedup_summary(track.timings, TimingConfig())
     assert summary["over_comfortable"] == [0] and summary["spoken_segments"] == 3
     assert summary["within_comfortable"] == pytest.approx(2 / 3, abs=1e-3)
+    assert summary["over_1_15x"] == [0] and summary["within_1_15x"] == pytest.approx(2 / 3,
+                                                                                  abs=1e-3)
     assert summary["max_speedup"] == pytest.approx(1.25)
+    nothing = speedup_summary((), TimingConfig())
+    assert nothing["within_comfortable"] == 1.0 and nothing["spoken_segments"] == 0
+
+
+def test_background_is_muted_where_speech_runs_on_into_the_pause() -> None:
+    segments, translation = _case([(0.0, 1.0), (2.5, 3.0)], [1.6, 0.3])
+    background = Speech(np.full(4 * RATE, 0.5, np.float32), RATE)
+    config = TimingConfig(keep_background=True, background_gain_db=-20.0)
+    track = fit_to_timeline(segments, translation, 4.0, config, background)
+    end = track.timings[0].placed_end_s  # about 1.45 s: past the 1.0 s slot
+    assert end > 1.3
+    bed = track.speech.samples - fit_to_timeline(segments, translation, 4.0,
+                                                 TimingConfig()).speech.samples
+    assert np.abs(bed[int(1.2 * RATE):int((end - 0.05) * RATE)]).max() < 1e-3
+    assert bed[int(2.0 * RATE)] == pytest.approx(0.05, abs=1e-3)  # the rest of the pause
+
+
+def test_a_comfortable_limit_outside_0_1_is_refused() -> None:
+    segments, translation = _case([(0.0, 1.0)], [0.9])
+    with pytest.raises(ConfigError, match="comfortable_min_stretch"):
+        fit_to_timeline(segments, translation, 2.0, TimingConfig(comfortable_min_stretch=1.2))
 
 
 def test_room_ends_are_the_next_start_or_the_media_end() -> None:

@@ -119,10 +119,10 @@ class SlotChoice:
     slot_s: float  # the segment's own span
     estimates_s: tuple[float, ...]  # per candidate, first = the plain translation
     chosen: int
-    speedup_before: float  # needed speed-up of the plain translation, in its own span
+    speedup_before: float  # speed-up the plain translation needs in the room (see room_s)
     speedup_after: float  # of the chosen one
     room_s: float = 0.0  # the span and the pause after it, which the timing fit may use
-    speedup_after_with_pause: float = 0.0  # of the chosen one, in the room
+    span_speedup_after: float = 0.0  # the chosen one's estimate / the span alone
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,40 +131,38 @@ class SlotChoice:
 def choose_for_slot(segment_id: int, candidates: Sequence[str], slot_s: float,
                     rate_syl_s: float, max_speedup: float = 1.15,
                     room_s: float = 0.0) -> SlotChoice:
-    """The first candidate that fits its own span within `max_speedup`; else the first that
-    fits with the pause after it (`room_s`, which the timing fit fills before it speeds speech
-    up past 1.15x); else the shortest one. The pause is the reserve, not the first resort, so
-    the dub keeps the source's rhythm where a compact variant can."""
+    """The first candidate that fits within `max_speedup` in the segment's room (`room_s`: its
+    span and the pause after it, which the timing fit fills before it speeds speech up past
+    1.1x; at least the span), else the shortest one. A plain line the pause can hold is kept:
+    a shorter variant only where the first choice would need more than `max_speedup`."""
     estimates = tuple(round(estimate_seconds(c, rate_syl_s), 3) for c in candidates)
     slot = max(slot_s, 1e-3)
     room = max(room_s, slot)
-    chosen = next((i for i, e in enumerate(estimates) if e / slot <= max_speedup), None)
-    if chosen is None:
-        chosen = next((i for i, e in enumerate(estimates) if e / room <= max_speedup), None)
+    chosen = next((i for i, e in enumerate(estimates) if e / room <= max_speedup), None)
     if chosen is None:
         chosen = min(range(len(estimates)), key=lambda i: (estimates[i], i))
     return SlotChoice(segment_id, round(slot_s, 3), estimates, chosen,
-                      round(estimates[0] / slot, 3), round(estimates[chosen] / slot, 3),
-                      round(room, 3), round(estimates[chosen] / room, 3))
+                      round(estimates[0] / room, 3), round(estimates[chosen] / room, 3),
+                      round(room, 3), round(estimates[chosen] / slot, 3))
 
 
 def summary(choices: Sequence[SlotChoice], max_speedup: float = 1.15) -> dict[str, Any]:
-    """Share of segments within `max_speedup` before and after the choice (in their own span,
-    and after the choice with the pause the timing fit may use)."""
+    """Share of segments within `max_speedup` in their rooms, before and after the choice, and
+    after it in their own spans alone (as if no pause could be used)."""
     spoken = [c for c in choices if c.estimates_s and c.estimates_s[0] > 0]
     n = max(len(spoken), 1)
     return {"segments": len(spoken),
             "fit_before": round(sum(c.speedup_before <= max_speedup for c in spoken) / n, 4),
             "fit_after": round(sum(c.speedup_after <= max_speedup for c in spoken) / n, 4),
-            "fit_after_with_pause": round(
-                sum(c.speedup_after_with_pause <= max_speedup for c in spoken) / n, 4),
+            "span_fit_after": round(
+                sum(c.span_speedup_after <= max_speedup for c in spoken) / n, 4),
             "changed": sum(c.chosen != 0 for c in spoken)}
 
 
 def room_seconds(segments: Sequence[Segment], media_duration_s: float,
                  use_following_silence: bool = True) -> list[float]:
     """Per segment (in the given order), the time its speech may take before the timing fit
-    speeds it past 1.15x: up to the next segment's start (`f2f.timing.room_ends_s`); with the
+    speeds it past 1.1x: up to the next segment's start (`f2f.timing.room_ends_s`); with the
     media's length unknown (0) or pauses not used, each segment's own span."""
     if media_duration_s <= 0:
         return [s.end_s - s.start_s for s in segments]
@@ -185,9 +183,11 @@ class SlotAware:
     media_duration_s: float = 0.0  # 0 = unknown: each segment's own span is its slot
     use_following_silence: bool = True
 
-    def fit_to_tts(self, tts_backend: str, options: dict[str, Any]) -> float:
-        """The pipeline names the TTS voice; translations are then chosen to fit its slots."""
-        self.speaking_rate = round(tts_speaking_rate(tts_backend, options), 3)
+    def fit_to_tts(self, tts_backend: str | None, options: dict[str, Any]) -> float:
+        """The pipeline names the TTS voice (None: no TTS, so no slot-aware choice);
+        translations are then chosen to fit its slots."""
+        self.speaking_rate = (round(tts_speaking_rate(tts_backend, options), 3)
+                              if tts_backend else 0.0)
         return self.speaking_rate
 
     def fit_to_timeline(self, media_duration_s: float, use_following_silence: bool) -> float:
