@@ -264,6 +264,34 @@ def convert_f0(f0: np.ndarray, source: VoiceStats, target: VoiceStats) -> np.nda
     return out
 
 
+def band_aperiodicity(speech: Speech, features: WorldFeatures, max_s: float) -> np.ndarray | None:
+    """Mean WORLD-coded band aperiodicity (dB) over the voiced frames of the first `max_s`
+    seconds of `speech`, whose F0 is `features.f0` (e.g. from `analyze_reference`); None
+    without voiced frames. D4C is slow, so only a sample is measured."""
+    frames = min(features.f0.size, int(max_s * 1000 / FRAME_PERIOD_MS))
+    f0 = np.ascontiguousarray(features.f0[:frames])
+    if not (f0 > 0).any():
+        return None
+    pw = pyworld()
+    ap = pw.d4c(_world_samples(speech), f0, np.arange(frames) * (FRAME_PERIOD_MS / 1000), RATE)
+    return np.asarray(pw.code_aperiodicity(ap, RATE)[f0 > 0].mean(axis=0))
+
+
+def shift_band_aperiodicity(features: WorldFeatures, target: np.ndarray,
+                            strength: float) -> np.ndarray:
+    """The clip's (T, F) aperiodicity with its voiced frames' coded bands moved `strength` times
+    the way from the clip's own mean towards `target` (at most 0 dB, all noise) and decoded
+    again (WORLD's coarse band shape); unvoiced frames keep theirs."""
+    voiced = features.voiced
+    if not voiced.any():
+        return features.ap
+    pw = pyworld()
+    coded = pw.code_aperiodicity(np.ascontiguousarray(features.ap, np.float64), RATE)
+    shifted = np.minimum(coded + strength * (target - coded[voiced].mean(axis=0)), 0.0)
+    decoded = pw.decode_aperiodicity(np.ascontiguousarray(shifted), RATE, features.fft_size)
+    return np.where(voiced[:, None], decoded, features.ap)
+
+
 def has_sound(speech: Speech) -> bool:
     """False for empty or digitally silent clips (they are passed through, not vocoded)."""
     return float(np.abs(speech.samples).max(initial=0.0)) > 1e-4
