@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -155,7 +155,8 @@ class KnnVC(VCBackend):
         # statistics need no aperiodicity (D4C): it is measured only for what is synthesised
         sample = wf.sample_features(clips, config.mcep_dims, aperiodicity=False)
         gate_ap: dict[int, np.ndarray] = {}  # clip id -> aperiodicity rows the gate measured
-        fit_aperiodicity = partial(self._band_aperiodicity, split.fit, halves[0])
+        # measured once, if a candidate needs it: by the gate, again for the refit
+        fit_aperiodicity = cache(partial(self._band_aperiodicity, split.fit, halves[0]))
         choice = self._choose(clips, sample, halves, split.held_out, progress, gate_ap,
                               fit_aperiodicity)
         if choice.choice == _gate.NONE:
