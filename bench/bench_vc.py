@@ -9,6 +9,8 @@ Cases (the judge is always resemblyzer similarity to audio the backend was not g
 - long: 21-25 clips of one speaker joined (> 1 min) are the input; a 4-sentence dub; judged on
   other clips of that speaker.
 - demo: the first half of the 10 s demo talk is the input; judged on its second half.
+- long_extra (only with --kinds long_extra): two more 25-clip windows of s1 (clips 30-54 and
+  60-84), judged on the same last 8 clips: the long candidates were tuned on `long` s1 x25.
 Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, seconds).
 `--speed` instead times the default backend on a 10 s dub (and a ~1 min one: four sentences six
 times) with the whole 10 s demo as input
@@ -50,6 +52,12 @@ def _cases(data: Path, quick: bool) -> list[dict[str, Any]]:
         cases.append({"kind": "long", "name": f"{speaker} x{n}", "input": clips[:n],
                       "texts": [f"{speaker}/{c.stem}" for c in clips[n:n + 4]],
                       "judge": clips[-4:] if speaker == "s4" else clips[-8:]})
+    clips = _clips(grid, "s1")
+    for start in (30, 60):
+        cases.append({"kind": "long_extra", "name": f"s1 x25 from {start}",
+                      "input": clips[start:start + 25],
+                      "texts": [f"s1/{c.stem}" for c in clips[start + 25:start + 29]],
+                      "judge": clips[-8:]})
     cases.append({"kind": "demo", "name": "obama_weekly_address_10s",
                   "input": [data / "talks" / "obama_weekly_address_10s.mp4"],
                   "texts": ["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n"], "judge": None})
@@ -107,7 +115,7 @@ def _run_case(case: dict[str, Any], backends: list[str], tmp: Path) -> dict[str,
 
 def _summary(rows: list[dict[str, Any]], backends: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for kind in ("grid", "long", "demo"):
+    for kind in ("grid", "long", "long_extra", "demo"):
         chosen = [r for r in rows if r["kind"] == kind]
         if not chosen:
             continue
