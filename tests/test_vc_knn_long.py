@@ -138,3 +138,22 @@ def test_long_candidates_are_tried_only_with_enough_speech_fitted_on_the_fit_hal
     assert out.segments[0].phonemes == dub.segments[0].phonemes
     assert out.segments[0].speech.duration_s == pytest.approx(
         dub.segments[0].speech.duration_s, abs=0.01)
+
+
+def test_an_unchecked_aperiodicity_choice_without_voiced_speaker_frames_keeps_the_dubs(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With the gate off the first candidate is used unchecked: if the speaker's samples have
+    no voiced frame to measure, the dub's own aperiodicity stays (no NaN from an empty mean)."""
+    from stages.vc import world_features as wf
+
+    monkeypatch.setattr(wf, "band_aperiodicity", lambda *a: None)
+    knn = get_backend_class("vc", "knn")
+    dub = _dub("नीला रंग अभी दो पर रखो")
+    voice = _voice("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो")
+    out = knn(knn.Config(gate=False, candidates=("stats:1.0+ap:1.5",))).convert(
+        dub, voice, tmp_path, lambda f, m: None)
+    plain = knn(knn.Config(gate=False, candidates=("stats:1.0",))).convert(
+        dub, voice, tmp_path, lambda f, m: None)
+    assert np.isfinite(out.segments[0].speech.samples).all()
+    np.testing.assert_allclose(out.segments[0].speech.samples, plain.segments[0].speech.samples,
+                               atol=1e-6)

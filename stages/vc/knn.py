@@ -166,8 +166,13 @@ class KnnVC(VCBackend):
         candidate = Candidate.parse(choice.choice)
         band_ap = None
         if candidate.aperiodicity:  # both halves' samples, as the statistics
-            measured = [fit_aperiodicity(), self._band_aperiodicity(split.held_out, halves[1])]
-            band_ap = np.mean([m for m in measured if m is not None], axis=0)
+            measured = [m for m in (fit_aperiodicity(),
+                                    self._band_aperiodicity(split.held_out, halves[1]))
+                        if m is not None]
+            if measured:
+                band_ap = np.mean(measured, axis=0)
+            else:  # an unchecked (gate off) choice, no voiced speaker frame in the samples
+                candidate = replace(candidate, aperiodicity=0.0)
         model = SpeakerModel.fit(list(sample.values()), halves, config.f0_outlier_octaves,
                                  config.formant_warp_power, band_ap)  # refitted on all the audio
         log.info("vc knn: %s (held-out similarity %.3f -> %.3f)", choice.choice,
