@@ -10,7 +10,8 @@ Cases (the judge is always resemblyzer similarity to audio the backend was not g
   other clips of that speaker.
 - demo: the first half of the 10 s demo talk is the input; judged on its second half.
 - long_extra (only with --kinds long_extra): two more 25-clip windows of s1 (clips 30-54 and
-  60-84), judged on the same last 8 clips: the long candidates were tuned on `long` s1 x25.
+  60-84, dubbed with clips 55-58 / 85-88), judged on clips 0-7: in neither window nor the
+  judge of `long` s1 x25 (the last 8 clips), the case the long candidates were tuned on.
 Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, seconds).
 `--speed` instead times the default backend on a 10 s dub (and a ~1 min one: four sentences six
 times) with the whole 10 s demo as input
@@ -57,7 +58,7 @@ def _cases(data: Path, quick: bool) -> list[dict[str, Any]]:
         cases.append({"kind": "long_extra", "name": f"s1 x25 from {start}",
                       "input": clips[start:start + 25],
                       "texts": [f"s1/{c.stem}" for c in clips[start + 25:start + 29]],
-                      "judge": clips[-8:]})
+                      "judge": clips[:8]})  # in neither window, nor `long`'s judge
     cases.append({"kind": "demo", "name": "obama_weekly_address_10s",
                   "input": [data / "talks" / "obama_weekly_address_10s.mp4"],
                   "texts": ["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n"], "judge": None})

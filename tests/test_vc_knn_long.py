@@ -5,12 +5,14 @@ range; each is written as a name ('stats:1.0+ap:1.5+range:1.4') and fitted on th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from f2f.artifacts import Speech, SpeechSegments
+from f2f.errors import ConfigError
 from f2f.registry import get_backend_class
 from stages.vc._candidates import Candidate, grid
 
@@ -33,9 +35,21 @@ def test_candidate_names_parse_into_what_they_change() -> None:
     both = Candidate.parse("stats:1.0+ap:1.5+range:1.4")
     assert both == Candidate("stats", 1.0, 1.5, 1.4)
     assert both.envelope == Candidate.parse("stats:1.0").envelope  # the envelope is shared
-    for wrong in ("cyclegan:1.0", "stats:1.0+tilt:2", "stats:1.0+ap"):
-        with pytest.raises(ValueError, match="candidate"):
+    for wrong in ("cyclegan:1.0", "stats:1.0+tilt:2", "stats:1.0+ap", "stats:x",
+                  "stats:1.0+ap:1+ap:2", "stats:0", "stats:1.0+range:-1", "stats:1.0+ap:nan"):
+        with pytest.raises(ConfigError, match=re.escape(repr(wrong))):  # named, one line
             Candidate.parse(wrong)
+    assert Candidate.parse("stats:1.0+ap:1.5+range:1.4").name == "stats:1+ap:1.5+range:1.4"
+
+
+def test_a_wrong_candidate_name_is_a_config_error_when_the_config_is_made() -> None:
+    """Before any audio is analysed, naming the candidate (not a ValueError traceback)."""
+    knn = get_backend_class("vc", "knn")
+    with pytest.raises(ConfigError, match="stats:x"):
+        knn.Config(long_candidates=("stats:x",))
+    with pytest.raises(ConfigError, match="stats:1.0\\+ap:1\\+ap:2"):
+        knn.Config(candidates=("stats:1.0", "stats:1.0+ap:1+ap:2"))
+    assert knn.Config().long_candidates  # the defaults are valid
     names = grid(("stats:1.0",), (0.0, 1.5), (1.0, 1.4))
     assert names == ("stats:1.0", "stats:1.0+range:1.4", "stats:1.0+ap:1.5",
                      "stats:1.0+ap:1.5+range:1.4")

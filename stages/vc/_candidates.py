@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from f2f.errors import ConfigError
+
 METHODS = ("knn", "stats")
 
 
@@ -23,25 +25,47 @@ class Candidate:
 
     @classmethod
     def parse(cls, text: str) -> Candidate:
-        """'knn:0.5' -> Candidate('knn', 0.5); 'stats:1.0+ap:1.5+range:1.4' adds the rest."""
+        """'knn:0.5' -> Candidate('knn', 0.5); 'stats:1.0+ap:1.5+range:1.4' adds the rest.
+        A wrong name raises ConfigError naming it (checked when the Config is made)."""
         head, *options = text.split("+")
         method, _, strength = head.partition(":")
         if method not in METHODS:
-            raise ValueError(f"unknown conversion method {method!r} in candidate {text!r} "
-                             f"(one of {', '.join(METHODS)})")
+            raise ConfigError(f"vc knn candidate {text!r}: unknown conversion method {method!r} "
+                              f"(one of {', '.join(METHODS)}, e.g. 'stats:1.0+ap:1.5')")
         values = {"ap": 0.0, "range": 1.0}
+        seen: set[str] = set()
         for option in options:
             key, _, value = option.partition(":")
-            if key not in values or not value:
-                raise ValueError(f"unknown candidate option {option!r} in {text!r} "
-                                 "(ap:A, range:R)")
-            values[key] = float(value)
-        return cls(method, float(strength or 1.0), values["ap"], values["range"])
+            if key not in values or not value or key in seen:
+                raise ConfigError(f"vc knn candidate {text!r}: unknown or repeated option "
+                                  f"{option!r} (each of ap:A, range:R at most once)")
+            seen.add(key)
+            values[key] = _positive(value, text)
+        return cls(method, _positive(strength, text) if strength else 1.0, values["ap"],
+                   values["range"])
+
+    @property
+    def name(self) -> str:
+        """The candidate written back as text ('stats:1+ap:1.5')."""
+        return (f"{self.method}:{self.strength:g}"
+                + (f"+ap:{self.aperiodicity:g}" if self.aperiodicity else "")
+                + (f"+range:{self.f0_range:g}" if self.f0_range != 1.0 else ""))
 
     @property
     def envelope(self) -> tuple[str, float]:
         """What the spectral envelope depends on (candidates sharing it share its computation)."""
         return self.method, self.strength
+
+
+def _positive(value: str, text: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number > 0:  # also NaN
+        raise ConfigError(f"vc knn candidate {text!r}: {value!r} is not a number > 0 "
+                          "(e.g. 'stats:1.0+ap:1.5+range:1.4')")
+    return number
 
 
 def grid(envelopes: tuple[str, ...], aperiodicity: tuple[float, ...],

@@ -8,8 +8,8 @@ variants that also move the voice's aperiodicity and widen its F0 range are trie
 (`_candidates`). The speaker's audio is split into alternate chunks: candidates are fitted
 on one half and judged on the other by speaker similarity (`_gate`); the best is used, refitted
 on all the speaker's audio, unless none beats the unconverted dub, which then passes through.
-Timing stays the dub's (frame for frame, aperiodicity changes only its level), so phoneme
-events stay valid.
+Timing stays the dub's frame for frame (the aperiodicity variants change only the level of
+WORLD's coded band, one at 16 kHz, per voiced frame), so phoneme events stay valid.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class SpeakerModel:
     source: wf.VoiceStats  # of the formant-warped dub
     target: wf.VoiceStats
     pool: SpeakerPool
-    band_aperiodicity: np.ndarray | None = None  # the speaker's, dB per WORLD band
+    band_aperiodicity: np.ndarray | None = None  # the speaker's coded bands, dB (one at 16 kHz)
 
     @classmethod
     def fit(cls, dub: list[wf.WorldFeatures], speaker: list[wf.WorldFeatures],
@@ -74,23 +74,30 @@ def converted_envelope(features: wf.WorldFeatures, model: SpeakerModel, candidat
     return wf.envelope_with_mcep(features, mcep + candidate.strength * (mapped - mcep))
 
 
+def converted_aperiodicity(features: wf.WorldFeatures, model: SpeakerModel,
+                           candidate: Candidate) -> np.ndarray:
+    """The clip's (T, F) aperiodicity under the candidate: the dub's own, or moved towards the
+    speaker's band aperiodicity."""
+    if not candidate.aperiodicity:
+        return features.ap
+    if model.band_aperiodicity is None:
+        raise ValueError("an aperiodicity candidate needs the speaker's band aperiodicity")
+    return wf.shift_band_aperiodicity(features, model.band_aperiodicity, candidate.aperiodicity)
+
+
 def convert_features(features: wf.WorldFeatures, model: SpeakerModel, candidate: Candidate,
-                     k: int, original: np.ndarray, envelope: np.ndarray | None = None
-                     ) -> np.ndarray:
+                     k: int, original: np.ndarray, envelope: np.ndarray | None = None,
+                     aperiodicity: np.ndarray | None = None) -> np.ndarray:
     """One analysed dub clip, already warped by `model.formant_warp`, through one candidate
-    (`envelope`: its `converted_envelope`, if already computed); samples at wf.RATE, the clip's
-    peak level."""
+    (`envelope`, `aperiodicity`: its `converted_envelope` / `converted_aperiodicity`, if
+    already computed); samples at wf.RATE, the clip's peak level."""
     sp = converted_envelope(features, model, candidate, k) if envelope is None else envelope
+    ap = (converted_aperiodicity(features, model, candidate) if aperiodicity is None
+          else aperiodicity)
     target = model.target
     if candidate.f0_range != 1.0:
         target = replace(target, lf0_std=target.lf0_std * candidate.f0_range)
     f0 = wf.convert_f0(features.f0, model.source, target)
-    ap = features.ap
-    if candidate.aperiodicity:
-        if model.band_aperiodicity is None:
-            raise ValueError("an aperiodicity candidate needs the speaker's band aperiodicity")
-        ap = wf.shift_band_aperiodicity(features, model.band_aperiodicity,
-                                        candidate.aperiodicity)
     return wf.match_peak(wf.synthesize(f0, sp, ap, features.n_samples), original)
 
 
@@ -129,6 +136,10 @@ class KnnVC(VCBackend):
         long_candidates: tuple[str, ...] = grid(("stats:1.0", "stats:0.5"), (0.0, 1.5),
                                                 (1.0, 1.4))[2:]  # [:2]: in `candidates`
         aperiodicity_sample_s: float = 10.0  # of each half: the speaker's band aperiodicity
+
+        def __post_init__(self) -> None:
+            for name in self.candidates + self.long_candidates:  # before any audio is analysed
+                Candidate.parse(name)
 
     def convert(self, speech: SpeechSegments, reference: Speech, cache_dir: Path,
                 progress: StageProgress) -> SpeechSegments:
@@ -173,11 +184,16 @@ class KnnVC(VCBackend):
                 band_ap = np.mean(measured, axis=0)
             else:  # an unchecked (gate off) choice, no voiced speaker frame in the samples
                 candidate = replace(candidate, aperiodicity=0.0)
+        dropped = candidate != Candidate.parse(choice.choice)
         model = SpeakerModel.fit(list(sample.values()), halves, config.f0_outlier_octaves,
                                  config.formant_warp_power, band_ap)  # refitted on all the audio
-        log.info("vc knn: %s (held-out similarity %.3f -> %.3f)", choice.choice,
+        log.info("vc knn: %s (held-out similarity %.3f -> %.3f)", candidate.name,
                  choice.similarity_before, choice.similarity_after)
+        if dropped:
+            log.warning("vc knn: %s without its aperiodicity part: no voiced speaker frame to "
+                        "measure the speaker's aperiodicity on", choice.choice)
         voiced = {s.id for s in clips}
+        voiced_frames = noise_only = 0
         out = []
         for index, segment in enumerate(speech.segments):
             if segment.id in voiced:
@@ -185,14 +201,21 @@ class KnnVC(VCBackend):
                     segment.speech, config.mcep_dims, aperiodicity=False)
                 features = wf.with_aperiodicity(features, segment.speech,
                                                 known=gate_ap.pop(segment.id, None))
-                wave = convert_features(wf.warp_features(features, model.formant_warp),
-                                        model, candidate, config.k, segment.speech.samples)
+                features = wf.warp_features(features, model.formant_warp)
+                ap = converted_aperiodicity(features, model, candidate)
+                voiced_frames += int(features.voiced.sum())
+                noise_only += wf.noise_only_frames(ap, features.voiced)
+                wave = convert_features(features, model, candidate, config.k,
+                                        segment.speech.samples, aperiodicity=ap)
                 converted = Speech(wave, wf.RATE)
             else:  # silence: only the common sample rate
                 converted = resample(segment.speech, wf.RATE)
             out.append(SegmentSpeech(segment.id, segment.text, converted, segment.phonemes))
             progress(0.5 + 0.5 * (index + 1) / len(speech.segments), f"segment {index + 1}")
-        self.metrics = {**choice.to_metrics(), "formant_warp": round(model.formant_warp, 3),
+        self.metrics = {**choice.to_metrics(), "applied": candidate.name,
+                        # voiced frames WORLD synthesises as noise only (whispered)
+                        "noise_only_voiced_frames": round(noise_only / max(voiced_frames, 1), 4),
+                        "formant_warp": round(model.formant_warp, 3),
                         "speaker_speech_s": round(
             sum(wf.voice_stats([h]).speech_s for h in halves), 2)}
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
