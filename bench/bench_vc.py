@@ -12,7 +12,8 @@ Cases (the judge is always resemblyzer similarity to audio the backend was not g
 - long_extra (only with --kinds long_extra): two more 25-clip windows of s1 (clips 30-54 and
   60-84, dubbed with clips 55-58 / 85-88), judged on clips 0-7: in neither window nor the
   judge of `long` s1 x25 (the last 8 clips), the case the long candidates were tuned on.
-Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, seconds).
+Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, wall
+and CPU seconds of this process, the load average).
 `--speed` instead times the default backend on a 10 s dub (and a ~1 min one: four sentences six
 times) with the whole 10 s demo as input
 (encoder loaded first, median of 3 for wall and CPU seconds, with the machine's load average
@@ -97,7 +98,7 @@ def _run_case(case: dict[str, Any], backends: list[str], tmp: Path) -> dict[str,
                            "input_s": round(reference.duration_s, 2),
                            "dub_s": round(sum(s.speech.duration_s for s in dub.segments), 2)}
     for name in backends:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         metrics: dict[str, Any] = {}
         if name == "none":
             out = dub
@@ -105,11 +106,12 @@ def _run_case(case: dict[str, Any], backends: list[str], tmp: Path) -> dict[str,
             backend = get_backend_class("vc", name)()
             out = backend.convert(dub, reference, tmp, lambda f, m: None)
             metrics = dict(backend.metrics)
-        seconds = time.perf_counter() - started
+        seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
         joined = Speech(np.concatenate([s.speech.samples for s in out.segments]),
                         out.segments[0].speech.sample_rate)
         row[name] = {"similarity": round(cosine(speaker_embedding(joined), judge), 4),
-                     "seconds": round(seconds, 2),
+                     "seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2),
+                     "load_average": round(__import__("os").getloadavg()[0], 1),
                      **{k: v for k, v in metrics.items() if k != "held_out_scores"}}
     return row
 

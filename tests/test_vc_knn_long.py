@@ -5,6 +5,7 @@ range; each is written as a name ('stats:1.0+ap:1.5+range:1.4') and fitted on th
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def test_long_candidates_are_tried_only_with_enough_speech_fitted_on_the_fit_hal
 
 
 def test_an_unchecked_aperiodicity_choice_without_voiced_speaker_frames_keeps_the_dubs(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """With the gate off the first candidate is used unchecked: if the speaker's samples have
     no voiced frame to measure, the dub's own aperiodicity stays (no NaN from an empty mean)."""
     from stages.vc import world_features as wf
@@ -164,10 +165,67 @@ def test_an_unchecked_aperiodicity_choice_without_voiced_speaker_frames_keeps_th
     knn = get_backend_class("vc", "knn")
     dub = _dub("नीला रंग अभी दो पर रखो")
     voice = _voice("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो")
-    out = knn(knn.Config(gate=False, candidates=("stats:1.0+ap:1.5",))).convert(
-        dub, voice, tmp_path, lambda f, m: None)
+    backend = knn(knn.Config(gate=False, candidates=("stats:1.0+ap:1.5",)))
+    with caplog.at_level(logging.WARNING):
+        out = backend.convert(dub, voice, tmp_path, lambda f, m: None)
     plain = knn(knn.Config(gate=False, candidates=("stats:1.0",))).convert(
         dub, voice, tmp_path, lambda f, m: None)
+    assert backend.metrics["applied"] == "stats:1"  # what was applied, not what was asked
+    assert "without its aperiodicity part" in caplog.text
     assert np.isfinite(out.segments[0].speech.samples).all()
     np.testing.assert_allclose(out.segments[0].speech.samples, plain.segments[0].speech.samples,
                                atol=1e-6)
+
+
+def test_a_much_noisier_speaker_never_turns_voiced_frames_into_noise_only() -> None:
+    """WORLD decodes a frame whose coded band is above -0.5 dB as noise at every frequency (a
+    whisper): the shift stops below that, so voiced frames keep their periodic low band."""
+    from stages.vc import world_features as wf
+
+    features, _ = _analysed("नीला रंग अभी दो पर रखो")
+    pw = wf.pyworld()
+    voiced = features.voiced
+    assert (features.ap[voiced, :4] < 0.01).all()  # periodic to begin with
+    target = pw.code_aperiodicity(features.ap, wf.RATE)[voiced].mean(axis=0) + 20.0
+    for strength in (1.0, 1.5):
+        shifted = wf.shift_band_aperiodicity(features, target, strength)
+        assert (shifted[voiced, :4] < 0.01).all()  # low frequencies stay periodic
+        assert wf.noise_only_frames(shifted, voiced) == 0
+        assert shifted[voiced].mean() > features.ap[voiced].mean() + 0.05  # and still noisier
+
+
+def test_the_backend_reports_voiced_frames_synthesised_as_noise_only(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from stages.vc import world_features as wf
+
+    monkeypatch.setattr(wf, "band_aperiodicity", lambda *a: np.array([-0.05]))  # all but noise
+    knn = get_backend_class("vc", "knn")
+    backend = knn(knn.Config(gate=False, candidates=("stats:1.0+ap:2",)))
+    backend.convert(_dub("नीला रंग अभी दो पर रखो"), _voice("पीला रंग अभी तीन पर रखो"), tmp_path,
+                    lambda f, m: None)
+    assert backend.metrics["applied"] == "stats:1+ap:2"
+    assert backend.metrics["noise_only_voiced_frames"] == 0.0
+    monkeypatch.setattr(wf, "MAX_SHIFTED_CODED_AP_DB", 0.0)  # the old cap: a whisper, reported
+    backend.convert(_dub("नीला रंग अभी दो पर रखो"), _voice("पीला रंग अभी तीन पर रखो"), tmp_path,
+                    lambda f, m: None)
+    assert backend.metrics["noise_only_voiced_frames"] > 0.5
+
+
+def test_the_speakers_aperiodicity_is_measured_on_a_capped_sample(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """D4C is slow: of a 30 s half only the first `max_s` seconds (frames and samples) go in."""
+    from stages.vc import world_features as wf
+
+    pw = wf.pyworld()
+    seen: list[tuple[int, int]] = []
+    monkeypatch.setattr(pw, "d4c", lambda x, f0, t, fs: (seen.append((x.size, f0.size)),
+                                                         np.full((f0.size, 513), 0.1))[1])
+    half = Speech(np.zeros(30 * 16_000, np.float32), 16_000)
+    frames = 30 * 200 + 1
+    features = wf.WorldFeatures(np.full(frames, 120.0), np.ones((frames, 513)),
+                                np.zeros((frames, 0)), np.zeros((frames, 4)), 1024,
+                                half.samples.size)
+    assert wf.band_aperiodicity(half, features, 10.0) is not None
+    samples, f0_frames = seen[0]
+    assert f0_frames <= 10.0 * 200
+    assert samples <= (10.0 + 0.1) * 16_000
