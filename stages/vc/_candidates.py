@@ -1,9 +1,10 @@
 """One candidate conversion of the `knn` backend: what it changes, and how it is written.
 
 `method:strength` moves the envelope (`knn` frame selection or `stats` mapping) that far from
-the dub's towards the mapping; `+ap:A` moves the voiced frames' band aperiodicity A times the
-way from the dub's towards the speaker's (how breathy or noisy the voice is: eSpeak through WORLD
-is far more periodic than a recorded voice); `+range:R` widens the converted log-F0 spread by R
+the dub's towards the mapping; `+ap:A` moves the voiced frames' WORLD-coded aperiodicity (one band
+at 16 kHz) A times the way from the dub's towards the speaker's, below the level WORLD decodes
+as noise only (how breathy the voice is: eSpeak through WORLD is far more periodic than a
+recorded voice); `+range:R` widens the converted log-F0 spread by R
 (eSpeak's intonation is flatter than speech). E.g. "stats:1.0+ap:1.5+range:1.4".
 """
 

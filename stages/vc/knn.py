@@ -131,8 +131,9 @@ class KnnVC(VCBackend):
         # with this much fit-half speaker speech the gate's held-out half is long enough to
         # tell more candidates apart: `long_candidates` are tried too
         long_min_speech_s: float = 12.0
-        # tuned on the s1 x25 bench case (s4 x21 and GRID only confirmed): aperiodicity 1.0
-        # and 2.0, ranges 1.2 and 1.6-1.8 and `knn` variants were all less like s1
+        # tuned (before the -1 dB cap) on the s1 x25 bench case: aperiodicity 1.0 and 2.0,
+        # ranges 1.2 and 1.6-1.8 and `knn` variants were all less like s1; on s4 x21 the pick
+        # scored 0.009 below v1's (bench/results/vc.json, docs/speech.md "Long inputs")
         long_candidates: tuple[str, ...] = grid(("stats:1.0", "stats:0.5"), (0.0, 1.5),
                                                 (1.0, 1.4))[2:]  # [:2]: in `candidates`
         aperiodicity_sample_s: float = 10.0  # of each half: the speaker's band aperiodicity
