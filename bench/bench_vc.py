@@ -9,7 +9,11 @@ Cases (the judge is always resemblyzer similarity to audio the backend was not g
 - long: 21-25 clips of one speaker joined (> 1 min) are the input; a 4-sentence dub; judged on
   other clips of that speaker.
 - demo: the first half of the 10 s demo talk is the input; judged on its second half.
-Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, seconds).
+- long_extra (only with --kinds long_extra): two more 25-clip windows of s1 (clips 30-54 and
+  60-84, dubbed with clips 55-58 / 85-88), judged on clips 0-7: in neither window nor the
+  judge of `long` s1 x25 (the last 8 clips), the case the long candidates were tuned on.
+Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, wall
+and CPU seconds of this process, the load average).
 `--speed` instead times the default backend on a 10 s dub (and a ~1 min one: four sentences six
 times) with the whole 10 s demo as input
 (encoder loaded first, median of 3 for wall and CPU seconds, with the machine's load average
@@ -50,6 +54,12 @@ def _cases(data: Path, quick: bool) -> list[dict[str, Any]]:
         cases.append({"kind": "long", "name": f"{speaker} x{n}", "input": clips[:n],
                       "texts": [f"{speaker}/{c.stem}" for c in clips[n:n + 4]],
                       "judge": clips[-4:] if speaker == "s4" else clips[-8:]})
+    clips = _clips(grid, "s1")
+    for start in (30, 60):
+        cases.append({"kind": "long_extra", "name": f"s1 x25 from {start}",
+                      "input": clips[start:start + 25],
+                      "texts": [f"s1/{c.stem}" for c in clips[start + 25:start + 29]],
+                      "judge": clips[:8]})  # in neither window, nor `long`'s judge
     cases.append({"kind": "demo", "name": "obama_weekly_address_10s",
                   "input": [data / "talks" / "obama_weekly_address_10s.mp4"],
                   "texts": ["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n"], "judge": None})
@@ -88,7 +98,7 @@ def _run_case(case: dict[str, Any], backends: list[str], tmp: Path) -> dict[str,
                            "input_s": round(reference.duration_s, 2),
                            "dub_s": round(sum(s.speech.duration_s for s in dub.segments), 2)}
     for name in backends:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         metrics: dict[str, Any] = {}
         if name == "none":
             out = dub
@@ -96,18 +106,19 @@ def _run_case(case: dict[str, Any], backends: list[str], tmp: Path) -> dict[str,
             backend = get_backend_class("vc", name)()
             out = backend.convert(dub, reference, tmp, lambda f, m: None)
             metrics = dict(backend.metrics)
-        seconds = time.perf_counter() - started
+        seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
         joined = Speech(np.concatenate([s.speech.samples for s in out.segments]),
                         out.segments[0].speech.sample_rate)
         row[name] = {"similarity": round(cosine(speaker_embedding(joined), judge), 4),
-                     "seconds": round(seconds, 2),
+                     "seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2),
+                     "load_average": round(__import__("os").getloadavg()[0], 1),
                      **{k: v for k, v in metrics.items() if k != "held_out_scores"}}
     return row
 
 
 def _summary(rows: list[dict[str, Any]], backends: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for kind in ("grid", "long", "demo"):
+    for kind in ("grid", "long", "long_extra", "demo"):
         chosen = [r for r in rows if r["kind"] == kind]
         if not chosen:
             continue

@@ -3,18 +3,21 @@
 Candidates: frame selection (`knn`: each dub frame's envelope shape taken from its nearest
 speaker frames in a speaker-normalised mel-cepstral space, see `_frame_select`) and statistics
 mapping (`stats`: `world`'s mean/std mapping), each at a few strengths; F0 always gets the
-log-Gaussian transform. The speaker's audio is split into alternate chunks: candidates are fitted
+log-Gaussian transform. With enough speaker speech to tell more candidates apart (a long video),
+variants that also move the voice's aperiodicity and widen its F0 range are tried too
+(`_candidates`). The speaker's audio is split into alternate chunks: candidates are fitted
 on one half and judged on the other by speaker similarity (`_gate`); the best is used, refitted
 on all the speaker's audio, unless none beats the unconverted dub, which then passes through.
-Aperiodicity and timing stay the dub's, so phoneme events stay valid.
+Timing stays the dub's frame for frame (the aperiodicity variants change only the level of
+WORLD's coded band, one at 16 kHz, per voiced frame), so phoneme events stay valid.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, replace
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,7 @@ from f2f.stage import VCBackend
 from f2f.timing import resample
 from stages.vc import _gate
 from stages.vc import world_features as wf
+from stages.vc._candidates import Candidate, grid
 from stages.vc._frame_select import SpeakerPool, select_frames
 
 log = logging.getLogger(__name__)
@@ -36,46 +40,65 @@ MIN_SPEAKER_SPEECH_S = 0.25  # voiced, per half: less is too little to fit or to
 @dataclass(frozen=True, eq=False)
 class SpeakerModel:
     """What a conversion is fitted on: the dub's and the speaker's statistics, the speaker's
-    frame pool."""
+    frame pool and (for candidates that move it) band aperiodicity."""
 
     formant_warp: float
     source: wf.VoiceStats  # of the formant-warped dub
     target: wf.VoiceStats
     pool: SpeakerPool
+    band_aperiodicity: np.ndarray | None = None  # the speaker's coded bands, dB (one at 16 kHz)
 
     @classmethod
     def fit(cls, dub: list[wf.WorldFeatures], speaker: list[wf.WorldFeatures],
-            f0_outlier_octaves: float, warp_power: float) -> SpeakerModel:
+            f0_outlier_octaves: float, warp_power: float,
+            band_aperiodicity: np.ndarray | None = None) -> SpeakerModel:
         """`world`'s recipe: warp the dub's formants by the F0 ratio, then measure it again."""
         target = wf.voice_stats(speaker, f0_outlier_octaves)
         alpha = wf.formant_warp(wf.voice_stats(dub, f0_outlier_octaves), target, warp_power)
         source = wf.voice_stats([wf.warp_features(f, alpha) for f in dub], f0_outlier_octaves)
-        return cls(alpha, source, target, SpeakerPool.fit(speaker))
+        return cls(alpha, source, target, SpeakerPool.fit(speaker), band_aperiodicity)
 
 
-def parse_candidate(text: str) -> tuple[str, float]:
-    """'knn:0.5' -> ('knn', 0.5)."""
-    method, _, strength = text.partition(":")
-    return method, float(strength or 1.0)
-
-
-def convert_features(features: wf.WorldFeatures, model: SpeakerModel, method: str,
-                     strength: float, k: int, original: np.ndarray) -> np.ndarray:
-    """One analysed dub clip, already warped by `model.formant_warp`, through one candidate;
-    samples at wf.RATE, the clip's peak level."""
+def converted_envelope(features: wf.WorldFeatures, model: SpeakerModel, candidate: Candidate,
+                       k: int) -> np.ndarray:
+    """The (T, F) spectral envelope of one dub clip, already warped by `model.formant_warp`,
+    under the candidate's envelope mapping."""
     source, target = model.source, model.target
     mcep = features.mcep
-    if method == "knn":
+    if candidate.method == "knn":
         mapped = select_frames(mcep, features.speech_frames, source.mcep_mean, source.mcep_std,
                                model.pool, k, smooth_frames=1)
-    elif method == "stats":
+    else:
         mapped = (mcep - source.mcep_mean) / source.mcep_std * target.mcep_std + target.mcep_mean
         mapped[:, 0] = mcep[:, 0]  # c0 is loudness: keep the clip's own
-    else:
-        raise ValueError(f"unknown conversion method {method!r} (knn, stats)")
-    sp = wf.envelope_with_mcep(features, mcep + strength * (mapped - mcep))
-    f0 = wf.convert_f0(features.f0, source, target)
-    return wf.match_peak(wf.synthesize(f0, sp, features.ap, features.n_samples), original)
+    return wf.envelope_with_mcep(features, mcep + candidate.strength * (mapped - mcep))
+
+
+def converted_aperiodicity(features: wf.WorldFeatures, model: SpeakerModel,
+                           candidate: Candidate) -> np.ndarray:
+    """The clip's (T, F) aperiodicity under the candidate: the dub's own, or moved towards the
+    speaker's band aperiodicity."""
+    if not candidate.aperiodicity:
+        return features.ap
+    if model.band_aperiodicity is None:
+        raise ValueError("an aperiodicity candidate needs the speaker's band aperiodicity")
+    return wf.shift_band_aperiodicity(features, model.band_aperiodicity, candidate.aperiodicity)
+
+
+def convert_features(features: wf.WorldFeatures, model: SpeakerModel, candidate: Candidate,
+                     k: int, original: np.ndarray, envelope: np.ndarray | None = None,
+                     aperiodicity: np.ndarray | None = None) -> np.ndarray:
+    """One analysed dub clip, already warped by `model.formant_warp`, through one candidate
+    (`envelope`, `aperiodicity`: its `converted_envelope` / `converted_aperiodicity`, if
+    already computed); samples at wf.RATE, the clip's peak level."""
+    sp = converted_envelope(features, model, candidate, k) if envelope is None else envelope
+    ap = (converted_aperiodicity(features, model, candidate) if aperiodicity is None
+          else aperiodicity)
+    target = model.target
+    if candidate.f0_range != 1.0:
+        target = replace(target, lf0_std=target.lf0_std * candidate.f0_range)
+    f0 = wf.convert_f0(features.f0, model.source, target)
+    return wf.match_peak(wf.synthesize(f0, sp, ap, features.n_samples), original)
 
 
 @register
@@ -83,7 +106,7 @@ class KnnVC(VCBackend):
     """Frame-selection / statistics conversion on WORLD features, chosen on held-out speech."""
 
     name = "knn"
-    version = "1"
+    version = "2"  # 2: aperiodicity and F0-range candidates on long inputs
     requires = ("pyworld", "resemblyzer")
     install_hint = "pip install pyworld 'setuptools<81' resemblyzer==0.1.4"
     quality_note = ("speaker's own frames (kNN on WORLD mel-cepstra) or statistics mapping, "
@@ -105,6 +128,19 @@ class KnnVC(VCBackend):
         f0_outlier_octaves: float = 0.8  # F0 statistics without DIO's octave errors
         formant_warp_power: float = 0.3  # as `world`: warp = (F0 ratio) ** power, 0 = none
         max_reference_s: float = 300.0  # frames beyond `_frame_select.POOL_MAX_FRAMES` thinned
+        # with this much fit-half speaker speech the gate's held-out half is long enough to
+        # tell more candidates apart: `long_candidates` are tried too
+        long_min_speech_s: float = 12.0
+        # tuned (before the -1 dB cap) on the s1 x25 bench case: aperiodicity 1.0 and 2.0,
+        # ranges 1.2 and 1.6-1.8 and `knn` variants were all less like s1; on s4 x21 the pick
+        # scored 0.009 below v1's (bench/results/vc.json, docs/speech.md "Long inputs")
+        long_candidates: tuple[str, ...] = grid(("stats:1.0", "stats:0.5"), (0.0, 1.5),
+                                                (1.0, 1.4))[2:]  # [:2]: in `candidates`
+        aperiodicity_sample_s: float = 10.0  # of each half: the speaker's band aperiodicity
+
+        def __post_init__(self) -> None:
+            for name in self.candidates + self.long_candidates:  # before any audio is analysed
+                Candidate.parse(name)
 
     def convert(self, speech: SpeechSegments, reference: Speech, cache_dir: Path,
                 progress: StageProgress) -> SpeechSegments:
@@ -131,17 +167,34 @@ class KnnVC(VCBackend):
         # statistics need no aperiodicity (D4C): it is measured only for what is synthesised
         sample = wf.sample_features(clips, config.mcep_dims, aperiodicity=False)
         gate_ap: dict[int, np.ndarray] = {}  # clip id -> aperiodicity rows the gate measured
-        choice = self._choose(clips, sample, halves, split.held_out, progress, gate_ap)
+        # measured once, if a candidate needs it: by the gate, again for the refit
+        fit_aperiodicity = cache(partial(self._band_aperiodicity, split.fit, halves[0]))
+        choice = self._choose(clips, sample, halves, split.held_out, progress, gate_ap,
+                              fit_aperiodicity)
         if choice.choice == _gate.NONE:
             self.metrics = choice.to_metrics()
             return self._pass_through(speech, "no candidate conversion is more like the speaker "
                                       "on held-out speech than the unconverted dub")
-        method, strength = parse_candidate(choice.choice)
+        candidate = Candidate.parse(choice.choice)
+        band_ap = None
+        if candidate.aperiodicity:  # both halves' samples, as the statistics
+            measured = [m for m in (fit_aperiodicity(),
+                                    self._band_aperiodicity(split.held_out, halves[1]))
+                        if m is not None]
+            if measured:
+                band_ap = np.mean(measured, axis=0)
+            else:  # an unchecked (gate off) choice, no voiced speaker frame in the samples
+                candidate = replace(candidate, aperiodicity=0.0)
+        dropped = candidate != Candidate.parse(choice.choice)
         model = SpeakerModel.fit(list(sample.values()), halves, config.f0_outlier_octaves,
-                                 config.formant_warp_power)  # refitted on all the audio
-        log.info("vc knn: %s (held-out similarity %.3f -> %.3f)", choice.choice,
+                                 config.formant_warp_power, band_ap)  # refitted on all the audio
+        log.info("vc knn: %s (held-out similarity %.3f -> %.3f)", candidate.name,
                  choice.similarity_before, choice.similarity_after)
+        if dropped:
+            log.warning("vc knn: %s without its aperiodicity part: no voiced speaker frame to "
+                        "measure the speaker's aperiodicity on", choice.choice)
         voiced = {s.id for s in clips}
+        voiced_frames = noise_only = 0
         out = []
         for index, segment in enumerate(speech.segments):
             if segment.id in voiced:
@@ -149,30 +202,46 @@ class KnnVC(VCBackend):
                     segment.speech, config.mcep_dims, aperiodicity=False)
                 features = wf.with_aperiodicity(features, segment.speech,
                                                 known=gate_ap.pop(segment.id, None))
-                wave = convert_features(wf.warp_features(features, model.formant_warp),
-                                        model, method, strength, config.k,
-                                        segment.speech.samples)
+                features = wf.warp_features(features, model.formant_warp)
+                ap = converted_aperiodicity(features, model, candidate)
+                voiced_frames += int(features.voiced.sum())
+                noise_only += wf.noise_only_frames(ap, features.voiced)
+                wave = convert_features(features, model, candidate, config.k,
+                                        segment.speech.samples, aperiodicity=ap)
                 converted = Speech(wave, wf.RATE)
             else:  # silence: only the common sample rate
                 converted = resample(segment.speech, wf.RATE)
             out.append(SegmentSpeech(segment.id, segment.text, converted, segment.phonemes))
             progress(0.5 + 0.5 * (index + 1) / len(speech.segments), f"segment {index + 1}")
-        self.metrics = {**choice.to_metrics(), "formant_warp": round(model.formant_warp, 3),
+        self.metrics = {**choice.to_metrics(), "applied": candidate.name,
+                        # voiced frames WORLD synthesises as noise only (whispered)
+                        "noise_only_voiced_frames": round(noise_only / max(voiced_frames, 1), 4),
+                        "formant_warp": round(model.formant_warp, 3),
                         "speaker_speech_s": round(
             sum(wf.voice_stats([h]).speech_s for h in halves), 2)}
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
     def _choose(self, clips: list[SegmentSpeech], sample: dict[int, wf.WorldFeatures],
                 halves: list[wf.WorldFeatures], held_out: Speech, progress: StageProgress,
-                gate_ap: dict[int, np.ndarray]) -> _gate.GateResult:
+                gate_ap: dict[int, np.ndarray],
+                fit_aperiodicity: Callable[[], np.ndarray | None]) -> _gate.GateResult:
         """Candidates fitted on the first half of the speaker's audio, judged on the other, on
         the first clips of the dub up to `gate_sample_s` (their aperiodicity left in `gate_ap`:
         the conversion reuses it)."""
         config = self.config
         if not config.gate:
             return _gate.GateResult(config.candidates[0], float("nan"), float("nan"))
+        pool_s = wf.voice_stats(halves[:1]).speech_s
+        names = [n for n in config.candidates + (
+            config.long_candidates if pool_s >= config.long_min_speech_s else ())
+            if Candidate.parse(n).method != "knn" or pool_s >= config.knn_min_speech_s]
+        band_ap = None
+        if any(Candidate.parse(n).aperiodicity for n in names):
+            band_ap = fit_aperiodicity()
+            if band_ap is None:  # no voiced speaker frames in the sample: nothing to move to
+                names = [n for n in names if not Candidate.parse(n).aperiodicity]
         model = SpeakerModel.fit(list(sample.values()), halves[:1], config.f0_outlier_octaves,
-                                 config.formant_warp_power)
+                                 config.formant_warp_power, band_ap)
         judged: list[SegmentSpeech] = []
         warped: dict[int, wf.WorldFeatures] = {}  # the judged clips, aperiodicity added
         total = 0.0
@@ -185,22 +254,28 @@ class KnnVC(VCBackend):
                 warped[clip.id] = wf.warp_features(features, model.formant_warp)
                 judged.append(clip)
                 total += clip.speech.duration_s
+        envelopes: dict[tuple[int, str, float], np.ndarray] = {}  # shared by the variants
 
-        def joined(method: str, strength: float) -> Speech:
-            waves = [convert_features(warped[c.id], model, method, strength, config.k,
-                                      c.speech.samples) for c in judged]
+        def joined(candidate: Candidate) -> Speech:
+            waves = []
+            for c in judged:
+                key = (c.id, *candidate.envelope)
+                if key not in envelopes:
+                    envelopes[key] = converted_envelope(warped[c.id], model, candidate, config.k)
+                waves.append(convert_features(warped[c.id], model, candidate, config.k,
+                                              c.speech.samples, envelopes[key]))
             return Speech(np.concatenate(waves), wf.RATE)
 
         progress(0.2, "checking candidate conversions on held-out speech")
         unconverted = Speech(np.concatenate([resample(c.speech, wf.RATE).samples
                                              for c in judged]), wf.RATE)
-        pool_s = wf.voice_stats(halves[:1]).speech_s
-        names = [n for n in config.candidates
-                 if parse_candidate(n)[0] != "knn" or pool_s >= config.knn_min_speech_s]
         candidates: dict[str, Callable[[], Speech]] = {
-            name: partial(joined, *parse_candidate(name)) for name in names}
+            name: partial(joined, Candidate.parse(name)) for name in names}
         gain = _gate.required_gain(held_out.duration_s, config.min_gain, config.noise_gain)
         return _gate.choose(candidates, unconverted, held_out, gain)
+
+    def _band_aperiodicity(self, half: Speech, features: wf.WorldFeatures) -> np.ndarray | None:
+        return wf.band_aperiodicity(half, features, self.config.aperiodicity_sample_s)
 
     def _pass_through(self, speech: SpeechSegments, reason: str) -> SpeechSegments:
         log.warning("vc knn: %s; the dub keeps the TTS voice", reason)

@@ -264,6 +264,50 @@ def convert_f0(f0: np.ndarray, source: VoiceStats, target: VoiceStats) -> np.nda
     return out
 
 
+def band_aperiodicity(speech: Speech, features: WorldFeatures, max_s: float) -> np.ndarray | None:
+    """Mean WORLD-coded band aperiodicity (dB) over the voiced frames of the first `max_s`
+    seconds of `speech`, whose F0 is `features.f0` (e.g. from `analyze_reference`); None
+    without voiced frames. D4C is slow, so only a sample is measured."""
+    frames = min(features.f0.size, int(max_s * 1000 / FRAME_PERIOD_MS))
+    f0 = np.ascontiguousarray(features.f0[:frames])
+    if not (f0 > 0).any():
+        return None
+    pw = pyworld()
+    sample = Speech(speech.samples[: int((max_s + 0.1) * speech.sample_rate)], speech.sample_rate)
+    ap = pw.d4c(_world_samples(sample), f0, np.arange(frames) * (FRAME_PERIOD_MS / 1000), RATE)
+    return np.asarray(pw.code_aperiodicity(ap, RATE)[f0 > 0].mean(axis=0))
+
+
+# WORLD's decoder makes a frame all noise (aperiodicity 1 at every frequency) when its coded
+# bands average above -0.5 dB (at 16 kHz there is one band, around 3 kHz): a shifted voiced
+# frame stays at most this, safely periodic
+MAX_SHIFTED_CODED_AP_DB = -1.0
+_NOISE_ONLY_CODED_DB = -0.5
+
+
+def shift_band_aperiodicity(features: WorldFeatures, target: np.ndarray,
+                            strength: float) -> np.ndarray:
+    """The clip's (T, F) aperiodicity with its voiced frames' coded bands (one at 16 kHz) moved
+    `strength` times the way from the clip's own mean towards `target`, at most
+    MAX_SHIFTED_CODED_AP_DB, and decoded again (WORLD's coarse band shape). Unvoiced frames
+    and voiced ones WORLD already codes as noise only keep theirs."""
+    pw = pyworld()
+    coded = pw.code_aperiodicity(np.ascontiguousarray(features.ap, np.float64), RATE)
+    voiced = features.voiced
+    periodic = voiced & (coded.mean(axis=1) <= _NOISE_ONLY_CODED_DB)
+    if not periodic.any():
+        return features.ap
+    shifted = np.minimum(coded + strength * (target - coded[voiced].mean(axis=0)),
+                         MAX_SHIFTED_CODED_AP_DB)
+    decoded = pw.decode_aperiodicity(np.ascontiguousarray(shifted), RATE, features.fft_size)
+    return np.where(periodic[:, None], decoded, features.ap)
+
+
+def noise_only_frames(ap: np.ndarray, voiced: np.ndarray) -> int:
+    """Voiced frames whose aperiodicity is all noise even at low frequencies (a whisper)."""
+    return int((ap[voiced, 1] > 0.5).sum()) if ap.shape[1] > 1 else 0
+
+
 def has_sound(speech: Speech) -> bool:
     """False for empty or digitally silent clips (they are passed through, not vocoded)."""
     return float(np.abs(speech.samples).max(initial=0.0)) > 1e-4
