@@ -25,7 +25,12 @@ from stages.lipsync._mouth_interior import (TeethExemplar, better, capture_teeth
 from stages.lipsync._mouth_range import SpeakerRange
 from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
 
-STABLE = [0, 1, 2, 14, 15, 16, *range(27, 36), *range(36, 48)]
+# eye corners and the nose bridge: the jaw's upper points and the nostrils move with the jaw in
+# dlib's fit (corr. 0.2-0.4 with the opening on GRID), and an alignment on them carries the
+# source's own jaw motion into the reference (bench/bench_leak.py: with them, a closed-mouth
+# render's jaw followed the source's at 0.32; with all eye points and the whole nose, 0.21;
+# with these, 0.10)
+STABLE = [27, 28, 29, 30, 36, 39, 42, 45]
 WARPED = [*range(0, 17), *range(27, 36), *range(48, 68)]  # the points the warp moves or pins
 JAW_DROP = {4: 0.1, 5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3, 12: 0.1}
 POSE_LIMIT = 0.12  # face units of nose displacement: beyond it the reference is renewed
@@ -34,6 +39,8 @@ CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as clo
 _GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 mouth points
 FADE_FRAMES = 6  # a new reference blends in over this many frames
 POSE_WAIT = 8  # frames a turned head keeps the old reference, waiting for a rest-shaped frame
+COVER_JAW = list(range(2, 15))  # the jaw line the replaced region reaches out past
+COVER_MARGIN = 0.14  # how far past it, inter-ocular distances (before the mask's erosion)
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
 
 
@@ -79,8 +86,8 @@ def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
                    ) -> tuple[int, int, int, int]:
     """Pixel box that holds the mouth, the chin at any opening, and the soft mask's edge."""
     pts = landmarks[[*range(2, 15), *range(29, 36), *range(48, 68)]]
-    x0, y0 = pts.min(axis=0) - 0.25 * scale
-    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.45 * scale]
+    x0, y0 = pts.min(axis=0) - [0.3 * scale, 0.25 * scale]
+    x1, y1 = pts.max(axis=0) + [0.3 * scale, 0.45 * scale]
     return (int(max(0, np.floor(x0))), int(max(0, np.floor(y0))),
             int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
 
@@ -347,7 +354,9 @@ class MouthReplacer:
 
     def _mask(self, shape: tuple[int, int], current: np.ndarray, target: np.ndarray,
               face: FaceFrameOfReference) -> np.ndarray:
-        """1 over every place the frame's own or the target's lips and chin can be, soft edge."""
+        """1 over the whole lower face below the nose, out past the jaw line (the frame's own
+        and the target's), soft edge. The cheeks and the jaw line move with the frame's own jaw:
+        left in, they carry its motion into the output, so all of it comes from the reference."""
         import cv2
 
         s, down = face.scale, face.down
@@ -356,16 +365,16 @@ class MouthReplacer:
         polygons = []
         for pts in (current, target):
             top_y = nose + 0.06 * s * down
-            left = pts[48] - 0.32 * s * across
-            right = pts[54] + 0.32 * s * across
+            centre = pts[[48, 54]].mean(axis=0)
+            jaw = []
+            for j in COVER_JAW:
+                outward = (pts[j] - centre) / (np.linalg.norm(pts[j] - centre) + 1e-6)
+                jaw.append(pts[j] + COVER_MARGIN * s * outward
+                           + JAW_DROP.get(j, 0.0) * 0.15 * s * down)
+            left, right = jaw[0], jaw[-1]
             top_left = top_y + ((left - top_y) @ across) * across
             top_right = top_y + ((right - top_y) @ across) * across
-            jaw = []
-            for j in range(4, 13):
-                w = JAW_DROP[j]
-                inward = (pts[51] - pts[j]) / (np.linalg.norm(pts[51] - pts[j]) + 1e-6)
-                jaw.append(pts[j] + (1.0 - w) * 0.12 * s * inward + w * 0.3 * s * down)
-            polygons.append(np.array([top_left, top_right, *jaw[::-1]], np.float64))
+            polygons.append(np.array([top_left, *jaw, top_right], np.float64))
         # drawn and blurred at quarter size: the mask is smooth, the cost is not
         q = 4
         small: np.ndarray = np.zeros(((shape[0] + q - 1) // q, (shape[1] + q - 1) // q),
