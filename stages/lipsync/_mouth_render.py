@@ -41,6 +41,7 @@ FADE_FRAMES = 6  # a new reference blends in over this many frames
 POSE_WAIT = 8  # frames a turned head keeps the old reference, waiting for a rest-shaped frame
 COVER_JAW = list(range(2, 15))  # the jaw line the replaced region reaches out past
 COVER_MARGIN = 0.14  # how far past it, inter-ocular distances (before the mask's erosion)
+CHIN_MARGIN = 0.3  # and below the chin (weighted by JAW_DROP): the frame's own chin drops so far
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
 
 
@@ -87,7 +88,7 @@ def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
     """Pixel box that holds the mouth, the chin at any opening, and the soft mask's edge."""
     pts = landmarks[[*range(2, 15), *range(29, 36), *range(48, 68)]]
     x0, y0 = pts.min(axis=0) - [0.3 * scale, 0.25 * scale]
-    x1, y1 = pts.max(axis=0) + [0.3 * scale, 0.45 * scale]
+    x1, y1 = pts.max(axis=0) + [0.3 * scale, 0.6 * scale]
     return (int(max(0, np.floor(x0))), int(max(0, np.floor(y0))),
             int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
 
@@ -155,7 +156,7 @@ class MouthReplacer:
                  score: float) -> Reference:
         height, width = item.frame.shape[:2]
         scale = FaceFrameOfReference.of(landmarks).scale
-        x0, y0, x1, y1 = lower_face_box(landmarks, 1.6 * scale, width, height)
+        x0, y0, x1, y1 = lower_face_box(landmarks, 1.8 * scale, width, height)
         crop = np.ascontiguousarray(item.frame[y0:y1, x0:x1]).copy()
         return Reference(crop, np.array([x0, y0], np.float64), landmarks.astype(np.float64),
                          gap, pose, item.index, score)
@@ -269,7 +270,9 @@ class MouthReplacer:
         target = self.target_points(landmarks, face, aligned, index, ref is self.reference)
         if box is None:
             height, width = self._frame_size
-            box = lower_face_box(np.concatenate([landmarks, target]), face.scale, width, height)
+            # round the reference's points alone: a box that moved with the frame's own mouth
+            # would move the warp's ring, and the pixels between it and the chin, with it
+            box = lower_face_box(np.concatenate([aligned, target]), face.scale, width, height)
         x0, y0, x1, y1 = box
         origin = np.array([x0, y0], np.float64)
         # control points: moved/pinned landmarks plus a ring on the region's border. Where the
@@ -340,9 +343,8 @@ class MouthReplacer:
             else:
                 previous, *_ = self._warp(old, landmarks, face, item.index, box)
                 warped = morph_fade(warped, previous, t)
-        origin = np.array([x0, y0], np.float64)
         region = frame[y0:y1, x0:x1]
-        mask = self._mask((y1 - y0, x1 - x0), landmarks - origin, local_target, face) * covered
+        mask = self._mask((y1 - y0, x1 - x0), local_target, face) * covered
         if self.settings.colour_match:
             warped = self._match(warped, region, mask)
         if self.settings.interior:
@@ -352,29 +354,27 @@ class MouthReplacer:
                            lips.astype(np.float32).mean(axis=0), self.teeth)
         return blend_into(frame, warped, mask, x0, y0, in_place=item.owned)
 
-    def _mask(self, shape: tuple[int, int], current: np.ndarray, target: np.ndarray,
-              face: FaceFrameOfReference) -> np.ndarray:
-        """1 over the whole lower face below the nose, out past the jaw line (the frame's own
-        and the target's), soft edge. The cheeks and the jaw line move with the frame's own jaw:
-        left in, they carry its motion into the output, so all of it comes from the reference."""
+    def _mask(self, shape: tuple[int, int], target: np.ndarray, face: FaceFrameOfReference
+              ) -> np.ndarray:
+        """1 over the whole lower face below the nose, out past the target's jaw line and far
+        enough below its chin to cover the frame's own chin at any opening, soft edge. Drawn
+        round the target alone: the cheeks, the jaw line and an edge that moved with the frame's
+        own jaw would carry its motion into the output."""
         import cv2
 
         s, down = face.scale, face.down
         across = face.across
-        nose = current[33]
-        polygons = []
-        for pts in (current, target):
-            top_y = nose + 0.06 * s * down
-            centre = pts[[48, 54]].mean(axis=0)
-            jaw = []
-            for j in COVER_JAW:
-                outward = (pts[j] - centre) / (np.linalg.norm(pts[j] - centre) + 1e-6)
-                jaw.append(pts[j] + COVER_MARGIN * s * outward
-                           + JAW_DROP.get(j, 0.0) * 0.15 * s * down)
-            left, right = jaw[0], jaw[-1]
-            top_left = top_y + ((left - top_y) @ across) * across
-            top_right = top_y + ((right - top_y) @ across) * across
-            polygons.append(np.array([top_left, *jaw, top_right], np.float64))
+        top_y = target[33] + 0.06 * s * down
+        centre = target[[48, 54]].mean(axis=0)
+        jaw = []
+        for j in COVER_JAW:
+            outward = (target[j] - centre) / (np.linalg.norm(target[j] - centre) + 1e-6)
+            jaw.append(target[j] + COVER_MARGIN * s * outward
+                       + JAW_DROP.get(j, 0.0) * CHIN_MARGIN * s * down)
+        left, right = jaw[0], jaw[-1]
+        top_left = top_y + ((left - top_y) @ across) * across
+        top_right = top_y + ((right - top_y) @ across) * across
+        polygons = [np.array([top_left, *jaw, top_right], np.float64)]
         # drawn and blurred at quarter size: the mask is smooth, the cost is not
         q = 4
         small: np.ndarray = np.zeros(((shape[0] + q - 1) // q, (shape[1] + q - 1) // q),
