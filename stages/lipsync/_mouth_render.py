@@ -31,6 +31,13 @@ from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
 # render's jaw followed the source's at 0.32; with all eye points and the whole nose, 0.21;
 # with these, 0.10)
 STABLE = [27, 28, 29, 30, 36, 39, 42, 45]
+# The upper jaw points hold the lower face on a turning head (aligned on the eyes alone, a turned
+# head's cheek and jaw slid off the face: the demo's 6.2-7.1 s), but they carry the jaw's motion
+# (with them in the alignment the closed render's jaw followed the source's at 0.66): only their
+# sideways drift from the eye alignment is followed (a turn slides the lower face across, a jaw
+# drops down), averaged over ~6 frames (a syllable's 4-5 Hz passes at 0.14 of its size).
+ANCHORS = [0, 1, 15, 16]
+ANCHOR_SMOOTHING = 0.15  # weight of the current frame in the drift's running average
 WARPED = [*range(0, 17), *range(27, 36), *range(48, 68)]  # the points the warp moves or pins
 JAW_DROP = {4: 0.1, 5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3, 12: 0.1}
 POSE_LIMIT = 0.12  # face units of nose displacement: beyond it the reference is renewed
@@ -39,9 +46,9 @@ CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as clo
 _GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 mouth points
 FADE_FRAMES = 6  # a new reference blends in over this many frames
 POSE_WAIT = 8  # frames a turned head keeps the old reference, waiting for a rest-shaped frame
-COVER_JAW = list(range(2, 15))  # the jaw line the replaced region reaches out past
-COVER_MARGIN = 0.14  # how far past it, inter-ocular distances (before the mask's erosion)
-CHIN_MARGIN = 0.3  # and below the chin (weighted by JAW_DROP): the frame's own chin drops so far
+COVER_JAW = list(range(2, 15))  # the jaw line the replaced region reaches to
+SIDE_INSET = 0.12  # inside it at the sides, inter-ocular distances (before the mask's erosion)
+CHIN_MARGIN = 0.35  # and below the chin (weighted by JAW_DROP): the frame's own chin drops so far
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
 
 
@@ -87,8 +94,8 @@ def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
                    ) -> tuple[int, int, int, int]:
     """Pixel box that holds the mouth, the chin at any opening, and the soft mask's edge."""
     pts = landmarks[[*range(2, 15), *range(29, 36), *range(48, 68)]]
-    x0, y0 = pts.min(axis=0) - [0.3 * scale, 0.25 * scale]
-    x1, y1 = pts.max(axis=0) + [0.3 * scale, 0.6 * scale]
+    x0, y0 = pts.min(axis=0) - 0.25 * scale
+    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.6 * scale]
     return (int(max(0, np.floor(x0))), int(max(0, np.floor(y0))),
             int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
 
@@ -125,6 +132,7 @@ class MouthReplacer:
         self._width: float | None = None  # slow average of the mouth width, face units
         self._fading: tuple[Reference, int] | None = None  # the last reference, when replaced
         self.reference_changes = 0
+        self._drifts: dict[int, tuple[int, np.ndarray]] = {}  # reference index -> (frame, px)
         self._frame_size = (0, 0)
         # per reference (keyed by its frame index: id() is reused once a reference is freed)
         self._triangles: dict[int, np.ndarray] = {}
@@ -266,6 +274,7 @@ class MouthReplacer:
         import cv2
 
         to_frame = similarity(ref.landmarks[STABLE], landmarks[STABLE])
+        to_frame[:, 2] += self._drift(ref, landmarks, to_frame, index)
         aligned = apply(to_frame, ref.landmarks)
         target = self.target_points(landmarks, face, aligned, index, ref is self.reference)
         if box is None:
@@ -299,6 +308,26 @@ class MouthReplacer:
         warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
         return warped, covered, target - origin, box
+
+    def _drift(self, ref: Reference, landmarks: np.ndarray, to_frame: np.ndarray, index: int
+               ) -> np.ndarray:
+        """(2,) pixels: the running average of how far sideways the frame's upper jaw sits from
+        where the eye alignment puts the reference's (see ANCHORS), per reference."""
+        offset = (landmarks[ANCHORS] - apply(to_frame, ref.landmarks[ANCHORS])).mean(axis=0)
+        # sideways only: a turn slides the lower face across; a dropping jaw pulls these down
+        across = FaceFrameOfReference.of(landmarks).across
+        offset = float(offset @ across) * across
+        last = self._drifts.get(ref.index)
+        if last is None or last[0] != index - 1:  # a new reference or a gap: start from here
+            drift = offset
+        elif last[0] == index:
+            return last[1]
+        else:
+            drift = (1.0 - ANCHOR_SMOOTHING) * last[1] + ANCHOR_SMOOTHING * offset
+        self._drifts = {k: v for k, v in self._drifts.items() if k != ref.index and
+                        v[0] >= index - 1}
+        self._drifts[ref.index] = (index, drift)
+        return drift
 
     def _mesh(self, cached: np.ndarray | None, dst: np.ndarray, src: np.ndarray,
               target: np.ndarray, aligned: np.ndarray, face: FaceFrameOfReference,
@@ -356,10 +385,10 @@ class MouthReplacer:
 
     def _mask(self, shape: tuple[int, int], target: np.ndarray, face: FaceFrameOfReference
               ) -> np.ndarray:
-        """1 over the whole lower face below the nose, out past the target's jaw line and far
-        enough below its chin to cover the frame's own chin at any opening, soft edge. Drawn
-        round the target alone: the cheeks, the jaw line and an edge that moved with the frame's
-        own jaw would carry its motion into the output."""
+        """1 over the whole lower face below the nose, cheeks included, out to just inside the
+        target's jaw line and far enough below its chin to cover the frame's own chin at any
+        opening, soft edge. Drawn round the target alone: cheeks left in, or an edge that moved
+        with the frame's own jaw, would carry its motion into the output."""
         import cv2
 
         s, down = face.scale, face.down
@@ -368,9 +397,12 @@ class MouthReplacer:
         centre = target[[48, 54]].mean(axis=0)
         jaw = []
         for j in COVER_JAW:
-            outward = (target[j] - centre) / (np.linalg.norm(target[j] - centre) + 1e-6)
-            jaw.append(target[j] + COVER_MARGIN * s * outward
-                       + JAW_DROP.get(j, 0.0) * CHIN_MARGIN * s * down)
+            # the sides stay inside the face's edge (a turned head's reference has its edge
+            # elsewhere: a second jaw line would show); the chin reaches down over the neck
+            w = JAW_DROP.get(j, 0.0)
+            inward = (centre - target[j]) / (np.linalg.norm(centre - target[j]) + 1e-6)
+            jaw.append(target[j] + (1.0 - w) * SIDE_INSET * s * inward
+                       + w * CHIN_MARGIN * s * down)
         left, right = jaw[0], jaw[-1]
         top_left = top_y + ((left - top_y) @ across) * across
         top_right = top_y + ((right - top_y) @ across) * across
