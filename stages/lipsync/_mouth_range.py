@@ -33,11 +33,6 @@ SMOOTHED_CHANGE_GAIN = 1.3
 # edge is sharper than real lips'; measured on the demo and on GRID bbaf2n), so the target
 # opening aims that much lower.
 RENDERED_OPENING_BIAS = 1.25
-# The scale, smoothing and rest level are refreshed on a fixed beat, never per frame: refreshed
-# as each frame arrives they rise and fall with the source's own opening (early on k moved
-# 2.5x-8x within a 3 s GRID clip, its high-passed value correlating 0.3 with the source's
-# opening), which carries the source's mouth motion into the dub's.
-REFRESH_FRAMES = 12
 
 
 class SpeakerRange:
@@ -59,7 +54,6 @@ class SpeakerRange:
         self._unit_sum = 0.0  # rendered opening above rest / k, summed
         self._units = 0
         self._choice: tuple[int, tuple[int, float]] | None = None  # (frames seen, choice)
-        self._rest: tuple[int, float] | None = None  # (frames seen, rest level)
 
     def observe(self, opening: float, new_track: bool) -> None:
         """One source frame's opening; `new_track`: not continuous with the last frame."""
@@ -77,14 +71,10 @@ class SpeakerRange:
             self._units += 1
 
     def rest(self) -> float:
-        """The source's closed-mouth opening: its 5th percentile so far (refreshed every
-        `REFRESH_FRAMES`), but never more than `MAX_REST` (a stretch of video where the
-        speaker never closes must still close)."""
-        seen = len(self._openings)
-        if self._rest is None or seen - self._rest[0] >= REFRESH_FRAMES:
-            level = float(np.percentile(self._openings, 5)) if self._openings else 0.0
-            self._rest = (seen, min(level, MAX_REST))
-        return self._rest[1]
+        """The source's closed-mouth opening: its 5th percentile so far, but never more than
+        `MAX_REST` (a stretch of video where the speaker never closes must still close)."""
+        seen = float(np.percentile(self._openings, 5)) if self._openings else 0.0
+        return min(seen, MAX_REST)
 
     def source_stats(self) -> tuple[float, float, float]:
         """(rest opening, mean opening above rest, mean frame-to-frame change), prior-shrunk."""
@@ -92,7 +82,7 @@ class SpeakerRange:
         if n == 0:
             return 0.0, PRIOR_MEAN_GAP, PRIOR_MEAN_CHANGE
         values = np.asarray(self._openings)
-        rest = self.rest()
+        rest = min(float(np.percentile(values, 5)), MAX_REST)
         mean = (float(np.maximum(values - rest, 0).sum()) + PRIOR_FRAMES * PRIOR_MEAN_GAP) / (
             n + PRIOR_FRAMES)
         change = (self._change_sum + PRIOR_FRAMES * PRIOR_MEAN_CHANGE) / (
@@ -100,10 +90,10 @@ class SpeakerRange:
         return rest, mean, change
 
     def choice(self) -> tuple[int, float]:
-        """(smoothing variant, scale k) for the statistics seen so far, refreshed every
-        `REFRESH_FRAMES` (see there)."""
+        """(smoothing variant, scale k) for the statistics seen so far (refreshed every few
+        frames: the statistics move slowly and the percentile is not free)."""
         seen = len(self._openings)
-        if self._choice is None or seen - self._choice[0] >= REFRESH_FRAMES:
+        if self._choice is None or seen < 50 or seen - self._choice[0] >= 10:
             self._choice = (seen, self._choose())
         return self._choice[1]
 

@@ -25,19 +25,7 @@ from stages.lipsync._mouth_interior import (TeethExemplar, better, capture_teeth
 from stages.lipsync._mouth_range import SpeakerRange
 from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
 
-# eye corners and the nose bridge: the jaw's upper points and the nostrils move with the jaw in
-# dlib's fit (corr. 0.2-0.4 with the opening on GRID), and an alignment on them carries the
-# source's own jaw motion into the reference (bench/bench_leak.py: with them, a closed-mouth
-# render's jaw followed the source's at 0.32; with all eye points and the whole nose, 0.21;
-# with these, 0.10)
-STABLE = [27, 28, 29, 30, 36, 39, 42, 45]
-# The upper jaw points hold the lower face on a turning head (aligned on the eyes alone, a turned
-# head's cheek and jaw slid off the face: the demo's 6.2-7.1 s), but they carry the jaw's motion
-# (with them in the alignment the closed render's jaw followed the source's at 0.66): only their
-# sideways drift from the eye alignment is followed (a turn slides the lower face across, a jaw
-# drops down), averaged over ~6 frames (a syllable's 4-5 Hz passes at 0.14 of its size).
-ANCHORS = [0, 1, 15, 16]
-ANCHOR_SMOOTHING = 0.15  # weight of the current frame in the drift's running average
+STABLE = [0, 1, 2, 14, 15, 16, *range(27, 36), *range(36, 48)]
 WARPED = [*range(0, 17), *range(27, 36), *range(48, 68)]  # the points the warp moves or pins
 JAW_DROP = {4: 0.1, 5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3, 12: 0.1}
 POSE_LIMIT = 0.12  # face units of nose displacement: beyond it the reference is renewed
@@ -46,9 +34,6 @@ CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as clo
 _GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 mouth points
 FADE_FRAMES = 6  # a new reference blends in over this many frames
 POSE_WAIT = 8  # frames a turned head keeps the old reference, waiting for a rest-shaped frame
-COVER_JAW = list(range(2, 15))  # the jaw line the replaced region reaches to
-SIDE_INSET = 0.12  # inside it at the sides, inter-ocular distances (before the mask's erosion)
-CHIN_MARGIN = 0.35  # and below the chin (weighted by JAW_DROP): the frame's own chin drops so far
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
 
 
@@ -95,7 +80,7 @@ def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
     """Pixel box that holds the mouth, the chin at any opening, and the soft mask's edge."""
     pts = landmarks[[*range(2, 15), *range(29, 36), *range(48, 68)]]
     x0, y0 = pts.min(axis=0) - 0.25 * scale
-    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.6 * scale]
+    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.45 * scale]
     return (int(max(0, np.floor(x0))), int(max(0, np.floor(y0))),
             int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
 
@@ -132,7 +117,6 @@ class MouthReplacer:
         self._width: float | None = None  # slow average of the mouth width, face units
         self._fading: tuple[Reference, int] | None = None  # the last reference, when replaced
         self.reference_changes = 0
-        self._drifts: dict[int, tuple[int, np.ndarray]] = {}  # reference index -> (frame, px)
         self._frame_size = (0, 0)
         # per reference (keyed by its frame index: id() is reused once a reference is freed)
         self._triangles: dict[int, np.ndarray] = {}
@@ -164,7 +148,7 @@ class MouthReplacer:
                  score: float) -> Reference:
         height, width = item.frame.shape[:2]
         scale = FaceFrameOfReference.of(landmarks).scale
-        x0, y0, x1, y1 = lower_face_box(landmarks, 1.8 * scale, width, height)
+        x0, y0, x1, y1 = lower_face_box(landmarks, 1.6 * scale, width, height)
         crop = np.ascontiguousarray(item.frame[y0:y1, x0:x1]).copy()
         return Reference(crop, np.array([x0, y0], np.float64), landmarks.astype(np.float64),
                          gap, pose, item.index, score)
@@ -274,14 +258,11 @@ class MouthReplacer:
         import cv2
 
         to_frame = similarity(ref.landmarks[STABLE], landmarks[STABLE])
-        to_frame[:, 2] += self._drift(ref, landmarks, to_frame, index)
         aligned = apply(to_frame, ref.landmarks)
         target = self.target_points(landmarks, face, aligned, index, ref is self.reference)
         if box is None:
             height, width = self._frame_size
-            # round the reference's points alone: a box that moved with the frame's own mouth
-            # would move the warp's ring, and the pixels between it and the chin, with it
-            box = lower_face_box(np.concatenate([aligned, target]), face.scale, width, height)
+            box = lower_face_box(np.concatenate([landmarks, target]), face.scale, width, height)
         x0, y0, x1, y1 = box
         origin = np.array([x0, y0], np.float64)
         # control points: moved/pinned landmarks plus a ring on the region's border. Where the
@@ -308,26 +289,6 @@ class MouthReplacer:
         warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
         return warped, covered, target - origin, box
-
-    def _drift(self, ref: Reference, landmarks: np.ndarray, to_frame: np.ndarray, index: int
-               ) -> np.ndarray:
-        """(2,) pixels: the running average of how far sideways the frame's upper jaw sits from
-        where the eye alignment puts the reference's (see ANCHORS), per reference."""
-        offset = (landmarks[ANCHORS] - apply(to_frame, ref.landmarks[ANCHORS])).mean(axis=0)
-        # sideways only: a turn slides the lower face across; a dropping jaw pulls these down
-        across = FaceFrameOfReference.of(landmarks).across
-        offset = float(offset @ across) * across
-        last = self._drifts.get(ref.index)
-        if last is None or last[0] != index - 1:  # a new reference or a gap: start from here
-            drift = offset
-        elif last[0] == index:
-            return last[1]
-        else:
-            drift = (1.0 - ANCHOR_SMOOTHING) * last[1] + ANCHOR_SMOOTHING * offset
-        self._drifts = {k: v for k, v in self._drifts.items() if k != ref.index and
-                        v[0] >= index - 1}
-        self._drifts[ref.index] = (index, drift)
-        return drift
 
     def _mesh(self, cached: np.ndarray | None, dst: np.ndarray, src: np.ndarray,
               target: np.ndarray, aligned: np.ndarray, face: FaceFrameOfReference,
@@ -372,8 +333,9 @@ class MouthReplacer:
             else:
                 previous, *_ = self._warp(old, landmarks, face, item.index, box)
                 warped = morph_fade(warped, previous, t)
+        origin = np.array([x0, y0], np.float64)
         region = frame[y0:y1, x0:x1]
-        mask = self._mask((y1 - y0, x1 - x0), local_target, face) * covered
+        mask = self._mask((y1 - y0, x1 - x0), landmarks - origin, local_target, face) * covered
         if self.settings.colour_match:
             warped = self._match(warped, region, mask)
         if self.settings.interior:
@@ -383,30 +345,27 @@ class MouthReplacer:
                            lips.astype(np.float32).mean(axis=0), self.teeth)
         return blend_into(frame, warped, mask, x0, y0, in_place=item.owned)
 
-    def _mask(self, shape: tuple[int, int], target: np.ndarray, face: FaceFrameOfReference
-              ) -> np.ndarray:
-        """1 over the whole lower face below the nose, cheeks included, out to just inside the
-        target's jaw line and far enough below its chin to cover the frame's own chin at any
-        opening, soft edge. Drawn round the target alone: cheeks left in, or an edge that moved
-        with the frame's own jaw, would carry its motion into the output."""
+    def _mask(self, shape: tuple[int, int], current: np.ndarray, target: np.ndarray,
+              face: FaceFrameOfReference) -> np.ndarray:
+        """1 over every place the frame's own or the target's lips and chin can be, soft edge."""
         import cv2
 
         s, down = face.scale, face.down
         across = face.across
-        top_y = target[33] + 0.06 * s * down
-        centre = target[[48, 54]].mean(axis=0)
-        jaw = []
-        for j in COVER_JAW:
-            # the sides stay inside the face's edge (a turned head's reference has its edge
-            # elsewhere: a second jaw line would show); the chin reaches down over the neck
-            w = JAW_DROP.get(j, 0.0)
-            inward = (centre - target[j]) / (np.linalg.norm(centre - target[j]) + 1e-6)
-            jaw.append(target[j] + (1.0 - w) * SIDE_INSET * s * inward
-                       + w * CHIN_MARGIN * s * down)
-        left, right = jaw[0], jaw[-1]
-        top_left = top_y + ((left - top_y) @ across) * across
-        top_right = top_y + ((right - top_y) @ across) * across
-        polygons = [np.array([top_left, *jaw, top_right], np.float64)]
+        nose = current[33]
+        polygons = []
+        for pts in (current, target):
+            top_y = nose + 0.06 * s * down
+            left = pts[48] - 0.32 * s * across
+            right = pts[54] + 0.32 * s * across
+            top_left = top_y + ((left - top_y) @ across) * across
+            top_right = top_y + ((right - top_y) @ across) * across
+            jaw = []
+            for j in range(4, 13):
+                w = JAW_DROP[j]
+                inward = (pts[51] - pts[j]) / (np.linalg.norm(pts[51] - pts[j]) + 1e-6)
+                jaw.append(pts[j] + (1.0 - w) * 0.12 * s * inward + w * 0.3 * s * down)
+            polygons.append(np.array([top_left, top_right, *jaw[::-1]], np.float64))
         # drawn and blurred at quarter size: the mask is smooth, the cost is not
         q = 4
         small: np.ndarray = np.zeros(((shape[0] + q - 1) // q, (shape[1] + q - 1) // q),

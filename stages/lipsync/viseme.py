@@ -40,10 +40,9 @@ DRIVERS = ("auto", "audio", "phonemes", "loudness")
 @register
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
-    version = "8"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
+    version = "7"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
     # 5: the warp ring goes round points beyond a frame-cut region; 6: folding targets eased;
-    # 7: fade flow on half-size grey; 8: no source motion leaks in (the region reaches past the
-    # jaw line, aligned on eye corners and nose bridge, the range fit refreshed on a fixed beat)
+    # 7: fade flow on half-size grey
     quality_note = ("landmark mouth replacement driven by a small learned audio -> mouth model "
                     "(GRID) and the TTS phonemes; no learned mouth texture: use --lipsync "
                     "wav2lip for a generative model")
