@@ -209,7 +209,8 @@ class TransferTranslator:
 @register
 class LexiconMT(SlotAware, MTBackend):
     name = "lexicon"
-    version = "6"  # 6: only real codes merged and kept Latin (India-Pakistan, McDonald are
+    version = "7"  # 7: the slot choice plans with each segment's room (span + pause);
+    # 6: only real codes merged and kept Latin (India-Pakistan, McDonald are
     # words/names again), compact keeps अभी under negation and Hindi doubled words, "I have a
     # question" keeps एक, no doubled और, H1N1 kept whole; 5: non-verb -ing words, labels after
     # nouns, clauses under fragments, terser compact variant, acronyms in Latin, dates, ranges,
