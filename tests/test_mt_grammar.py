@@ -49,6 +49,10 @@ def translator() -> TransferTranslator:
     ("I bought apples, bananas and mangoes.", "मैंने सेब, केले और आम खरीदे ।"),
     # possessive pronoun of the clause's own subject: अपना
     ("She helped her brother.", "उसने अपने भाई की मदद की ।"),
+    # the person told before a that-clause takes को; other verbs' objects do not
+    ("The judge told Blake it was almost inevitable.",
+     "न्यायाधीश ने ब्लेक को बताया कि यह लगभग अपरिहार्य था ।"),
+    ("She told her mother that she was tired.", "उसने अपनी माँ को बताया कि वह थकी थी ।"),
     ("His brother came.", "उसका भाई आया ।"),
     ("The company changed its name.", "कंपनी ने अपना नाम बदला ।"),
     ("He saw her house.", "उसने उसका घर देखा ।"),

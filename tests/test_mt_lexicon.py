@@ -167,6 +167,17 @@ def test_the_pipeline_timeline_reaches_the_choice() -> None:
     assert backend.fit_to_tts(None, {}) == 0.0 and backend.speaking_rate == 0.0
 
 
+def test_no_learned_entry_is_a_grammar_word() -> None:
+    """The shipped table is what build_lexicon's filter keeps: "judge" -> उसे is alignment
+    noise (a pronoun pinned on a noun), never a translation."""
+    from stages.mt.build_lexicon import _FUNCTION_WORDS
+
+    rows = [line.split("\t") for line in LEARNED.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith(("#", "en\t"))]
+    assert len(rows) > 3000
+    assert [r[:3] for r in rows if r[2] in _FUNCTION_WORDS] == []
+
+
 def test_data_files_state_their_licences() -> None:
     assert "MIT" in CORE.read_text(encoding="utf-8").splitlines()[0]
     assert "CC0" in LEARNED.read_text(encoding="utf-8").splitlines()[0]

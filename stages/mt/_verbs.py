@@ -38,6 +38,9 @@ _TRANSITIVE_OF = {intransitive: transitive for transitive, intransitive in INTRA
 # Verbs whose English object is a postpositional phrase in Hindi.
 _OBJECT_MARKERS = {"मिलना": "से", "पूछना": "से", "प्यार करना": "से", "शादी करना": "से",
                    "बात करना": "से", "डरना": "से", "नफ़रत करना": "से"}
+# Verbs whose object is the person addressed when a that-clause follows (marked with को).
+_TELLING = frozenset("tell inform remind warn assure convince notify teach show promise advise "
+                     "persuade".split())
 # Intransitive changes of state say a completed event with जाना: हो गया, बन गया, मर गई.
 _CHANGE_OF_STATE = {"होना", "बनना", "मरना", "पहुँचना", "बढ़ना", "गिरना", "रुकना", "फैलना",
                     "टूटना", "खुलना", "बचना", "घटना", "बदलना", "भरना", "सूखना", "जलना"}
@@ -264,7 +267,10 @@ def verb_group(tr, verb, subject, objects, future: bool = False,
             object_agreement = object_agreement or owned
             continue
         case = "direct"
-        if obj.dep_ == "dative" or (obj.dep_ == "dobj" and obj.pos_ == "PRON"
+        # the person told: "told Blake (that) it was ..." -> ब्लेक को बताया कि
+        addressee = obj.dep_ == "dobj" and obj.pos_ in ("NOUN", "PROPN") \
+            and verb.lemma_.lower() in _TELLING and any(c.dep_ == "ccomp" for c in verb.children)
+        if addressee or obj.dep_ == "dative" or (obj.dep_ == "dobj" and obj.pos_ == "PRON"
                                     and obj.lower_ not in ("it", "what", "this", "that",
                                                            "something", "anything",
                                                            "everything", "nothing")) \

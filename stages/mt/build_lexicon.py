@@ -149,7 +149,10 @@ def direct_singular(inflected: str, counts: Counter[str]) -> str:
 
 # Hindi words an alignment may pin on a content word that are grammar, never its translation.
 _FUNCTION_WORDS = frozenset("का के की को से में पर ने है हैं था थे थी और या कि भी तो ही एक यह वह "
-                            "ये वे इस उस इन उन जो लिए साथ द्वारा नहीं हो हुआ हुए".split())
+                            "ये वे इस उस इन उन जो लिए साथ द्वारा नहीं हो हुआ हुए क्या "
+                            # pronoun forms: "judge" -> उसे, "mean" -> इसका, "notify" -> आपको
+                            "उसे उसको उन्हें उनको इसे इन्हें मुझे हमें तुम्हें आपको उसने उन्होंने "
+                            "इसने मैंने हमने उसका उसके उसकी उनका उनके उनकी इसका इसके इसकी".split())
 
 
 def learn_genders(hindi: Iterable[str]) -> dict[str, str]:
