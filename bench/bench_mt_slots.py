@@ -58,11 +58,15 @@ def spoken_seconds(tts: Any, texts: list[str]) -> list[float]:
     return [s.speech.samples.shape[0] / s.speech.sample_rate for s in speech.segments]
 
 
-def applied_speedups(tts: Any, translation: Translation, duration_s: float) -> dict[int, float]:
-    """Per segment id, the speed-up the default timing fit applies to the real TTS speech."""
+def spoken_and_applied(tts: Any, translation: Translation,
+                       duration_s: float) -> tuple[list[float], dict[int, float]]:
+    """The real TTS speech's seconds per segment, and per segment id the speed-up the default
+    timing fit applies to it (one synthesis for both)."""
     speech = tts.synthesize(translation, _silent)
+    seconds = [s.speech.samples.shape[0] / s.speech.sample_rate for s in speech.segments]
     track = fit_to_timeline(speech, translation, duration_s, TimingConfig(), fps=25.0)
-    return {t.id: round(1.0 / t.stretch, 3) if t.stretch > 0 else 1.0 for t in track.timings}
+    return seconds, {t.id: round(1.0 / t.stretch, 3) if t.stretch > 0 else 1.0
+                     for t in track.timings}
 
 
 def calibrate(tts: Any, n: int = 40) -> float:
@@ -101,10 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         plain = plain_mt.translate(transcript, "hi", _silent)
         fitted = fit_mt.translate(transcript, "hi", _silent)
         choices = {c["segment_id"]: c for c in fit_mt.metrics.get("slot_fit", [])}
-        before = spoken_seconds(tts, [s.text for s in plain.segments])
-        after = spoken_seconds(tts, [s.text for s in fitted.segments])
-        applied_before = applied_speedups(tts, plain, audio.duration_s)
-        applied_after = applied_speedups(tts, fitted, audio.duration_s)
+        before, applied_before = spoken_and_applied(tts, plain, audio.duration_s)
+        after, applied_after = spoken_and_applied(tts, fitted, audio.duration_s)
         for seg, p, f, b, a in zip(transcript.segments, plain.segments, fitted.segments,
                                    before, after, strict=True):
             if not p.text.strip():

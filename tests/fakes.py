@@ -58,3 +58,13 @@ def rewrite_frames(video: VideoRef, track: DubTrack, out_path: Path,
                 before_frame(index)
             writer.write(transform(frame))
     return VideoRef(str(out_path), video.fps, writer.frames_written, video.width, video.height)
+
+
+def espeak_dub(*texts: str) -> SpeechSegments:
+    """Real eSpeak NG Hindi speech, one 3 s slot per text (the VC tests' dub)."""
+    from f2f.registry import get_backend_class
+
+    segments = tuple(TranslatedSegment(i, "", t, 3.0 * i, 3.0 * i + 3.0)
+                     for i, t in enumerate(texts))
+    return get_backend_class("tts", "espeak")().synthesize(Translation("en", "hi", segments),
+                                                          lambda f, m: None)

@@ -10,19 +10,11 @@ import pytest
 
 from f2f.artifacts import Speech, SpeechSegments
 from f2f.registry import get_backend_class
+from fakes import espeak_dub
 
 pytest.importorskip("pyworld", reason="pyworld not installed")
 pytest.importorskip("resemblyzer", reason="resemblyzer not installed")
 pytest.importorskip("espeakng_loader", reason="espeakng-loader not installed")
-
-
-def _dub(*texts: str) -> SpeechSegments:
-    from f2f.artifacts import TranslatedSegment, Translation
-
-    segments = tuple(TranslatedSegment(i, "", t, 3.0 * i, 3.0 * i + 3.0)
-                     for i, t in enumerate(texts))
-    return get_backend_class("tts", "espeak")().synthesize(Translation("en", "hi", segments),
-                                                          lambda f, m: None)
 
 
 def test_knn_moves_the_dub_towards_the_speaker_on_unseen_clips(shared_dir: Path,
@@ -36,7 +28,7 @@ def test_knn_moves_the_dub_towards_the_speaker_on_unseen_clips(shared_dir: Path,
     reference = Speech(np.concatenate([read_audio(c, 16_000).samples for c in clips[:2]]),
                        16_000)
     judge = np.mean([speaker_embedding(read_audio(c, 16_000)) for c in clips[-4:]], axis=0)
-    dub = _dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो")
+    dub = espeak_dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो")
     vc = get_backend_class("vc", "knn")()
     out = vc.convert(dub, reference, tmp_path, lambda f, m: None)
     m = vc.metrics
@@ -56,8 +48,8 @@ def test_knn_moves_the_dub_towards_the_speaker_on_unseen_clips(shared_dir: Path,
 def test_knn_passes_the_dub_through_when_no_candidate_helps(tmp_path: Path) -> None:
     """The 'speaker' is the eSpeak voice itself: nothing can make the dub more like it, so the
     dub must come back unchanged, with the reason and the held-out figures in the metrics."""
-    dub = _dub("नीला रंग अभी दो पर रखो")
-    reference_dub = _dub("लाल रंग में एफ तीन फिर से रखो", "हरे रंग के साथ बी सात कृपया रखो")
+    dub = espeak_dub("नीला रंग अभी दो पर रखो")
+    reference_dub = espeak_dub("लाल रंग में एफ तीन फिर से रखो", "हरे रंग के साथ बी सात कृपया रखो")
     reference = Speech(np.concatenate([s.speech.samples for s in reference_dub.segments]),
                        reference_dub.segments[0].speech.sample_rate)
     vc = get_backend_class("vc", "knn")()
@@ -68,7 +60,7 @@ def test_knn_passes_the_dub_through_when_no_candidate_helps(tmp_path: Path) -> N
 
 
 def test_too_little_speaker_speech_is_not_converted(tmp_path: Path) -> None:
-    dub = _dub("नीला रंग")
+    dub = espeak_dub("नीला रंग")
     silent = Speech(np.zeros(32_000, np.float32), 16_000)
     vc = get_backend_class("vc", "knn")()
     assert vc.convert(dub, silent, tmp_path, lambda f, m: None) is dub
@@ -115,7 +107,7 @@ def test_metrics_describe_this_call_not_the_previous_speaker(tmp_path: Path) -> 
     report the previous speaker's choice and held-out figures as its own."""
     vc = get_backend_class("vc", "knn")()
     vc.metrics = {"vc_choice": "knn:1.0", "held_out_similarity_after": 0.9}  # last speaker's
-    dub = _dub("नीला रंग")
+    dub = espeak_dub("नीला रंग")
     out = vc.convert(dub, Speech(np.zeros(1600, np.float32), 16_000), tmp_path,
                      lambda f, m: None)
     assert out is dub
@@ -159,7 +151,7 @@ def test_aperiodicity_is_measured_only_for_synthesised_frames(monkeypatch: pytes
     from stages.vc import _gate
     from stages.vc import world_features as wf
 
-    dub = _dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो",
+    dub = espeak_dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो",
                "हरे रंग के साथ बी सात कृपया रखो", "सफेद रंग में जी एक अभी रखो")
     speech = dub.segments[0].speech
     whole = wf.analyze(speech, 40)
@@ -183,7 +175,7 @@ def test_aperiodicity_is_measured_only_for_synthesised_frames(monkeypatch: pytes
         return _gate.GateResult(_gate.NONE, 0.5, 0.5)
     monkeypatch.setattr(wf.pyworld(), "d4c", d4c)
     monkeypatch.setattr(_gate, "choose", choose)
-    reference = _dub("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो",
+    reference = espeak_dub("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो",
                      "भूरा रंग के साथ सी आठ कृपया रखो")
     vc = get_backend_class("vc", "knn")(get_backend_class("vc", "knn").Config(gate_sample_s=3.0))
     total_s = sum(s.speech.duration_s for s in dub.segments)
@@ -230,9 +222,9 @@ def test_the_gates_aperiodicity_is_reused_for_its_own_segments(monkeypatch: pyte
     from stages.vc import _gate
     from stages.vc import world_features as wf
 
-    dub = _dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो",
+    dub = espeak_dub("नीला रंग अभी दो पर रखो", "लाल रंग में एफ तीन फिर से रखो",
                "हरे रंग के साथ बी सात कृपया रखो")
-    reference = _dub("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो",
+    reference = espeak_dub("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो",
                      "भूरा रंग के साथ सी आठ कृपया रखो")
     voice = Speech(np.concatenate([s.speech.samples for s in reference.segments]),
                    reference.segments[0].speech.sample_rate)

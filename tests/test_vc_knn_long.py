@@ -12,23 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from f2f.artifacts import Speech, SpeechSegments
+from f2f.artifacts import Speech
 from f2f.errors import ConfigError
 from f2f.registry import get_backend_class
+from fakes import espeak_dub
 from stages.vc._candidates import Candidate, grid
 
 pytest.importorskip("pyworld", reason="pyworld not installed")
 pytest.importorskip("resemblyzer", reason="resemblyzer not installed")
 pytest.importorskip("espeakng_loader", reason="espeakng-loader not installed")
-
-
-def _dub(*texts: str) -> SpeechSegments:
-    from f2f.artifacts import TranslatedSegment, Translation
-
-    segments = tuple(TranslatedSegment(i, "", t, 3.0 * i, 3.0 * i + 3.0)
-                     for i, t in enumerate(texts))
-    return get_backend_class("tts", "espeak")().synthesize(Translation("en", "hi", segments),
-                                                          lambda f, m: None)
 
 
 def test_candidate_names_parse_into_what_they_change() -> None:
@@ -60,7 +52,7 @@ def test_a_wrong_candidate_name_is_a_config_error_when_the_config_is_made() -> N
 def _analysed(text: str):  # type: ignore[no-untyped-def]
     from stages.vc import world_features as wf
 
-    speech = _dub(text).segments[0].speech
+    speech = espeak_dub(text).segments[0].speech
     return wf.analyze(speech, 40), speech
 
 
@@ -107,7 +99,7 @@ def test_the_range_candidate_widens_the_converted_pitch(monkeypatch: pytest.Monk
 
 
 def _voice(*texts: str) -> Speech:
-    reference = _dub(*texts)
+    reference = espeak_dub(*texts)
     return Speech(np.concatenate([s.speech.samples for s in reference.segments]),
                   reference.segments[0].speech.sample_rate)
 
@@ -137,7 +129,7 @@ def test_long_candidates_are_tried_only_with_enough_speech_fitted_on_the_fit_hal
     monkeypatch.setattr(wf, "band_aperiodicity", band)
     monkeypatch.setattr(_gate, "choose", choose)
     knn = get_backend_class("vc", "knn")
-    dub = _dub("नीला रंग अभी दो पर रखो")
+    dub = espeak_dub("नीला रंग अभी दो पर रखो")
     voice = _voice("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो")
     short = knn().convert(dub, voice, tmp_path, lambda f, m: None)
     assert tried[-1] == [n for n in knn.Config().candidates if not n.startswith("knn")]
@@ -163,7 +155,7 @@ def test_an_unchecked_aperiodicity_choice_without_voiced_speaker_frames_keeps_th
 
     monkeypatch.setattr(wf, "band_aperiodicity", lambda *a: None)
     knn = get_backend_class("vc", "knn")
-    dub = _dub("नीला रंग अभी दो पर रखो")
+    dub = espeak_dub("नीला रंग अभी दो पर रखो")
     voice = _voice("पीला रंग अभी तीन पर रखो", "काला रंग में डी चार फिर से रखो")
     backend = knn(knn.Config(gate=False, candidates=("stats:1.0+ap:1.5",)))
     # the backend's own logger: a batch test run earlier in this process quiets "stages"
@@ -202,12 +194,12 @@ def test_the_backend_reports_voiced_frames_synthesised_as_noise_only(
     monkeypatch.setattr(wf, "band_aperiodicity", lambda *a: np.array([-0.05]))  # all but noise
     knn = get_backend_class("vc", "knn")
     backend = knn(knn.Config(gate=False, candidates=("stats:1.0+ap:2",)))
-    backend.convert(_dub("नीला रंग अभी दो पर रखो"), _voice("पीला रंग अभी तीन पर रखो"), tmp_path,
+    backend.convert(espeak_dub("नीला रंग अभी दो पर रखो"), _voice("पीला रंग अभी तीन पर रखो"), tmp_path,
                     lambda f, m: None)
     assert backend.metrics["applied"] == "stats:1+ap:2"
     assert backend.metrics["noise_only_voiced_frames"] == 0.0
     monkeypatch.setattr(wf, "MAX_SHIFTED_CODED_AP_DB", 0.0)  # the old cap: a whisper, reported
-    backend.convert(_dub("नीला रंग अभी दो पर रखो"), _voice("पीला रंग अभी तीन पर रखो"), tmp_path,
+    backend.convert(espeak_dub("नीला रंग अभी दो पर रखो"), _voice("पीला रंग अभी तीन पर रखो"), tmp_path,
                     lambda f, m: None)
     assert backend.metrics["noise_only_voiced_frames"] > 0.5
 
