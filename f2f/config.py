@@ -56,6 +56,13 @@ class TimingConfig:
     keep_background: bool = False
     background_gain_db: float = -18.0
 
+    def check(self) -> None:
+        """The stretch limits in order; one line naming what is wrong."""
+        if not 0 < self.min_stretch <= 1 <= self.max_stretch:
+            raise ConfigError("timing: need 0 < min_stretch <= 1 <= max_stretch")
+        if not 0 < self.comfortable_min_stretch <= 1:
+            raise ConfigError("timing: need 0 < comfortable_min_stretch <= 1")
+
 
 @dataclass(frozen=True)
 class LimitsConfig:
@@ -300,11 +307,7 @@ def validate(config: PipelineConfig) -> None:
     for kind in KINDS:
         if config.enabled(kind):
             backend_config(kind, config.stage(kind))
-    timing = config.timing
-    if not 0 < timing.min_stretch <= 1 <= timing.max_stretch:
-        raise ConfigError("timing: need 0 < min_stretch <= 1 <= max_stretch")
-    if not 0 < timing.comfortable_min_stretch <= 1:
-        raise ConfigError("timing: need 0 < comfortable_min_stretch <= 1")
+    config.timing.check()
 
 
 def _toml_ready(value: Any) -> Any:

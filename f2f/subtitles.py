@@ -6,6 +6,7 @@ dependency for less than this file.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -200,10 +201,11 @@ def output_cues(segments: Sequence[Any], track: DubTrack | None,
     placed = ({t.id: t.placed_end_s for t in track.timings if t.synth_duration_s > 0}
               if spoken and track.source != "manual" else {})
     starts = [_in_output(c.start_s, track, True) for c in cues]
+    order = sorted(range(len(cues)), key=lambda i: (starts[i], i))
+    next_start = {i: starts[j] for i, j in itertools.pairwise(order)}  # the last has none
     out = []
     for i, (segment, cue) in enumerate(zip(segments, cues, strict=True)):
         end = max(_in_output(cue.end_s, track, False), placed.get(segment.id, 0.0))
-        later = [start for start in starts[i + 1:] if start >= starts[i]]
-        end = min(end, min(later, default=end))
+        end = min(end, next_start.get(i, end))
         out.append(Cue(starts[i], max(end, starts[i]), cue.text))
     return out

@@ -226,10 +226,7 @@ def fit_to_timeline(segments: SpeechSegments, translation: Translation,
     """
     if source_duration_s <= 0 or not math.isfinite(source_duration_s):
         raise ConfigError(f"timing fit needs a positive source duration, got {source_duration_s}")
-    if not 0 < config.min_stretch <= 1 <= config.max_stretch:
-        raise ConfigError("timing: need 0 < min_stretch <= 1 <= max_stretch")
-    if not 0 < config.comfortable_min_stretch <= 1:
-        raise ConfigError("timing: need 0 < comfortable_min_stretch <= 1")
+    config.check()
     by_id = {s.id: s for s in segments.segments}
     unknown = sorted(set(by_id) - {t.id for t in translation.segments})
     if unknown:
