@@ -98,6 +98,20 @@ class BeepTTS(TTSBackend):
 
 
 @register
+class LongBeepTTS(BeepTTS):
+    """1.6 s of speech per segment: more than a 1 s slot holds, even at 1.25x."""
+
+    name = "test-long-tts"
+    seconds = 1.6
+
+    def synthesize(self, translation, progress):
+        n = int(16000 * self.seconds)
+        tone = 0.3 * np.sin(np.arange(n) * 2 * np.pi * 220 / 16000)
+        return SpeechSegments(tuple(SegmentSpeech(seg.id, seg.text, Speech(tone, 16000), ())
+                                    for seg in translation.segments), backend=self.name)
+
+
+@register
 class HalfVC(VCBackend):
     name = "test-vc"
 
@@ -168,6 +182,22 @@ def test_the_media_length_and_voice_reach_a_slot_aware_mt(clip: Path, tmp_path: 
     go("c.mp4", "tts=none", "vc=none")
     assert SEEN[0][0] > 0 and SEEN[0][1] == pytest.approx(2.0, abs=0.05)
     assert len(SEEN) == 3 and SEEN[2] == (0.0, 0.0)
+
+
+def test_subtitles_follow_the_output_video_past_a_freeze(clip: Path, tmp_path: Path) -> None:
+    """Segment 0's speech overflows into a freeze: both languages' later cues move with it."""
+    from f2f.subtitles import read_subtitles
+
+    stages = [s.replace("test-tts", "test-long-tts") for s in TEST_STAGES]
+    config = load_config(sets=stages)
+    result = translate_video(clip, tmp_path / "out.mp4", config, workdir=tmp_path / "work",
+                             pool=BackendPool())
+    assert result.track is not None
+    freeze = result.track.extensions[0]  # (segment 1 overflows the end too)
+    assert freeze.at_s == pytest.approx(1.0) and freeze.duration_s > 0.2
+    for language in ("en", "hi"):
+        second = read_subtitles(tmp_path / f"out.{language}.srt")[1]
+        assert second.start_s == pytest.approx(1.0 + freeze.duration_s, abs=0.002)
 
 
 def test_second_run_is_all_cached(clip: Path, tmp_path: Path) -> None:
