@@ -21,6 +21,7 @@ from f2f.progress import for_stage
 from f2f.run_state import Run
 from f2f.stage import machine_cpus
 from f2f.subtitles import LANGUAGE_TAGS
+from f2f.video_writer import VideoWriter
 
 FACE_COVERAGE_WARN = 0.9  # a face missing in more than 1 frame in 10 is worth telling
 
@@ -134,7 +135,7 @@ class VideoSteps:
                 frames = media.extended_frames(
                     media.iter_frames(self.input_path, info.fps, info.width, info.height),
                     info.fps, extensions)
-                with media.VideoWriter(video_file, info.fps, info.width, info.height) as writer:
+                with VideoWriter(video_file, info.fps, info.width, info.height) as writer:
                     for frame in frames:
                         writer.write(frame)
             subtitle_tracks = [media.SubtitleTrack(paths[f"{lang}.srt"],

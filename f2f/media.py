@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -257,94 +257,6 @@ def extended_frames(frames: Iterable[T], fps: float,
 
 
 # ------------------------------------------------------------------------------------ writing
-
-
-@dataclass
-class _WriterState:
-    proc: subprocess.Popen[bytes]
-    frames: int = 0
-
-
-class VideoWriter:
-    """Writes RGB frames to a browser-playable H.264/yuv420p MP4, atomically.
-
-        with VideoWriter(out, fps=25, width=w, height=h) as writer:
-            for frame in frames:
-                writer.write(frame)
-
-    Odd sizes are padded by one pixel (yuv420p needs even dimensions).
-    """
-
-    def __init__(self, path: str | Path, fps: float, width: int, height: int,
-                 crf: int = 18, preset: str = "veryfast", threads: int = 0) -> None:
-        self.path, self.fps, self.width, self.height = Path(path), fps, width, height
-        self.crf, self.preset, self.threads = crf, preset, threads  # threads 0: x264 decides
-        self._atomic = atomic_output(self.path)
-        self._state: _WriterState | None = None
-        self._stderr: IO[bytes] | None = None
-
-    @property
-    def frames_written(self) -> int:
-        return self._state.frames if self._state else 0
-
-    def __enter__(self) -> VideoWriter:
-        tmp = self._atomic.__enter__()
-        self._stderr = tempfile.TemporaryFile()
-        args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
-                "-r", f"{self.fps:.6f}", "-i", "-",
-                "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
-                "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
-                "-threads", str(self.threads),
-                "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=self._stderr)
-        self._state = _WriterState(proc)
-        return self
-
-    def write(self, frame: np.ndarray) -> None:
-        assert self._state is not None and self._state.proc.stdin is not None
-        if frame.shape != (self.height, self.width, 3):
-            raise ValueError(f"frame shape {frame.shape} != {(self.height, self.width, 3)}")
-        try:
-            # the array's own buffer: a tobytes() copy per frame costs a fresh 2.7 MB at 720p
-            self._state.proc.stdin.write(np.ascontiguousarray(frame, np.uint8).data)
-        except BrokenPipeError as exc:
-            raise MediaError(f"video encoder stopped while writing {self.path}: "
-                             f"{self._error_text()}") from exc
-        self._state.frames += 1
-
-    def _error_text(self) -> str:
-        if self._stderr is None:
-            return ""
-        self._stderr.seek(0)
-        return self._stderr.read().decode(errors="replace").strip()
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        assert self._state is not None
-        proc = self._state.proc
-        try:
-            if proc.stdin:
-                proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        code = proc.wait()
-        failure: BaseException | None = exc
-        if exc is None and code != 0:
-            failure = MediaError(f"video encoding of {self.path} failed: {self._error_text()}")
-        if exc is None and failure is None and self._state.frames == 0:
-            failure = MediaError(f"no frames were written to {self.path}")
-        if self._stderr:
-            self._stderr.close()
-        if failure is None:
-            self._atomic.__exit__(None, None, None)
-        else:
-            try:
-                self._atomic.__exit__(type(failure), failure, None)
-            except BaseException:
-                pass
-            if exc is None:
-                raise failure
 
 
 def fit_length(speech: Speech, duration_s: float) -> Speech:

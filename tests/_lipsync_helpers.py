@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from f2f.artifacts import VideoRef
-from f2f.media import VideoWriter, iter_frames, probe
+from f2f.media import iter_frames, probe
+from f2f.video_writer import VideoWriter
 
 
 def video_ref(path: Path) -> VideoRef:

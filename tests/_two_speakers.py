@@ -51,7 +51,8 @@ def _clip(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
 
 def make_two_speakers(data: Path, out_dir: Path, speakers: tuple[str, str] = ("s1", "s4"),
                       first_clip: int = 0) -> TwoSpeakers:
-    from f2f.media import VideoWriter, mux
+    from f2f.media import mux
+    from f2f.video_writer import VideoWriter
 
     sources = {k: sorted((data / "grid" / s).glob("*.mpg"))[first_clip:first_clip + 2]
                for k, s in zip("AB", speakers, strict=True)}

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from f2f import media
+from f2f.video_writer import VideoWriter
 from f2f.artifacts import (
     DubTrack,
     Segment,
@@ -52,7 +53,7 @@ def rewrite_frames(video: VideoRef, track: DubTrack, out_path: Path,
     frames = media.extended_frames(
         media.iter_frames(video.path, video.fps, video.width, video.height),
         video.fps, track.extensions)
-    with media.VideoWriter(out_path, video.fps, video.width, video.height) as writer:
+    with VideoWriter(out_path, video.fps, video.width, video.height) as writer:
         for index, frame in enumerate(frames):
             if before_frame is not None:
                 before_frame(index)

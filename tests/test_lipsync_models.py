@@ -129,7 +129,7 @@ def test_lipgan_with_dub_audio_shorter_than_the_video(grid_clip, tmp_path):
 
 def _numbered_clip(path: Path, frames: int, size: tuple[int, int] = (96, 64)) -> Path:
     """A clip whose frame i is flat grey level 3 * i (survives H.264: order is readable)."""
-    from f2f.media import VideoWriter
+    from f2f.video_writer import VideoWriter
 
     width, height = size
     with VideoWriter(path, 25.0, width, height) as writer:

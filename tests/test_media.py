@@ -10,6 +10,7 @@ import pytest
 from f2f import media
 from f2f.artifacts import Speech, VideoExtension
 from f2f.errors import MediaError
+from f2f.video_writer import VideoWriter, rgb_to_i420
 from mediafactory import make_audio, make_video
 
 
@@ -47,7 +48,7 @@ def test_frames_stream_at_constant_rate(tmp_path: Path) -> None:
 def test_writer_is_atomic_and_playable(tmp_path: Path) -> None:
     out = tmp_path / "w.mp4"
     frames = [np.full((61, 97, 3), i * 10, np.uint8) for i in range(20)]
-    with media.VideoWriter(out, 25, 97, 61) as writer:
+    with VideoWriter(out, 25, 97, 61) as writer:
         assert not out.exists()  # nothing at the final path until complete
         for frame in frames:
             writer.write(frame)
@@ -56,10 +57,36 @@ def test_writer_is_atomic_and_playable(tmp_path: Path) -> None:
     assert (info.width, info.height) == (98, 62)  # padded to even for yuv420p
 
 
+def test_writer_keeps_colours_and_pads_odd_sides_with_black(tmp_path: Path) -> None:
+    # four flat quadrants, one per channel and a grey: a channel swap or a wrong matrix in the
+    # writer's own yuv420p conversion moves them by tens of levels, x264 by a few
+    height, width = 61, 97
+    frame = np.zeros((height, width, 3), np.uint8)
+    frame[:30, :48] = (200, 30, 30)
+    frame[:30, 48:] = (30, 200, 30)
+    frame[30:, :48] = (30, 30, 200)
+    frame[30:, 48:] = (128, 128, 128)
+    i420 = rgb_to_i420(frame)
+    assert i420.shape == (62 * 3 // 2, 98)  # padded to even sides, then Y, U and V planes
+    out = tmp_path / "colours.mp4"
+    with VideoWriter(out, 25, width, height) as writer:
+        for _ in range(3):
+            writer.write(frame)
+    decoded = next(iter(media.iter_frames(out, 25, 98, 62))).astype(int)
+    for rows, cols in ((slice(4, 26), slice(4, 44)), (slice(4, 26), slice(52, 93)),
+                       (slice(34, 57), slice(4, 44)), (slice(34, 57), slice(52, 93))):
+        want = frame[rows, cols].reshape(-1, 3).mean(axis=0)
+        got = decoded[rows, cols].reshape(-1, 3).mean(axis=0)
+        assert np.abs(got - want).max() < 6, (rows, cols, got, want)
+    # the padding is black (its chroma is shared with the row beside it, so only by luma)
+    luma = decoded @ np.array([0.299, 0.587, 0.114])
+    assert luma[-1].mean() < 0.5 * luma[-3].mean() and luma[:, -1].mean() < 0.5 * luma[:, -3].mean()
+
+
 def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
     out = tmp_path / "fail.mp4"
     with pytest.raises(RuntimeError):
-        with media.VideoWriter(out, 25, 32, 32) as writer:
+        with VideoWriter(out, 25, 32, 32) as writer:
             writer.write(np.zeros((32, 32, 3), np.uint8))
             raise RuntimeError("crash mid-stage")
     assert not out.exists() and not list(tmp_path.glob(".fail*"))

@@ -123,7 +123,8 @@ CLOSED = (100, 110, 160, 230)  # demo frames with his mouth closed
 @pytest.fixture(scope="module")
 def demo_silenced(tmp_path_factory: pytest.TempPathFactory):
     """The demo's widest-open second, dubbed with silence: every frame's target is closed."""
-    from f2f.media import VideoWriter, iter_frames, probe
+    from f2f.media import iter_frames, probe
+    from f2f.video_writer import VideoWriter
 
     info = probe(DEMO)
     wanted = set(WIDE_OPEN) | set(CLOSED)

@@ -244,7 +244,8 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
 
     Returns the written video and metrics for the report (frames, face coverage, speed).
     """
-    from f2f.media import VideoWriter, extended_frames, iter_frames
+    from f2f.media import extended_frames, iter_frames
+    from f2f.video_writer import VideoWriter
 
     expected = output_frame_count(video, track)
     predictor = shared_landmark_predictor() if renderer.needs_landmarks else None
