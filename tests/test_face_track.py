@@ -73,6 +73,37 @@ def test_lip_sync_with_the_precomputed_track_writes_the_same_video(clip: Path, g
         assert np.array_equal(a, b), f"frame {index} differs"
 
 
+def test_the_loop_loads_no_landmark_model_when_the_track_has_every_frame(
+        clip: Path, grid_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # dlib's model takes ~1.2 s to load with the GIL held: a precomputed track makes it idle
+    from stages.lipsync import _common
+    from stages.lipsync._common import shared_landmark_predictor
+
+    source = video_ref(clip)
+    backend = VisemeLipSync()
+    settings = backend.face_settings()
+    assert settings is not None
+    track = compute_face_track(clip, source.fps, source.width, source.height, settings)
+    loads: list[int] = []
+
+    def counted() -> object:
+        loads.append(1)
+        return shared_landmark_predictor()
+    monkeypatch.setattr(_common, "shared_landmark_predictor", counted)
+    dub = DubTrack(read_audio(grid_dir / "lwbsza.mpg"), source="manual")
+    full = tmp_path / "full.npz"
+    track.save(full)
+    backend.sync(dataclasses.replace(source, face_track=str(full)), dub, tmp_path / "a.mp4",
+                 _silent_progress)
+    assert backend.metrics["face_track"] == "precomputed" and loads == []
+    # a track shorter than the decoded video: the loop tracks the rest itself
+    short = tmp_path / "short.npz"
+    FaceTrack(track.settings, track.boxes[:30], track.landmarks[:30], track.detections).save(short)
+    backend.sync(dataclasses.replace(source, face_track=str(short)), dub, tmp_path / "b.mp4",
+                 _silent_progress)
+    assert loads == [1] and backend.metrics["face_frames"] == 36  # 40 frames, 4 blank
+
+
 def test_a_track_made_with_other_settings_is_not_used(clip: Path, grid_clip: Path,
                                                       tmp_path: Path) -> None:
     source = video_ref(clip)

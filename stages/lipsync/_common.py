@@ -183,17 +183,31 @@ class _FaceSource:
     frames it covers; then the precomputed track of the source video; then live tracking."""
 
     def __init__(self, options: LoopOptions, plan: Sequence[FaceBox | None],
-                 predictor: LandmarkPredictor | None, precomputed: FaceTrack | None) -> None:
+                 landmarks: bool, precomputed: FaceTrack | None) -> None:
         self.options, self.plan, self.precomputed = options, plan, precomputed
-        self.follower = FaceFollower(options.tracking(predictor is not None), predictor)
+        self._landmarks = landmarks
+        self._follower: FaceFollower | None = None
         self._previous_box: FaceBox | None = None
         self._last: tuple[int, FaceBox | None, np.ndarray | None] | None = None
 
     @property
+    def tracks_live(self) -> bool:
+        """Whether the loop finds faces or landmarks itself (else the precomputed track has
+        them all, and dlib's landmark model, 1.2 s to load with the GIL held, is not needed)."""
+        return self.options.box is not None or bool(self.plan) or self.precomputed is None
+
+    @property
+    def follower(self) -> FaceFollower:
+        if self._follower is None:  # on first use: a precomputed track may never need it
+            predictor: LandmarkPredictor | None = (
+                shared_landmark_predictor() if self._landmarks else None)
+            self._follower = FaceFollower(self.options.tracking(self._landmarks), predictor)
+        return self._follower
+
+    @property
     def detections(self) -> int:
-        if self.precomputed is not None:
-            return self.precomputed.detections + self.follower.detections
-        return self.follower.detections
+        live = self._follower.detections if self._follower is not None else 0
+        return live + (self.precomputed.detections if self.precomputed is not None else 0)
 
     def at(self, index: int, source_index: int, frame: np.ndarray
            ) -> tuple[FaceBox | None, np.ndarray | None]:
@@ -248,7 +262,6 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     from f2f.video_writer import VideoWriter
 
     expected = output_frame_count(video, track)
-    predictor = shared_landmark_predictor() if renderer.needs_landmarks else None
     depth = options.queue_batches * options.batch_size
     decoded: queue.Queue[Any] = queue.Queue(maxsize=depth)
     batches: queue.Queue[Any] = queue.Queue(maxsize=options.queue_batches)
@@ -256,7 +269,6 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
     steps = _Steps()
     counts = _Counts()
     boxes: list[list[int] | None] = []  # per output frame, kept in the cache entry
-    started, main_cpu = time.perf_counter(), time.thread_time()
 
     def decode() -> None:
         # (source frame index, frame): frozen extension frames keep their source's index
@@ -285,8 +297,10 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
 
     plan = options.face_plan if options.face_plan is not None else [
         None if b is None else FaceBox(*b) for b in track.face_plan]
-    precomputed = _precomputed_track(video, options.face_settings(predictor is not None))
-    faces = _FaceSource(options, plan, predictor, precomputed)
+    precomputed = _precomputed_track(video, options.face_settings(renderer.needs_landmarks))
+    faces = _FaceSource(options, plan, renderer.needs_landmarks, precomputed)
+    if faces.tracks_live:
+        faces.follower  # loads the landmark model now, not inside the timed loop
 
     def track_faces() -> None:
         busy = 0.0
@@ -321,6 +335,7 @@ def run_lipsync(video: VideoRef, track: DubTrack, out_path: Path, progress: Stag
                 return
         steps.busy_s["render"] = busy
 
+    started, main_cpu = time.perf_counter(), time.thread_time()
     steps.start("decode", decode, decoded)
     steps.start("track", track_faces, batches)
     steps.start("render", render, rendered)
