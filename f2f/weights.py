@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,29 +199,66 @@ def missing_message(spec: WeightsSpec) -> str:
 
 
 _FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+MEMO_FILE = "sha256-memo.json"  # under f2f_home(): weights' SHA-256 by (path, size, mtime)
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, memoised by (path, size, mtime) since checkpoints are large."""
+def file_sha256(path: Path, remember: bool = False) -> str:
+    """SHA-256 of a file, memoised by (path, size, mtime) since checkpoints are large.
+
+    `remember`: also across processes, in f2f_home()'s memo file, for model weights, which are
+    never edited in place (hashing Whisper's 75 MB took ~0.2 s of every run's start)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _FINGERPRINTS and remember:
+        _FINGERPRINTS.update(_read_memo())
     if key not in _FINGERPRINTS:
         digest = hashlib.sha256()
         with path.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         _FINGERPRINTS[key] = digest.hexdigest()
+        if remember:
+            _write_memo(key, _FINGERPRINTS[key])
     return _FINGERPRINTS[key]
+
+
+def _memo_key(key: tuple[str, int, int]) -> str:
+    return f"{key[1]}:{key[2]}:{key[0]}"
+
+
+def _read_memo() -> dict[tuple[str, int, int], str]:
+    try:
+        entries = json.loads((f2f_home() / MEMO_FILE).read_text())
+        found = {}
+        for text, digest in entries.items():
+            size, mtime, name = text.split(":", 2)
+            found[(name, int(size), int(mtime))] = str(digest)
+        return found
+    except (OSError, ValueError, AttributeError):  # none yet, or unreadable: hash again
+        return {}
+
+
+def _write_memo(key: tuple[str, int, int], digest: str) -> None:
+    memo = f2f_home() / MEMO_FILE
+    entries = {_memo_key(k): v for k, v in _read_memo().items() if Path(k[0]).exists()}
+    entries[_memo_key(key)] = digest
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        partial = memo.with_name(f"{memo.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(entries, indent=1, sort_keys=True))
+        partial.replace(memo)  # concurrent runs: the last complete file wins, none is torn
+    except OSError:
+        pass  # a read-only home: every run hashes, as before
 
 
 def fingerprint(path: Path) -> str:
     """Identity of weights at `path`: a file's SHA-256, or a folder's hash of its files."""
     if path.is_file():
-        return file_sha256(path)
+        return file_sha256(path, remember=True)
     digest = hashlib.sha256()
     for child in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(str(child.relative_to(path)).encode())
-        digest.update(file_sha256(child).encode())
+        digest.update(file_sha256(child, remember=True).encode())
     return digest.hexdigest()
 
 
@@ -229,7 +267,7 @@ def _check_sha(path: Path, spec: WeightsSpec) -> None:
         path, spec = path / spec.joined.file, WeightsSpec(
             name=spec.name, sha256=spec.joined.sha256,
             how_to_get=f"delete {path} and rerun: it is joined again from the packages")
-    if spec.sha256 and path.is_file() and file_sha256(path) != spec.sha256:
+    if spec.sha256 and path.is_file() and file_sha256(path, remember=True) != spec.sha256:
         raise WeightsNotFoundError(
             f"weights '{spec.name}' at {path} have SHA-256 {file_sha256(path)[:16]}..., "
             f"expected {spec.sha256[:16]}...: the file is corrupt or a different version. "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,34 @@ def test_an_entry_finished_by_another_process_meanwhile_is_kept(tmp_path: Path) 
         (refreshed / "who").write_text("refreshed")
     assert (cache.lookup("tts", "k") / "who").read_text() == "refreshed"
     assert sorted(p.name for p in (tmp_path / "tts").iterdir()) == ["k"]  # nothing left over
+
+
+def test_weights_hashes_are_remembered_across_processes_and_redone_when_the_file_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from f2f import weights
+
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights " * 1000)
+    first = weights.file_sha256(model, remember=True)
+    assert (weights.f2f_home() / weights.MEMO_FILE).is_file()
+    monkeypatch.setattr(weights, "_FINGERPRINTS", {})  # a new process: only the memo file
+    hashed: list[Path] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args: object, **kwargs: object) -> object:
+        if self == model:
+            hashed.append(self)
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(Path, "open", counting_open)
+    assert weights.file_sha256(model, remember=True) == first and hashed == []
+    # same size, new content and mtime: hashed again
+    model.write_bytes(b"WEIGHTS " * 1000)
+    os.utime(model, ns=(model.stat().st_atime_ns, model.stat().st_mtime_ns + 10**9))
+    hashed.clear()  # (write_bytes opens it too)
+    second = weights.file_sha256(model, remember=True)
+    assert second != first and hashed == [model]
+    # an input (remember=False) never reads or writes the memo
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"video")
+    weights.file_sha256(clip)
+    assert str(clip) not in (weights.f2f_home() / weights.MEMO_FILE).read_text()
