@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,21 @@ def test_audio_with_no_speech(tmp_path: Path) -> None:
     result = f2f("translate", str(noise), "--workdir", str(tmp_path / "w"), "-o",
                  str(tmp_path / "o.mp4"), timeout=300)
     assert_one_line_error(result, "no speech", 4)
+
+
+def test_translate_ends_quickly_but_keeps_its_exit_handlers(grid_clip: Path,
+                                                            tmp_path: Path) -> None:
+    # `python -m f2f translate` skips the interpreter's teardown (f2f/__main__.py): the outputs
+    # must be complete, the code kept, and atexit's work (eSpeak's private data folder) done
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "out.mp4"
+    result = subprocess.run(
+        [sys.executable, "-m", "f2f", "translate", str(grid_clip), "--to", "hi", "--vc", "none",
+         "--lipsync", "none", "--workdir", str(tmp_path / "w"), "-o", str(out)],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+        env={**os.environ, "TMPDIR": str(scratch)})
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout + result.stderr  # the last line reached its stream
+    assert out.is_file() and json.loads(out.with_suffix(".report.json").read_text())["steps"]
+    assert not list(scratch.glob("f2f-espeak-*")), list(scratch.iterdir())
