@@ -63,7 +63,6 @@ class Graph(VideoSteps):
         self.diarization: Any = None  # f2f.diarize.Diarization with `speakers` on
         self.faces_ahead: FaceTrackAhead | None = None
         self.warming: list[threading.Thread] = []
-        self.warmed: set[str] = set()
 
     def execute(self) -> RunResult:
         self.start_face_track()
@@ -85,22 +84,12 @@ class Graph(VideoSteps):
         return self.result
 
     def warm_up(self, kind: str) -> None:
-        """The `kind` stage's Backend.warm_up in a thread, once, when that stage will run."""
-        if self.config.enabled(kind) and kind not in self.warmed:
-            self.warmed.add(kind)
+        """The `kind` stage's Backend.warm_up in a thread, when that stage will run."""
+        if self.config.enabled(kind):
             thread = threading.Thread(target=self.run.backend(kind).warm_up,
                                       name=f"{kind}-warm-up", daemon=True)
             thread.start()
             self.warming.append(thread)
-
-    def warm_up_lip_sync(self) -> None:
-        """The lip sync's models, when it will track faces itself: dlib's landmark model holds
-        the GIL for ~1.2 s while it loads, which costs little while ASR's C++ decoder runs
-        and 1.2 s of wall time at the start of the lip sync. (Started only when ASR runs: a
-        rerun with ASR cached rarely redoes the lip sync.)"""
-        dubbing = self.config.enabled("tts") or bool(self.config.manual_dub_audio)
-        if dubbing and self.faces_ahead is None:
-            self.warm_up("lipsync")
 
     # ---- source audio (16 kHz mono: what ASR, VC and lip sync read)
     def source_audio(self) -> Speech | None:
@@ -162,7 +151,6 @@ class Graph(VideoSteps):
 
         def compute(tmp: Path) -> Transcript:
             self.warm_up("mt")  # MT loads its parser while ASR's C++ decoder runs
-            self.warm_up_lip_sync()
             transcript = asr.transcribe(audio, config.source_language,
                                         for_stage(run.progress, "asr"))
             if not transcript.segments:

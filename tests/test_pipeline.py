@@ -125,9 +125,6 @@ class HalfVC(VCBackend):
 class InvertLipSync(LipSyncBackend):
     name = "test-lipsync"
 
-    def warm_up(self):
-        CALLS["lipsync_warm_up"] += 1
-
     def sync(self, video, track, out_path, progress):
         CALLS["lipsync"] += 1
         return rewrite_frames(video, track, out_path, lambda frame: 255 - frame)
@@ -165,9 +162,8 @@ def test_full_graph_writes_every_output(clip: Path, tmp_path: Path) -> None:
     assert fit["spoken_segments"] == 2 and fit["within_comfortable"] == 1.0
     assert fit["max_speedup"] == 0.8 and fit["over_comfortable"] == []  # slowed 1.25x
     assert 'backend = "test-mt"' in (tmp_path / "out.config.toml").read_text()
-    # MT and lip sync warmed up once, while ASR computed
-    assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1, mt_warm_up=1,
-                            lipsync_warm_up=1)
+    # MT warmed up once, while ASR computed
+    assert CALLS == Counter(asr=1, mt=1, tts=1, vc=1, lipsync=1, mt_warm_up=1)
     assert result.translation is not None and len(result.translation.segments) == 2
 
 
@@ -217,7 +213,7 @@ def test_changing_mt_reruns_mt_and_later_never_asr(clip: Path, tmp_path: Path) -
     run(clip, tmp_path / "a.mp4", tmp_path / "work")
     CALLS.clear()
     run(clip, tmp_path / "b.mp4", tmp_path / "work", ["mt.prefix=NAMASTE"])
-    assert CALLS == Counter(mt=1, tts=1, vc=1, lipsync=1)  # ASR cached: no warm-ups
+    assert CALLS == Counter(mt=1, tts=1, vc=1, lipsync=1)  # ASR cached: no MT warm-up
     assert "NAMASTE" in (tmp_path / "b.hi.srt").read_text()
 
 
@@ -236,9 +232,6 @@ def test_ablations_still_make_valid_videos(clip: Path, tmp_path: Path) -> None:
     assert info.video_codec == "h264" and info.has_audio and info.frame_count == 50
     run(clip, tmp_path / "novc.mp4", tmp_path / "work", ["vc=none", "lipsync=none"])
     assert media.probe(tmp_path / "novc.mp4").has_audio
-    CALLS.clear()  # no dub, so no lip sync: its models are not warmed up either
-    run(clip, tmp_path / "notts.mp4", tmp_path / "work2", ["tts=none"])
-    assert CALLS == Counter(asr=1, mt=1, mt_warm_up=1)
 
 
 def test_manual_translation_and_dub_audio(clip: Path, tmp_path: Path) -> None:

@@ -77,15 +77,6 @@ class VisemeLipSync(LipSyncBackend):
         path = self.weights_path()
         return f"audio -> mouth model {path}" if path else ""
 
-    def warm_up(self) -> None:
-        from f2f.errors import F2FError
-        from f2f.faces import shared_landmark_predictor
-
-        try:
-            shared_landmark_predictor()
-        except F2FError:
-            pass  # the stage raises it with its context
-
     def _loop_options(self) -> LoopOptions:
         cfg = self.config
         return LoopOptions(cfg.face_detector, cfg.detect_every, cfg.face_index, cfg.batch_size)
