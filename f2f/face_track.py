@@ -35,7 +35,12 @@ from f2f.faces import (
 
 log = logging.getLogger(__name__)
 
-VERSION = 1  # part of the cache key: bump when the tracking rule changes its output
+VERSION = 2  # part of the cache key: bump when the tracking rule changes its output
+# (2: detections between full-frame passes look only around the tracked face)
+# frames between full-frame face searches while a face is tracked (1 s at 25 fps): the
+# detections in between search only around it (FaceTracker.full_every), a new or larger face
+# elsewhere is found within this many frames
+FULL_FRAME_EVERY = 25
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,8 @@ class FaceFollower:
     def step(self, frame: np.ndarray) -> tuple[FaceBox | None, np.ndarray | None]:
         if self._tracker is None:
             self._tracker = FaceTracker(FaceDetector(self.settings.detector),
-                                        self.settings.detect_every, self.settings.face_index)
+                                        self.settings.detect_every, self.settings.face_index,
+                                        full_every=FULL_FRAME_EVERY)
         box = self._tracker.update(frame)
         return box, self.landmarks(frame, box, self._tracker.restarted)
 
