@@ -65,12 +65,13 @@ def triangle_map(shape: tuple[int, int], dst: np.ndarray, src: np.ndarray,
     # which triangle owns each pixel (0: none, t + 1: triangle t); a mesh has at most 255, so
     # one byte each, and cv2.LUT spreads their coefficients (as fast as a byte copy)
     small = len(triangles) < 256
-    owner = np.zeros((wy1 - wy0, wx1 - wx0), np.uint8 if small else np.int32)
-    # rasterise triangle ids; later triangles win on shared edges, which is harmless. A whole
-    # pixel shift of the fixed-point corners moves the raster by exactly that shift
-    fixed = np.round(dst * 16).astype(np.int32) - np.array([wx0 * 16, wy0 * 16], np.int32)
+    owner = np.zeros((height, width), np.uint8 if small else np.int32)
+    # rasterise triangle ids (over the whole shape: clipped to a window, the edges' pixels
+    # come out a little differently); later triangles win on shared edges, which is harmless
+    fixed = np.round(dst * 16).astype(np.int32)
     for t, corners in enumerate(fixed[triangles]):
         cv2.fillConvexPoly(owner, corners, t + 1, lineType=cv2.LINE_8, shift=4)
+    owner = owner[wy0:wy1, wx0:wx1]
     affines = np.zeros((6, 256 if small else len(triangles) + 1), np.float32)
     affines[:, 0] = (1, 0, 0, 0, 1, 0)  # uncovered pixels map to themselves
     affines[:, 1:len(triangles) + 1] = _affines(dst, src, triangles).reshape(-1, 6).T
