@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from f2f.errors import ConfigError, MissingDependencyError
-from f2f.face_detectors import load_haar, load_s3fd
+from f2f.face_detectors import load_dlib_detector, load_haar, load_s3fd
 from f2f.weights import WeightsSpec, resolve
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class FaceDetector:
             try:
                 import dlib
 
-                self._dlib = dlib.get_frontal_face_detector()
+                self._dlib = load_dlib_detector(dlib)
             except ImportError as exc:
                 if backend == "dlib":
                     raise MissingDependencyError(

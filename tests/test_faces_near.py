@@ -17,8 +17,8 @@ def grid_frames(grid_clip):
     return read_frames(grid_clip)
 
 
-@pytest.fixture(scope="module")
-def detector() -> FaceDetector:
+@pytest.fixture
+def detector() -> FaceDetector:  # per test: made under the test's own F2F_HOME
     return FaceDetector("dlib")
 
 
@@ -82,3 +82,25 @@ def test_full_frame_passes_come_at_most_full_every_frames_apart(grid_frames, det
     for frame in frames[:10]:
         always.update(frame)
     assert always.full_detections == always.detections == 2
+
+
+def test_the_saved_detector_copy_is_loaded_and_detects_the_same(grid_frames, monkeypatch):
+    import dlib
+
+    from f2f.face_detectors import dlib_detector_copy
+
+    copy = dlib_detector_copy(dlib)  # under this test session's own F2F_HOME
+    copy.unlink(missing_ok=True)
+    decoded = FaceDetector("dlib")
+    assert copy.is_file()  # written on first use
+    frame = _placed(grid_frames[0], 0)
+
+    def no_decoding():
+        raise AssertionError("decoded dlib's built-in detector again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dlib, "get_frontal_face_detector", no_decoding)
+        assert FaceDetector("dlib").detect(frame) == decoded.detect(frame)
+    copy.write_bytes(b"not a detector")  # a damaged copy is decoded again and replaced
+    assert FaceDetector("dlib").detect(frame) == decoded.detect(frame)
+    assert copy.stat().st_size > 1000

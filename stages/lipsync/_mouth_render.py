@@ -371,9 +371,8 @@ class MouthReplacer:
             else:
                 fade = (self._geometry(old, landmarks, face, item.index, box), old, t)
         # only where the mask reaches is anything shown: the rest of the region is not rendered
-        # (the fade's flow is found on the whole region, as it always was)
-        window = (0, 0, x1 - x0, y1 - y0) if fade is not None else _window(
-            mask, local_target[48:60])
+        # (nor searched by the fade's flow)
+        window = _window(mask, local_target[48:60])
         wx0, wy0, wx1, wy1 = window
         warped, covered = self._warp(ref, geometry, window)
         if fade is not None:
