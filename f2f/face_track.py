@@ -37,10 +37,13 @@ log = logging.getLogger(__name__)
 
 VERSION = 2  # part of the cache key: bump when the tracking rule changes its output
 # (2: detections between full-frame passes look only around the tracked face)
-# frames between full-frame face searches while a face is tracked (1 s at 25 fps): the
-# detections in between search only around it (FaceTracker.full_every), a new or larger face
-# elsewhere is found within this many frames
-FULL_FRAME_EVERY = 25
+# frames between full-frame face searches while a face is tracked: the detections in between
+# search only around it (FaceTracker.full_every) and a new or larger face elsewhere is found
+# within this many frames. Every other detection at the default detect_every (5): the region's
+# boxes differ from the whole frame's as much as a 1% change of detection scale does, and more
+# of them in a row took the boxes further from the whole-frame track (mean IoU on the demo
+# 0.91 with 10, 0.90 with 15, 0.88 with 25)
+FULL_FRAME_EVERY = 10
 
 
 @dataclass(frozen=True)
