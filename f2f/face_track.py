@@ -35,15 +35,14 @@ from f2f.faces import (
 
 log = logging.getLogger(__name__)
 
-VERSION = 2  # part of the cache key: bump when the tracking rule changes its output
-# (2: detections between full-frame passes look only around the tracked face)
-# frames between full-frame face searches while a face is tracked: the detections in between
-# search only around it (FaceTracker.full_every) and a new or larger face elsewhere is found
-# within this many frames. Every other detection at the default detect_every (5): the region's
-# boxes differ from the whole frame's as much as a 1% change of detection scale does, and more
-# of them in a row took the boxes further from the whole-frame track (mean IoU on the demo
-# 0.91 with 10, 0.90 with 15, 0.88 with 25)
-FULL_FRAME_EVERY = 10
+VERSION = 1  # part of the cache key: bump when the tracking rule changes its output
+# Frames between full-frame face searches while a face is tracked (FaceTracker.full_every;
+# None: every detection searches the whole frame). Off: the region search's boxes differ from
+# the whole frame's as much as a 1% change of detection scale does (mean IoU on the demo 0.91
+# with 10, 0.88 with 25), and the renderer's choices follow the landmarks so closely that any
+# such change moves its output (on the demo 12 or 7 reference changes instead of 5, a mouth
+# one frame early out of a pause), for ~0.5 CPU-s of detection saved there.
+FULL_FRAME_EVERY: int | None = None
 
 
 @dataclass(frozen=True)
