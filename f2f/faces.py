@@ -17,12 +17,17 @@ from typing import Any
 import numpy as np
 
 from f2f.errors import ConfigError, MissingDependencyError
-from f2f.face_detectors import load_haar, load_s3fd
+from f2f.face_detectors import load_dlib_detector, load_haar, load_s3fd
 from f2f.weights import WeightsSpec, resolve
 
 log = logging.getLogger(__name__)
 
 DETECTOR_BACKENDS = ("auto", "dlib", "haar", "face-alignment")
+# detection near a known face (FaceDetector.detect_near): the region around it, and the smallest
+# size the face is shrunk to there (dlib's HOG window is 80 px; a face moving away still fits)
+NEAR_MARGIN = 0.35
+NEAR_FACE_PX = 100.0
+TRACK_IOU = 0.3  # a detection overlapping the tracked box this much is the same face
 
 LANDMARKS_68 = WeightsSpec(
     name="dlib-68-landmarks",
@@ -127,7 +132,7 @@ class FaceDetector:
             try:
                 import dlib
 
-                self._dlib = dlib.get_frontal_face_detector()
+                self._dlib = load_dlib_detector(dlib)
             except ImportError as exc:
                 if backend == "dlib":
                     raise MissingDependencyError(
@@ -138,12 +143,38 @@ class FaceDetector:
         log.info("face detector: %s", "dlib HOG" if self._dlib is not None else "OpenCV Haar")
 
     def detect(self, frame_rgb: np.ndarray) -> list[FaceBox]:
+        height, width = frame_rgb.shape[:2]
+        return self._detect(frame_rgb, self._full_scale(width, height), width, height)
+
+    def detect_near(self, frame_rgb: np.ndarray, box: FaceBox, margin: float = NEAR_MARGIN
+                    ) -> list[FaceBox]:
+        """Faces in the region around a known face `box` (grown by `margin` of its size on
+        every side), at the full-frame detection's scale shrunk by whole steps of dlib's
+        pyramid (5/6) while the face stays over NEAR_FACE_PX: the box sizes HOG can give are
+        then the full frame's. A few times cheaper than `detect`, and blind outside the region
+        (the caller's full-frame passes find faces there)."""
+        height, width = frame_rgb.shape[:2]
+        scale = self._full_scale(width, height)
+        steps = np.log(max(box.width, box.height) * scale / NEAR_FACE_PX) / np.log(6 / 5)
+        scale *= (5 / 6) ** max(0, int(np.floor(steps)))
+        region = box.padded(margin, margin, margin, margin).clipped(width, height)
+        if region is None:
+            return []
+        return self._detect(region.crop(frame_rgb), scale, width, height, region.x0, region.y0)
+
+    def _full_scale(self, width: int, height: int) -> float:
+        return min(1.0, self.max_side / float(max(height, width)))
+
+    def _detect(self, image: np.ndarray, scale: float, width: int, height: int, dx: int = 0,
+                dy: int = 0) -> list[FaceBox]:
+        """Faces in `image` (the frame, or its region at (dx, dy)) detected at `scale`, in the
+        width x height frame's pixels."""
         import cv2
 
-        height, width = frame_rgb.shape[:2]
-        scale = min(1.0, self.max_side / float(max(height, width)))
-        small = frame_rgb if scale == 1.0 else cv2.resize(
-            frame_rgb, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
+        rows, cols = image.shape[:2]
+        small = image if scale == 1.0 else cv2.resize(
+            image, (max(1, int(cols * scale)), max(1, int(rows * scale))),
+            interpolation=cv2.INTER_AREA)
         boxes: list[FaceBox] = []
         if self._s3fd is not None:
             found = self._s3fd.detect_from_image(np.ascontiguousarray(small)) or []
@@ -161,6 +192,8 @@ class FaceDetector:
             found = self._haar.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                                 minSize=(min_px, min_px))
             boxes = [_scaled_box(x, y, x + w, y + h, 1.0, scale) for (x, y, w, h) in found]
+        if dx or dy:
+            boxes = [FaceBox(b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy, b.score) for b in boxes]
         clipped = [b.clipped(width, height) for b in boxes]
         faces = [b for b in clipped if b is not None and min(b.width, b.height) >= 8]
         return sorted(faces, key=lambda b: b.area, reverse=True)
@@ -298,23 +331,33 @@ class FaceTracker:
 
     `face_index` picks among faces sorted largest first when a track (re)starts. A frame where the
     detector finds no face yields None, and the next frame is detected again.
+    `full_every` (frames; None: always): while a face is tracked, the detections in between
+    look only around it (FaceDetector.detect_near, a few times cheaper) and the whole frame is
+    searched at most this many frames apart (on cuts, when the track is lost, and when the
+    region holds no face overlapping the track, at once), so a face that appears elsewhere or a
+    larger one is found within that many frames.
     """
 
     def __init__(self, detector: FaceDetector, detect_every: int = 5, face_index: int = 0,
-                 smoothing: float = 0.6) -> None:
+                 smoothing: float = 0.6, full_every: int | None = None) -> None:
         if detect_every < 1:
             raise ConfigError(f"detect_every must be >= 1, got {detect_every}")
         if face_index < 0:
             raise ConfigError(f"face_index must be >= 0, got {face_index}")
+        if full_every is not None and full_every < 1:
+            raise ConfigError(f"full_every must be >= 1 or None, got {full_every}")
         self.detector = detector
         self.detect_every = detect_every
         self.face_index = face_index
         self.smoothing = smoothing  # weight of the new detection (1 = no smoothing)
+        self.full_every = full_every
         self._box: np.ndarray | None = None  # smoothed (x0, y0, x1, y1) float
         self._score = 0.0
         self._since_detect = 0
+        self._since_full = 0  # frames since the last full-frame detection
         self._thumb: np.ndarray | None = None
         self.detections = 0  # how many frames ran the detector (for reports)
+        self.full_detections = 0  # of which searched the whole frame
         self.restarted = True  # the last update began a new track (cut or face re-found)
 
     def update(self, frame_rgb: np.ndarray) -> FaceBox | None:
@@ -323,13 +366,14 @@ class FaceTracker:
         cut = is_scene_cut(self._thumb, thumb)
         self._thumb = thumb
         self.restarted = cut or self._box is None
+        self._since_full += 1
         due = self._box is None or cut or self._since_detect >= self.detect_every - 1
         if not due:
             self._since_detect += 1
             return self._current(width, height)
         self._since_detect = 0
         self.detections += 1
-        faces = self.detector.detect(frame_rgb)
+        faces = self._detect(frame_rgb, restart=cut or self._box is None)
         chosen = self._choose(faces, restart=cut or self._box is None)
         if chosen is None:
             self._box = None
@@ -342,13 +386,31 @@ class FaceTracker:
         self._score = chosen.score
         return self._current(width, height)
 
+    def _detect(self, frame_rgb: np.ndarray, restart: bool) -> list[FaceBox]:
+        """Around the tracked face while a full-frame pass is not due and that finds it; else
+        in the whole frame."""
+        current = None if restart or self._box is None else self._rounded()
+        if (current is not None and self.full_every is not None
+                and self._since_full < self.full_every):
+            near = self.detector.detect_near(frame_rgb, current)
+            if any(current.iou(face) >= TRACK_IOU for face in near):
+                return near
+        self._since_full = 0
+        self.full_detections += 1
+        return self.detector.detect(frame_rgb)
+
+    def _rounded(self) -> FaceBox | None:
+        assert self._box is not None
+        x0, y0, x1, y1 = (int(round(v)) for v in self._box)
+        return FaceBox(x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
     def _choose(self, faces: list[FaceBox], restart: bool) -> FaceBox | None:
         if not faces:
             return None
         if not restart and self._box is not None:
             current = FaceBox(*(int(round(v)) for v in self._box))
             best = max(faces, key=current.iou)
-            if current.iou(best) >= 0.3:
+            if current.iou(best) >= TRACK_IOU:
                 return best
         if self.face_index >= len(faces):
             return None  # the requested face is not in view

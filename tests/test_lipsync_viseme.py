@@ -369,8 +369,8 @@ def test_a_target_that_would_fold_the_warp_is_eased_not_dropped(grid_clip):
                                  RenderSettings())
         renderer.render([FaceFrame(0, frame, box, marks.astype(np.float32))])
         renderer.folds_eased = renderer.folds_avoided = 0
-        _, _, target, region = renderer._warp(renderer.reference, marks, face, 1, None)
-        corner = target[54] + np.array(region[:2])
+        geometry = renderer._geometry(renderer.reference, marks, face, 1, None)
+        corner = geometry.target[54] + np.array(geometry.box[:2])
         moved[pull] = (float(renderer.reference.landmarks[54, 0] - corner[0]) / interocular(marks),
                        renderer.folds_eased, renderer.folds_avoided)
     assert moved[0.4][1:] == (1, 0), moved

@@ -54,6 +54,7 @@ class SpeakerRange:
         self._unit_sum = 0.0  # rendered opening above rest / k, summed
         self._units = 0
         self._choice: tuple[int, tuple[int, float]] | None = None  # (frames seen, choice)
+        self._rest: tuple[int, float] | None = None  # (frames seen, rest): asked twice a frame
 
     def observe(self, opening: float, new_track: bool) -> None:
         """One source frame's opening; `new_track`: not continuous with the last frame."""
@@ -73,8 +74,11 @@ class SpeakerRange:
     def rest(self) -> float:
         """The source's closed-mouth opening: its 5th percentile so far, but never more than
         `MAX_REST` (a stretch of video where the speaker never closes must still close)."""
-        seen = float(np.percentile(self._openings, 5)) if self._openings else 0.0
-        return min(seen, MAX_REST)
+        n = len(self._openings)
+        if self._rest is None or self._rest[0] != n:
+            seen = float(np.percentile(self._openings, 5)) if n else 0.0
+            self._rest = (n, min(seen, MAX_REST))
+        return self._rest[1]
 
     def source_stats(self) -> tuple[float, float, float]:
         """(rest opening, mean opening above rest, mean frame-to-frame change), prior-shrunk."""

@@ -94,6 +94,32 @@ def ring_box(box: tuple[int, int, int, int], points: np.ndarray, margin: float
     return (min(x0, low[0]), min(y0, low[1]), max(x1, high[0]), max(y1, high[1]))
 
 
+@dataclass(frozen=True, eq=False)
+class _Geometry:
+    """One reference's placement in one frame (region coordinates)."""
+
+    box: tuple[int, int, int, int]  # the region, frame pixels
+    target: np.ndarray  # (68, 2) target points
+    dst: np.ndarray  # mesh points in the region
+    src: np.ndarray  # the same points in the reference's crop
+    triangles: np.ndarray
+
+
+def _window(mask: np.ndarray, lips: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the region that holds every pixel `mask` reaches and the lip points
+    the lip colour is sampled at."""
+    height, width = mask.shape
+    rows = np.flatnonzero(mask.max(axis=1) > 0)
+    cols = np.flatnonzero(mask.max(axis=0) > 0)
+    if rows.size == 0:
+        return 0, 0, width, height
+    low = np.clip(lips.min(axis=0).astype(int), 0, None)
+    high = lips.max(axis=0).astype(int) + 1
+    return (int(min(cols[0], low[0])), int(min(rows[0], low[1])),
+            int(min(max(cols[-1] + 1, high[0]), width)),
+            int(min(max(rows[-1] + 1, high[1]), height)))
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     interior: bool = True
@@ -250,13 +276,10 @@ class MouthReplacer:
             target[j] = aligned_ref[j] + 0.8 * weight * drop * face.down
         return target
 
-    def _warp(self, ref: Reference, landmarks: np.ndarray, face: FaceFrameOfReference,
-              index: int, box: tuple[int, int, int, int] | None
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int]]:
-        """The reference opened to this frame's target: (warped region uint8, covered mask,
-        target points in region coordinates, region box)."""
-        import cv2
-
+    def _geometry(self, ref: Reference, landmarks: np.ndarray, face: FaceFrameOfReference,
+                  index: int, box: tuple[int, int, int, int] | None) -> _Geometry:
+        """Where the reference goes in this frame: its target points, the region box and the
+        mesh that opens the reference's closed lips to the target without folding."""
         to_frame = similarity(ref.landmarks[STABLE], landmarks[STABLE])
         aligned = apply(to_frame, ref.landmarks)
         target = self.target_points(landmarks, face, aligned, index, ref is self.reference)
@@ -285,10 +308,21 @@ class MouthReplacer:
             current = self.reference.index if self.reference is not None else None
             self._triangles = {ref.index: triangles, **{k: v for k, v in self._triangles.items()
                                                        if k == current}}
-        map_x, map_y, covered = triangle_map((y1 - y0, x1 - x0), dst, src, triangles)
+        return _Geometry(box, target - origin, dst, src, triangles)
+
+    @staticmethod
+    def _warp(ref: Reference, geometry: _Geometry, window: tuple[int, int, int, int]
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """The reference opened to the target, in `window` (x0, y0, x1, y1) of the region:
+        (warped uint8, covered mask)."""
+        import cv2
+
+        x0, y0, x1, y1 = geometry.box
+        map_x, map_y, covered = triangle_map((y1 - y0, x1 - x0), geometry.dst, geometry.src,
+                                             geometry.triangles, window)
         warped = cv2.remap(ref.crop, map_x, map_y, cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
-        return warped, covered, target - origin, box
+        return warped, covered
 
     def _mesh(self, cached: np.ndarray | None, dst: np.ndarray, src: np.ndarray,
               target: np.ndarray, aligned: np.ndarray, face: FaceFrameOfReference,
@@ -321,26 +355,38 @@ class MouthReplacer:
         assert ref is not None
         frame = item.frame
         self._frame_size = frame.shape[:2]
-        warped, covered, local_target, box = self._warp(ref, landmarks, face, item.index, None)
-        x0, y0, x1, y1 = box
+        geometry = self._geometry(ref, landmarks, face, item.index, None)
+        x0, y0, x1, y1 = box = geometry.box
         if x1 - x0 < 8 or y1 - y0 < 8:
             return frame
+        local_target = geometry.target
+        origin = np.array([x0, y0], np.float64)
+        mask = self._mask((y1 - y0, x1 - x0), landmarks - origin, local_target, face)
+        fade: tuple[_Geometry, Reference, float] | None = None
         if self._fading is not None:  # cross-fade from the replaced reference: no pop
             old, since = self._fading
             t = (item.index - since + 1) / (FADE_FRAMES + 1)
             if t >= 1.0:
                 self._fading = None
             else:
-                previous, *_ = self._warp(old, landmarks, face, item.index, box)
-                warped = morph_fade(warped, previous, t)
-        origin = np.array([x0, y0], np.float64)
-        region = frame[y0:y1, x0:x1]
-        mask = self._mask((y1 - y0, x1 - x0), landmarks - origin, local_target, face) * covered
+                fade = (self._geometry(old, landmarks, face, item.index, box), old, t)
+        # only where the mask reaches is anything shown: the rest of the region is not rendered
+        # (nor searched by the fade's flow)
+        window = _window(mask, local_target[48:60])
+        wx0, wy0, wx1, wy1 = window
+        warped, covered = self._warp(ref, geometry, window)
+        if fade is not None:
+            previous, _ = self._warp(fade[1], fade[0], window)
+            warped = morph_fade(warped, previous, fade[2])
+        mask = mask[wy0:wy1, wx0:wx1] * covered
+        local_target = local_target - [wx0, wy0]
+        x0, y0 = x0 + wx0, y0 + wy0
+        region = frame[y0:y0 + wy1 - wy0, x0:x0 + wx1 - wx0]
         if self.settings.colour_match:
             warped = self._match(warped, region, mask)
         if self.settings.interior:
-            lips = warped[np.clip(local_target[48:60, 1].astype(int), 0, y1 - y0 - 1),
-                          np.clip(local_target[48:60, 0].astype(int), 0, x1 - x0 - 1)]
+            lips = warped[np.clip(local_target[48:60, 1].astype(int), 0, wy1 - wy0 - 1),
+                          np.clip(local_target[48:60, 0].astype(int), 0, wx1 - wx0 - 1)]
             paint_interior(warped, local_target[60:68], face.down, face.scale,
                            lips.astype(np.float32).mean(axis=0), self.teeth)
         return blend_into(frame, warped, mask, x0, y0, in_place=item.owned)

@@ -51,27 +51,33 @@ def folds(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> bool:
 
 
 def triangle_map(shape: tuple[int, int], dst: np.ndarray, src: np.ndarray,
-                 triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 triangles: np.ndarray, window: tuple[int, int, int, int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward maps (map_x, map_y) of `shape` (H, W) for cv2.remap, and the (H, W) float32
     mask of pixels covered by some triangle. `dst` are target points in output pixel
-    coordinates, `src` the same points in source pixel coordinates."""
+    coordinates, `src` the same points in source pixel coordinates. `window` (x0, y0, x1, y1):
+    only that part of the output, exactly as it is in the whole (pixels outside it are not
+    wanted: the work grows with the area)."""
     import cv2
 
     height, width = shape
+    wx0, wy0, wx1, wy1 = window if window is not None else (0, 0, width, height)
     # which triangle owns each pixel (0: none, t + 1: triangle t); a mesh has at most 255, so
     # one byte each, and cv2.LUT spreads their coefficients (as fast as a byte copy)
     small = len(triangles) < 256
     owner = np.zeros((height, width), np.uint8 if small else np.int32)
-    # rasterise triangle ids; later triangles win on shared edges, which is harmless
+    # rasterise triangle ids (over the whole shape: clipped to a window, the edges' pixels
+    # come out a little differently); later triangles win on shared edges, which is harmless
     fixed = np.round(dst * 16).astype(np.int32)
-    for t, tri in enumerate(triangles):
-        cv2.fillConvexPoly(owner, fixed[tri], int(t) + 1, lineType=cv2.LINE_8, shift=4)
+    for t, corners in enumerate(fixed[triangles]):
+        cv2.fillConvexPoly(owner, corners, t + 1, lineType=cv2.LINE_8, shift=4)
+    owner = owner[wy0:wy1, wx0:wx1]
     affines = np.zeros((6, 256 if small else len(triangles) + 1), np.float32)
     affines[:, 0] = (1, 0, 0, 0, 1, 0)  # uncovered pixels map to themselves
     affines[:, 1:len(triangles) + 1] = _affines(dst, src, triangles).reshape(-1, 6).T
     c = [cv2.LUT(owner, row) if small else np.take(row, owner) for row in affines]
-    xs = np.arange(width, dtype=np.float32)[None, :]
-    ys = np.arange(height, dtype=np.float32)[:, None]
+    xs = np.arange(wx0, wx1, dtype=np.float32)[None, :]
+    ys = np.arange(wy0, wy1, dtype=np.float32)[:, None]
     map_x = c[0] * xs
     map_x += c[1] * ys
     map_x += c[2]
