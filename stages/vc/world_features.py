@@ -7,9 +7,12 @@ spectral envelope and aperiodicity; the envelope is also coded to a low-order me
 
 from __future__ import annotations
 
+import functools
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -24,17 +27,53 @@ F0_FLOOR_HZ, F0_CEIL_HZ = 60.0, 500.0
 _SILENCE_DB = -40.0  # frames this far below the loudest frame count as silence
 
 
+@functools.cache
 def pyworld() -> ModuleType:
-    """Imports pyworld (it imports the deprecated pkg_resources: needs setuptools<81)."""
+    """pyworld's compiled module. Its package `__init__` imports the deprecated pkg_resources
+    only to read its own version: 0.23 s of every run's VC stage, so the extension is loaded
+    directly when it can be found (the package import, which needs setuptools<81, otherwise).
+    Its analysis and synthesis calls release the GIL and keep no state between calls (WORLD's
+    random numbers are per call since pyworld 0.3.5): `_parallel` runs them in threads."""
+    module = sys.modules.get("pyworld.pyworld") or _pyworld_extension()
+    if module is not None:
+        return module
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import pyworld as module
+            import pyworld as package
     except ImportError as exc:
         raise MissingDependencyError(
             f"voice conversion needs pyworld ({exc}): pip install pyworld 'setuptools<81'"
         ) from exc
-    return module
+    return package
+
+
+def _pyworld_extension() -> ModuleType | None:
+    """pyworld/pyworld.*.so loaded as `pyworld.pyworld` without running the package's
+    `__init__` (a later `import pyworld` finds and reuses it); None if it is not there."""
+    import importlib.machinery
+    import importlib.util
+
+    try:
+        package = importlib.util.find_spec("pyworld")
+    except (ImportError, ValueError):
+        return None
+    for folder in (package.submodule_search_locations or []) if package else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(folder) / f"pyworld{suffix}"
+            if not path.is_file():
+                continue
+            spec = importlib.util.spec_from_file_location("pyworld.pyworld", path)
+            if spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except ImportError:
+                return None
+            sys.modules["pyworld.pyworld"] = module
+            return module
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,15 +263,22 @@ def sample_features(segments: Sequence[SegmentSpeech], mcep_dims: int,
     conversion, so memory does not grow with the dub's length (a 513-bin envelope and
     aperiodicity every 5 ms would take gigabytes for a long video).
     """
+    return {s.id: analyze(s.speech, mcep_dims, aperiodicity)
+            for s in sample_segments(segments, max_s)}
+
+
+def sample_segments(segments: Sequence[SegmentSpeech],
+                    max_s: float | None = None) -> list[SegmentSpeech]:
+    """The first segments, up to `max_s` (STATISTICS_SAMPLE_S) seconds: `sample_features`'."""
     max_s = STATISTICS_SAMPLE_S if max_s is None else max_s
-    features: dict[int, WorldFeatures] = {}
+    chosen: list[SegmentSpeech] = []
     total_s = 0.0
     for segment in segments:
         if total_s >= max_s:
             break
-        features[segment.id] = analyze(segment.speech, mcep_dims, aperiodicity)
+        chosen.append(segment)
         total_s += segment.speech.duration_s
-    return features
+    return chosen
 
 
 def voice_stats(clips: list[WorldFeatures], f0_outlier_octaves: float = 0.0) -> VoiceStats:
