@@ -170,7 +170,7 @@ def test_aperiodicity_is_measured_only_for_synthesised_frames(monkeypatch: pytes
         measured.append(f0.size)
         return real_d4c(x, f0, *args)
 
-    def choose(candidates, unconverted, held_out, gain, embedded=None):  # type: ignore[no-untyped-def]
+    def choose(candidates, unconverted, held_out, gain, threads=1):  # type: ignore[no-untyped-def]
         judged.append(unconverted.duration_s)
         return _gate.GateResult(_gate.NONE, 0.5, 0.5)
     monkeypatch.setattr(wf.pyworld(), "d4c", d4c)

@@ -120,7 +120,7 @@ def test_long_candidates_are_tried_only_with_enough_speech_fitted_on_the_fit_hal
         measured.append(speech.samples)
         return real(speech, features, max_s)
 
-    def choose(candidates, unconverted, held_out, gain, embedded=None):  # type: ignore[no-untyped-def]
+    def choose(candidates, unconverted, held_out, gain, threads=1):  # type: ignore[no-untyped-def]
         tried.append(list(candidates))
         assert all(w.duration_s == pytest.approx(unconverted.duration_s)  # every one was made
                    for w in candidates.values())

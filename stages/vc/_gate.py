@@ -76,22 +76,12 @@ def required_gain(held_out_s: float, min_gain: float, noise_gain: float) -> floa
     return max(min_gain, noise_gain / np.sqrt(max(held_out_s, 1e-3)))
 
 
-def embed_references(held_out: Speech, unconverted: Speech) -> list[np.ndarray]:
-    """The embeddings `choose` compares every candidate with: the held-out half's and the
-    unconverted dub's (computed while the candidates are still being made)."""
-    return speaker_embeddings([held_out, unconverted])
-
-
 def choose(candidates: dict[str, Speech], unconverted: Speech, held_out: Speech,
-           min_gain: float, embedded: list[np.ndarray] | None = None) -> GateResult:
+           min_gain: float, threads: int = 1) -> GateResult:
     """The candidate whose output is most like `held_out`, if it beats `unconverted` there by
-    more than `min_gain`; NONE otherwise. `embedded`: `embed_references(held_out,
-    unconverted)`, if already computed."""
-    if embedded is None:
-        target, unchanged, *converted = speaker_embeddings(
-            [held_out, unconverted, *candidates.values()])
-    else:
-        (target, unchanged), converted = embedded, speaker_embeddings(list(candidates.values()))
+    more than `min_gain`; NONE otherwise. All are embedded in one encoder pass, on `threads`."""
+    target, unchanged, *converted = speaker_embeddings(
+        [held_out, unconverted, *candidates.values()], threads)
     before = cosine(unchanged, target)
     scores = {name: cosine(e, target) for name, e in zip(candidates, converted, strict=True)}
     best = max(scores, key=scores.__getitem__, default=NONE)

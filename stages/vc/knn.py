@@ -117,18 +117,15 @@ def convert_features(features: wf.WorldFeatures, model: SpeakerModel, candidate:
 
 @dataclass(frozen=True, eq=False)
 class _DubSample:
-    """The dub clips the statistics (`features`: WORLD analyses, in the dub's order) and the
-    gate (`judged`: the first whole clips up to `gate_sample_s`, analysed with aperiodicity;
-    `unconverted`: them joined; `embedded`: the held-out half's and their speaker
-    embeddings) are taken from, being computed by `pool`."""
+    """The dub clips the statistics (`features`: WORLD analyses, in the dub's order, being
+    computed) and the gate (`judged`: the first whole clips up to `gate_sample_s`, analysed
+    with their aperiodicity, which the conversion reuses) are taken from."""
 
     features: dict[int, Future[wf.WorldFeatures]]
     judged: list[SegmentSpeech]
-    unconverted: Speech | None
-    embedded: Future[list[np.ndarray]] | None
 
     @classmethod
-    def start(cls, clips: list[SegmentSpeech], held_out: Speech, config: KnnVC.Config,
+    def start(cls, clips: list[SegmentSpeech], config: KnnVC.Config,
               pool: _parallel.Workers) -> _DubSample:
         sample = wf.sample_segments(clips)
         judged: list[SegmentSpeech] = []
@@ -146,16 +143,10 @@ class _DubSample:
             if clip.id in with_aperiodicity:
                 features = wf.with_aperiodicity(features, clip.speech)
             return features
-        unconverted = embedded = None
-        if judged:
-            unconverted = Speech(np.concatenate([resample(c.speech, wf.RATE).samples
-                                                 for c in judged]), wf.RATE)
         # the longest jobs first (the gate's clips cost twice: D4C), so the workers end together
         started = {c.id: pool.submit(analyse, c) for c in sorted(
             sample, key=lambda c: -c.speech.duration_s * (2 if c.id in with_aperiodicity else 1))}
-        if unconverted is not None and held_out.samples.size:
-            embedded = pool.submit(_gate.embed_references, held_out, unconverted)
-        return cls({c.id: started[c.id] for c in sample}, judged, unconverted, embedded)
+        return cls({c.id: started[c.id] for c in sample}, judged)
 
 
 @register
@@ -227,7 +218,7 @@ class KnnVC(VCBackend):
         parts = [half for half in (split.fit, split.held_out) if half.samples.size]
         # the dub's sample is analysed (and its gate clips' aperiodicity measured) alongside the
         # speaker's halves, before knowing whether there is enough speaker speech to use it
-        dub = _DubSample.start(clips if len(parts) == 2 else [], split.held_out, config, pool)
+        dub = _DubSample.start(clips if len(parts) == 2 else [], config, pool)
         halves_analysed = [pool.submit(wf.analyze_reference, half, config.mcep_dims)
                            for half in parts]
         halves = [f.result() for f in halves_analysed]
@@ -288,11 +279,14 @@ class KnnVC(VCBackend):
             return (Speech(wave, wf.RATE), int(features.voiced.sum()),
                     wf.noise_only_frames(ap, features.voiced))
 
-        converting = [pool.submit(convert_segment, s) for s in speech.segments]
+        # the longest clips first, so the workers end together; the results in the dub's order
+        order = sorted(range(len(speech.segments)),
+                       key=lambda i: -speech.segments[i].speech.duration_s)
+        converting = {i: pool.submit(convert_segment, speech.segments[i]) for i in order}
         voiced_frames = noise_only = 0
         out = []
-        for index, (segment, future) in enumerate(zip(speech.segments, converting, strict=True)):
-            converted, frames, noise = future.result()
+        for index, segment in enumerate(speech.segments):
+            converted, frames, noise = converting.pop(index).result()
             voiced_frames += frames
             noise_only += noise
             out.append(SegmentSpeech(segment.id, segment.text, converted, segment.phonemes))
@@ -353,10 +347,10 @@ class KnnVC(VCBackend):
         candidates = {name: Speech(np.concatenate(
             [waves[c.id, Candidate.parse(name).name] for c in dub.judged]), wf.RATE)
             for name in names}
-        assert dub.unconverted is not None and dub.embedded is not None
+        unconverted = Speech(np.concatenate([resample(c.speech, wf.RATE).samples
+                                             for c in dub.judged]), wf.RATE)
         gain = _gate.required_gain(held_out.duration_s, config.min_gain, config.noise_gain)
-        return _gate.choose(candidates, dub.unconverted, held_out, gain,
-                            embedded=dub.embedded.result())
+        return _gate.choose(candidates, unconverted, held_out, gain, threads=pool.workers)
 
     def _band_aperiodicity(self, half: Speech, features: wf.WorldFeatures) -> np.ndarray | None:
         return wf.band_aperiodicity(half, features, self.config.aperiodicity_sample_s)

@@ -124,8 +124,9 @@ def with_aperiodicity(features: WorldFeatures, speech: Speech, frames: int | Non
                       known: np.ndarray | None = None) -> WorldFeatures:
     """The first `frames` frames (all: None) of `features`, analysed from `speech` without
     aperiodicity, with D4C's aperiodicity added; `known`: rows already measured for the start.
-    D4C works frame by frame, so only the frames that will be synthesised are measured (rows
-    measured in pieces differ from one pass by ~1e-4 on average)."""
+    D4C works frame by frame, so only the frames that will be synthesised are measured (but
+    rows measured in pieces differ from one pass, by ~1e-4 on average: D4C's result for a
+    frame depends a little on how many frames one call measures)."""
     frames = features.f0.size if frames is None else min(frames, features.f0.size)
     if known is not None and known.shape[0] > features.f0.size:
         raise ValueError(f"{known.shape[0]} known aperiodicity rows for a clip of "
