@@ -219,9 +219,11 @@ class KnnVC(VCBackend):
         # the dub's sample is analysed (and its gate clips' aperiodicity measured) alongside the
         # speaker's halves, before knowing whether there is enough speaker speech to use it
         dub = _DubSample.start(clips if len(parts) == 2 else [], config, pool)
-        halves_analysed = [pool.submit(wf.analyze_reference, half, config.mcep_dims)
+        # each half in `wf.REFERENCE_CHUNK_S` chunks: a long reference keeps every worker busy
+        halves_analysed = [[pool.submit(wf.analyze_reference_chunk, chunk, config.mcep_dims,
+                                        frames) for chunk, frames in wf.reference_chunks(half)]
                            for half in parts]
-        halves = [f.result() for f in halves_analysed]
+        halves = [wf.join_reference([f.result() for f in chunks]) for chunks in halves_analysed]
         speaker_s = min((wf.voice_stats([h]).voiced_s for h in halves), default=0.0)
         if not clips or len(halves) < 2 or speaker_s < MIN_SPEAKER_SPEECH_S:
             reason = ("no dub speech to convert" if not clips else
@@ -327,13 +329,13 @@ class KnnVC(VCBackend):
         warped = dict(zip(sample, warped_sample, strict=True))
         progress(0.2, "checking candidate conversions on held-out speech")
         # candidates sharing an envelope mapping share its computation: one job per clip and
-        # envelope, the longest clips first
+        # envelope, the longest first (seconds to synthesise), so the workers end together
         groups: dict[tuple[str, float], list[Candidate]] = {}
         for name in names:
             candidate = Candidate.parse(name)
             groups.setdefault(candidate.envelope, []).append(candidate)
         jobs = sorted(((c, g) for c in dub.judged for g in groups.values()),
-                      key=lambda job: -job[0].speech.duration_s)
+                      key=lambda job: -job[0].speech.duration_s * len(job[1]))
 
         def synthesize(job: tuple[SegmentSpeech, list[Candidate]]) -> list[np.ndarray]:
             clip, group = job

@@ -150,21 +150,40 @@ def analyze_reference(speech: Speech, mcep_dims: int,
                       chunk_s: float = REFERENCE_CHUNK_S) -> WorldFeatures:
     """A speaker's reference voice: F0, mel-cepstrum and, in place of the envelope, each frame's
     energy (`sp` is (T, 1): all `speech_frames` needs). Analysed `chunk_s` at a time, so memory
-    stays flat in the reference's length: the whole envelope of 300 s is 600 MB of float64."""
+    stays flat in the reference's length: the whole envelope of 300 s is 600 MB of float64.
+    The chunks are independent (`_parallel` analyses them side by side)."""
+    return join_reference([analyze_reference_chunk(chunk, mcep_dims, frames)
+                           for chunk, frames in reference_chunks(speech, chunk_s)])
+
+
+def reference_chunks(speech: Speech, chunk_s: float = REFERENCE_CHUNK_S
+                     ) -> list[tuple[Speech, int | None]]:
+    """`speech` at RATE cut into `chunk_s` pieces on frame boundaries, each with the number of
+    its frames to keep (None: all, for the last)."""
     samples = resample(speech, RATE).samples
     hop = int(RATE * FRAME_PERIOD_MS / 1000)
-    step = max(int(chunk_s * RATE) // hop, 1) * hop  # chunks on frame boundaries
-    f0s, energies, mceps = [], [], []
-    for start in range(0, max(samples.size, 1), step):
-        part = analyze(Speech(samples[start:start + step], RATE), mcep_dims, aperiodicity=False)
-        frames = min(step // hop, part.f0.size) if start + step < samples.size else part.f0.size
-        f0s.append(part.f0[:frames])
-        energies.append(part.sp[:frames].sum(axis=1, keepdims=True))
-        mceps.append(part.mcep[:frames])
-    f0 = np.concatenate(f0s)
-    return WorldFeatures(f0, np.concatenate(energies), np.zeros((f0.size, 0)),
-                         np.concatenate(mceps), pyworld().get_cheaptrick_fft_size(RATE),
-                         samples.size)
+    step = max(int(chunk_s * RATE) // hop, 1) * hop
+    return [(Speech(samples[start:start + step], RATE),
+             step // hop if start + step < samples.size else None)
+            for start in range(0, max(samples.size, 1), step)]
+
+
+def analyze_reference_chunk(chunk: Speech, mcep_dims: int, frames: int | None) -> WorldFeatures:
+    """One of `reference_chunks`, analysed: its first `frames` frames (None: all)."""
+    part = analyze(chunk, mcep_dims, aperiodicity=False)
+    frames = part.f0.size if frames is None else min(frames, part.f0.size)
+    return WorldFeatures(part.f0[:frames], part.sp[:frames].sum(axis=1, keepdims=True),
+                         np.zeros((frames, 0)), part.mcep[:frames], part.fft_size,
+                         chunk.samples.size)
+
+
+def join_reference(parts: list[WorldFeatures]) -> WorldFeatures:
+    """The analysed chunks of one reference, end to end."""
+    f0 = np.concatenate([p.f0 for p in parts])
+    return WorldFeatures(f0, np.concatenate([p.sp for p in parts]), np.zeros((f0.size, 0)),
+                         np.concatenate([p.mcep for p in parts]),
+                         pyworld().get_cheaptrick_fft_size(RATE),
+                         sum(p.n_samples for p in parts))
 
 
 def synthesize(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_samples: int) -> np.ndarray:
