@@ -52,8 +52,9 @@ class Workers:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self._executor is not None:  # on an error, what has not started never starts
-            self._executor.shutdown(wait=True, cancel_futures=error is not None)
+        if self._executor is not None:  # what has not started by now is not needed (an early
+            # pass-through, an error): it never starts
+            self._executor.shutdown(wait=True, cancel_futures=True)
         self._stack.close()
 
     def submit(self, function: Callable[..., R], *args: Any) -> Future[R]:
