@@ -14,10 +14,12 @@ Cases (the judge is always resemblyzer similarity to audio the backend was not g
   judge of `long` s1 x25 (the last 8 clips), the case the long candidates were tuned on.
 Writes bench/results/vc.json (date, machine, command, per case and backend: similarity, wall
 and CPU seconds of this process, the load average).
-`--speed` instead times the default backend on a 10 s dub (and a ~1 min one: four sentences six
-times) with the whole 10 s demo as input
-(encoder loaded first, median of 3 for wall and CPU seconds, with the machine's load average
-before and after) into vc_speed.json; `--label` names the code measured (e.g. before/after).
+`--speed` instead times the default backend (`--speed-cases`, see `_speed_inputs`: a 10 s dub
+with the whole 10 s demo as input, where the gate converts nothing; a 10 s GRID dub with 9 s of
+its speaker, where it converts; a ~1 min dub with the demo) into vc_speed.json: the first call
+(which also loads pyworld and the encoder, as the pipeline's stage does), then `--repeats` calls
+per case, min and median wall and CPU seconds, the machine's load average before and after and
+a digest of the output (equal digests: the same audio); `--label` names the code measured.
 """
 
 from __future__ import annotations
@@ -134,40 +136,65 @@ def _summary(rows: list[dict[str, Any]], backends: list[str]) -> dict[str, Any]:
     return out
 
 
-def speed(shared: Path, out: Path) -> list[dict[str, Any]]:
+SPEED_CASES = ("demo", "grid", "demo_1min")
+
+
+def _speed_inputs(shared: Path, case: str) -> tuple[Any, Any]:
+    """(speaker reference, dub) of a `--speed` case: `demo`: the whole 10 s demo talk and a 10 s
+    dub (four GRID sentences; the gate finds nothing that helps); `grid`: three s4 clips (9 s)
+    and four other s4 sentences (10 s; the gate converts); `demo_1min`: the demo, a ~1 min dub
+    (the four sentences six times)."""
+    from f2f.artifacts import Speech
+    from f2f.media import read_audio
+
+    data = shared / "data"
+    if case == "grid":
+        clips = _clips(data / "grid", "s4")
+        reference = Speech(np.concatenate([read_audio(p, 16_000).samples for p in clips[:3]]),
+                           16_000)
+        return reference, _dub([f"s4/{c.stem}" for c in clips[3:7]])
+    reference = read_audio(data / "talks" / "obama_weekly_address_10s.mp4", 16_000)
+    sentences = ["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n", "s1/bbaz4n"]
+    return reference, _dub(sentences * (6 if case == "demo_1min" else 1))
+
+
+def speed(shared: Path, cases: list[str], repeats: int) -> list[dict[str, Any]]:
+    import hashlib
     import os
     import tempfile
 
     from f2f.config import DEFAULT_BACKENDS
-    from f2f.media import read_audio
     from f2f.registry import get_backend_class
-    from f2f.voiceprint import speaker_embedding
 
-    reference = read_audio(shared / "data" / "talks" / "obama_weekly_address_10s.mp4", 16_000)
-    sentences = ["s1/bbaf3s", "s1/bbas3a", "s1/bgaa6n", "s1/bbaz4n"]
-    speaker_embedding(reference)  # the encoder loads once per process, not per conversion
     name = DEFAULT_BACKENDS["vc"]
     rows = []
-    for repeat in (1, 6):  # a 10 s dub (the issue's case) and a ~1 min one
-        dub = _dub(sentences * repeat)
+    for index, case in enumerate(cases):
+        reference, dub = _speed_inputs(shared, case)
         times, cpu_times = [], []
         load_before = os.getloadavg()[0]
         with tempfile.TemporaryDirectory() as tmp:
-            for _ in range(3):
+            # the first case's first call also loads pyworld and the speaker encoder, as the
+            # pipeline's VC stage does (`first_call_s`); the repeats after it are timed warm
+            for repeat in range(repeats + (1 if index == 0 else 0)):
                 backend = get_backend_class("vc", name)()
                 started, cpu_started = time.perf_counter(), time.process_time()
-                backend.convert(dub, reference, Path(tmp), lambda f, m: None)
-                times.append(round(time.perf_counter() - started, 2))
-                cpu_times.append(round(time.process_time() - cpu_started, 2))
+                out = backend.convert(dub, reference, Path(tmp), lambda f, m: None)
+                times.append(round(time.perf_counter() - started, 3))
+                cpu_times.append(round(time.process_time() - cpu_started, 3))
+        first = {}
+        if index == 0:
+            first = {"first_call_s": times.pop(0), "first_call_cpu_s": cpu_times.pop(0)}
+        digest = hashlib.sha1(b"".join(s.speech.samples.tobytes() for s in out.segments))
         # CPU seconds are this process's own work: on a shared machine wall time is pessimistic
-        rows.append({"backend": name, "input_s": round(reference.duration_s, 2),
+        rows.append({"case": case, "backend": name, "input_s": round(reference.duration_s, 2),
                      "dub_s": round(sum(s.speech.duration_s for s in dub.segments), 2),
-                     "dub_clips": len(dub.segments), "seconds": times,
-                     "median_s": sorted(times)[1], "cpu_seconds": cpu_times,
-                     "median_cpu_s": sorted(cpu_times)[1],
+                     "dub_clips": len(dub.segments), **first, "seconds": times,
+                     "min_s": min(times), "median_s": float(np.median(times)),
+                     "cpu_seconds": cpu_times, "median_cpu_s": float(np.median(cpu_times)),
                      "load_average_1min": [round(load_before, 1),
                                            round(os.getloadavg()[0], 1)],
-                     "choice": backend.metrics})
+                     "output_sha1": digest.hexdigest(), "choice": backend.metrics})
+        print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
@@ -178,6 +205,9 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--kinds", nargs="+", default=["grid", "long", "demo"])
     parser.add_argument("--speed", action="store_true", help="time the default on a 10 s dub")
+    parser.add_argument("--speed-cases", nargs="+", default=list(SPEED_CASES),
+                        choices=SPEED_CASES)
+    parser.add_argument("--repeats", type=int, default=3, help="--speed: timed calls per case")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--label", default="", help="stored with the results")
     args = parser.parse_args()
@@ -191,7 +221,7 @@ def main() -> int:
     torch.set_num_threads(1)
     logging.basicConfig(level=logging.WARNING)
     if args.speed:
-        rows = speed(args.shared, args.out)
+        rows = speed(args.shared, args.speed_cases, args.repeats)
     else:
         rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -203,7 +233,10 @@ def main() -> int:
               "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count(),
                           "note": "shared 2-core machine, 8 jobs at once: times pessimistic"},
               "command": "python " + " ".join(sys.argv), "label": args.label,
-              "summary": rows[0] if args.speed else _summary(rows, args.backends),
+              "summary": ({r["case"]: {k: r[k] for k in ("first_call_s", "min_s", "median_s",
+                                                         "median_cpu_s") if k in r}
+                           | {"vc_choice": r["choice"].get("vc_choice")} for r in rows}
+                          if args.speed else _summary(rows, args.backends)),
               "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = args.out.with_suffix(".tmp")

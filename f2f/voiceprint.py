@@ -38,10 +38,12 @@ def speaker_embedding(speech: Speech) -> np.ndarray:
     return embedding.astype(float)
 
 
-def speaker_embeddings(speeches: Sequence[Speech]) -> list[np.ndarray]:
-    """`speaker_embedding` of each clip, computed together (much less CPU than one by one)."""
+def speaker_embeddings(speeches: Sequence[Speech], threads: int = 1) -> list[np.ndarray]:
+    """`speaker_embedding` of each clip, computed together (much less CPU than one by one),
+    on `threads` threads."""
     wavs = [_samples(speech, True) for speech in speeches]
-    return [e.astype(float) for e in embed_utterances(wavs, rate=1.3, min_coverage=0.75)]
+    return [e.astype(float) for e in embed_utterances(wavs, rate=1.3, min_coverage=0.75,
+                                                      threads=threads)]
 
 
 def window_embeddings(speech: Speech, step_s: float) -> tuple[np.ndarray, np.ndarray]:

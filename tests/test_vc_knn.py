@@ -170,7 +170,7 @@ def test_aperiodicity_is_measured_only_for_synthesised_frames(monkeypatch: pytes
         measured.append(f0.size)
         return real_d4c(x, f0, *args)
 
-    def choose(candidates, unconverted, held_out, gain):  # type: ignore[no-untyped-def]
+    def choose(candidates, unconverted, held_out, gain, threads=1):  # type: ignore[no-untyped-def]
         judged.append(unconverted.duration_s)
         return _gate.GateResult(_gate.NONE, 0.5, 0.5)
     monkeypatch.setattr(wf.pyworld(), "d4c", d4c)
@@ -228,7 +228,7 @@ def test_the_gates_aperiodicity_is_reused_for_its_own_segments(monkeypatch: pyte
                      "भूरा रंग के साथ सी आठ कृपया रखो")
     voice = Speech(np.concatenate([s.speech.samples for s in reference.segments]),
                    reference.segments[0].speech.sample_rate)
-    monkeypatch.setattr(_gate, "choose", lambda candidates, *a: _gate.GateResult(
+    monkeypatch.setattr(_gate, "choose", lambda candidates, *a, **k: _gate.GateResult(
         "stats:1.0", 0.5, 0.6))
     knn = get_backend_class("vc", "knn")
     config = knn.Config(gate_sample_s=100.0)  # every clip judged: all rows come from the gate

@@ -231,3 +231,18 @@ def test_embeddings_computed_together_equal_one_by_one(clips: dict[str, np.ndarr
     together = speaker_embeddings([Speech(clips[n], RATE) for n in names])
     for name, embedding in zip(names, together, strict=True):
         assert np.abs(embedding - speaker_embedding(Speech(clips[name], RATE))).max() < 1e-5
+
+
+def test_an_encoder_pass_split_over_threads_equals_one_pass(clips: dict[str, np.ndarray]) -> None:
+    """The VC gate splits its one encoder pass over the cores: each clip keeps its own
+    embedding (up to float32 rounding) and its place in the list."""
+    from f2f.voiceprint import speaker_embeddings
+
+    speeches = [Speech(clips[n], RATE) for n in ("grid", "talk_10s", "grid_s4_female",
+                                                  "synthetic")]
+    one = speaker_embeddings(speeches)
+    for threads in (2, 3):
+        split = speaker_embeddings(speeches, threads)
+        assert len(split) == len(one)
+        for a, b in zip(one, split, strict=True):
+            assert np.abs(a - b).max() < 1e-5

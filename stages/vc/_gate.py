@@ -10,7 +10,6 @@ are driven by WORLD mel-cepstra, never by speaker embeddings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,12 +76,12 @@ def required_gain(held_out_s: float, min_gain: float, noise_gain: float) -> floa
     return max(min_gain, noise_gain / np.sqrt(max(held_out_s, 1e-3)))
 
 
-def choose(candidates: dict[str, Callable[[], Speech]], unconverted: Speech,
-           held_out: Speech, min_gain: float) -> GateResult:
+def choose(candidates: dict[str, Speech], unconverted: Speech, held_out: Speech,
+           min_gain: float, threads: int = 1) -> GateResult:
     """The candidate whose output is most like `held_out`, if it beats `unconverted` there by
-    more than `min_gain`; NONE otherwise."""
-    waves = [make() for make in candidates.values()]
-    target, unchanged, *converted = speaker_embeddings([held_out, unconverted, *waves])
+    more than `min_gain`; NONE otherwise. All are embedded in one encoder pass, on `threads`."""
+    target, unchanged, *converted = speaker_embeddings(
+        [held_out, unconverted, *candidates.values()], threads)
     before = cosine(unchanged, target)
     scores = {name: cosine(e, target) for name, e in zip(candidates, converted, strict=True)}
     best = max(scores, key=scores.__getitem__, default=NONE)

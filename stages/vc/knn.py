@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
@@ -27,7 +28,7 @@ from f2f.progress import StageProgress
 from f2f.registry import register
 from f2f.stage import VCBackend
 from f2f.timing import resample
-from stages.vc import _gate
+from stages.vc import _gate, _parallel
 from stages.vc import world_features as wf
 from stages.vc._candidates import Candidate, grid
 from stages.vc._frame_select import SpeakerPool, select_frames
@@ -53,10 +54,23 @@ class SpeakerModel:
             f0_outlier_octaves: float, warp_power: float,
             band_aperiodicity: np.ndarray | None = None) -> SpeakerModel:
         """`world`'s recipe: warp the dub's formants by the F0 ratio, then measure it again."""
+        return cls.fit_warped(dub, speaker, f0_outlier_octaves, warp_power,
+                              band_aperiodicity)[0]
+
+    @classmethod
+    def fit_warped(cls, dub: list[wf.WorldFeatures], speaker: list[wf.WorldFeatures],
+                   f0_outlier_octaves: float, warp_power: float,
+                   band_aperiodicity: np.ndarray | None = None,
+                   pool: _parallel.Workers | None = None
+                   ) -> tuple[SpeakerModel, list[wf.WorldFeatures]]:
+        """`fit`, and the dub's clips warped by the model's formant warp (what it converts:
+        warping again would cost as much again)."""
         target = wf.voice_stats(speaker, f0_outlier_octaves)
         alpha = wf.formant_warp(wf.voice_stats(dub, f0_outlier_octaves), target, warp_power)
-        source = wf.voice_stats([wf.warp_features(f, alpha) for f in dub], f0_outlier_octaves)
-        return cls(alpha, source, target, SpeakerPool.fit(speaker), band_aperiodicity)
+        pool = pool or _parallel.Workers(1)
+        warped = pool.map(partial(wf.warp_features, alpha=alpha), dub)
+        source = wf.voice_stats(warped, f0_outlier_octaves)
+        return cls(alpha, source, target, SpeakerPool.fit(speaker), band_aperiodicity), warped
 
 
 def converted_envelope(features: wf.WorldFeatures, model: SpeakerModel, candidate: Candidate,
@@ -101,6 +115,40 @@ def convert_features(features: wf.WorldFeatures, model: SpeakerModel, candidate:
     return wf.match_peak(wf.synthesize(f0, sp, ap, features.n_samples), original)
 
 
+@dataclass(frozen=True, eq=False)
+class _DubSample:
+    """The dub clips the statistics (`features`: WORLD analyses, in the dub's order, being
+    computed) and the gate (`judged`: the first whole clips up to `gate_sample_s`, analysed
+    with their aperiodicity, which the conversion reuses) are taken from."""
+
+    features: dict[int, Future[wf.WorldFeatures]]
+    judged: list[SegmentSpeech]
+
+    @classmethod
+    def start(cls, clips: list[SegmentSpeech], config: KnnVC.Config,
+              pool: _parallel.Workers) -> _DubSample:
+        sample = wf.sample_segments(clips)
+        judged: list[SegmentSpeech] = []
+        total = 0.0
+        for clip in sample if config.gate else ():
+            if total < config.gate_sample_s:
+                # whole clips: judged on a few seconds cut mid-clip, the choice flipped on a
+                # long-input bench case (s1 x25) and its similarity fell by 0.02
+                judged.append(clip)
+                total += clip.speech.duration_s
+        with_aperiodicity = {c.id for c in judged}
+
+        def analyse(clip: SegmentSpeech) -> wf.WorldFeatures:
+            features = wf.analyze(clip.speech, config.mcep_dims, aperiodicity=False)
+            if clip.id in with_aperiodicity:
+                features = wf.with_aperiodicity(features, clip.speech)
+            return features
+        # the longest jobs first (the gate's clips cost twice: D4C), so the workers end together
+        started = {c.id: pool.submit(analyse, c) for c in sorted(
+            sample, key=lambda c: -c.speech.duration_s * (2 if c.id in with_aperiodicity else 1))}
+        return cls({c.id: started[c.id] for c in sample}, judged)
+
+
 @register
 class KnnVC(VCBackend):
     """Frame-selection / statistics conversion on WORLD features, chosen on held-out speech."""
@@ -142,9 +190,12 @@ class KnnVC(VCBackend):
             for name in self.candidates + self.long_candidates:  # before any audio is analysed
                 Candidate.parse(name)
 
+    workers: int | None = None  # threads for the independent work; None: `_parallel`'s default
+
     def convert(self, speech: SpeechSegments, reference: Speech, cache_dir: Path,
                 progress: StageProgress) -> SpeechSegments:
         self.ensure_dependencies()
+        wf.pyworld()  # loaded once, here, not by two threads at once
         self.metrics = {}  # this call's figures only (one backend converts speaker after speaker)
         config = self.config
         reference = Speech(reference.samples[: int(config.max_reference_s *
@@ -156,8 +207,23 @@ class KnnVC(VCBackend):
         # next half second of the same word (which frame selection would simply copy)
         chunk_s = max(config.chunk_s, reference.duration_s / config.chunks)
         split = _gate.split_alternate(reference, chunk_s)
-        halves = [wf.analyze_reference(half, config.mcep_dims)
-                  for half in (split.fit, split.held_out) if half.samples.size]
+        workers = self.workers if self.workers is not None else _parallel.default_workers()
+        with _parallel.Workers(workers) as pool:
+            return self._convert(speech, clips, split, pool, progress)
+
+    def _convert(self, speech: SpeechSegments, clips: list[SegmentSpeech],
+                 split: _gate.ReferenceSplit, pool: _parallel.Workers,
+                 progress: StageProgress) -> SpeechSegments:
+        config = self.config
+        parts = [half for half in (split.fit, split.held_out) if half.samples.size]
+        # the dub's sample is analysed (and its gate clips' aperiodicity measured) alongside the
+        # speaker's halves, before knowing whether there is enough speaker speech to use it
+        dub = _DubSample.start(clips if len(parts) == 2 else [], config, pool)
+        # each half in `wf.REFERENCE_CHUNK_S` chunks: a long reference keeps every worker busy
+        halves_analysed = [[pool.submit(wf.analyze_reference_chunk, chunk, config.mcep_dims,
+                                        frames) for chunk, frames in wf.reference_chunks(half)]
+                           for half in parts]
+        halves = [wf.join_reference([f.result() for f in chunks]) for chunks in halves_analysed]
         speaker_s = min((wf.voice_stats([h]).voiced_s for h in halves), default=0.0)
         if not clips or len(halves) < 2 or speaker_s < MIN_SPEAKER_SPEECH_S:
             reason = ("no dub speech to convert" if not clips else
@@ -165,52 +231,66 @@ class KnnVC(VCBackend):
                       f"({speaker_s:.2f} s voiced per half)")
             return self._pass_through(speech, reason)
         # statistics need no aperiodicity (D4C): it is measured only for what is synthesised
-        sample = wf.sample_features(clips, config.mcep_dims, aperiodicity=False)
-        gate_ap: dict[int, np.ndarray] = {}  # clip id -> aperiodicity rows the gate measured
+        sample = {i: f.result() for i, f in dub.features.items()}
         # measured once, if a candidate needs it: by the gate, again for the refit
         fit_aperiodicity = cache(partial(self._band_aperiodicity, split.fit, halves[0]))
-        choice = self._choose(clips, sample, halves, split.held_out, progress, gate_ap,
-                              fit_aperiodicity)
+        choice = self._choose(dub, sample, halves, split.held_out, progress, fit_aperiodicity,
+                              pool)
         if choice.choice == _gate.NONE:
             self.metrics = choice.to_metrics()
             return self._pass_through(speech, "no candidate conversion is more like the speaker "
                                       "on held-out speech than the unconverted dub")
         candidate = Candidate.parse(choice.choice)
-        band_ap = None
-        if candidate.aperiodicity:  # both halves' samples, as the statistics
-            measured = [m for m in (fit_aperiodicity(),
-                                    self._band_aperiodicity(split.held_out, halves[1]))
+        held_out_aperiodicity = (pool.submit(self._band_aperiodicity, split.held_out, halves[1])
+                                 if candidate.aperiodicity else None)
+        # refitted on all the audio; the sample's clips warped once, for the statistics and
+        # for their own conversion
+        model, warped_sample = SpeakerModel.fit_warped(
+            list(sample.values()), halves, config.f0_outlier_octaves, config.formant_warp_power,
+            pool=pool)
+        warped = dict(zip(sample, warped_sample, strict=True))
+        del sample, warped_sample
+        if held_out_aperiodicity is not None:  # both halves' samples, as the statistics
+            measured = [m for m in (fit_aperiodicity(), held_out_aperiodicity.result())
                         if m is not None]
             if measured:
-                band_ap = np.mean(measured, axis=0)
+                model = replace(model, band_aperiodicity=np.mean(measured, axis=0))
             else:  # an unchecked (gate off) choice, no voiced speaker frame in the samples
                 candidate = replace(candidate, aperiodicity=0.0)
         dropped = candidate != Candidate.parse(choice.choice)
-        model = SpeakerModel.fit(list(sample.values()), halves, config.f0_outlier_octaves,
-                                 config.formant_warp_power, band_ap)  # refitted on all the audio
         log.info("vc knn: %s (held-out similarity %.3f -> %.3f)", candidate.name,
                  choice.similarity_before, choice.similarity_after)
         if dropped:
             log.warning("vc knn: %s without its aperiodicity part: no voiced speaker frame to "
                         "measure the speaker's aperiodicity on", choice.choice)
         voiced = {s.id for s in clips}
+
+        def convert_segment(segment: SegmentSpeech) -> tuple[Speech, int, int]:
+            """The converted clip, its voiced frames and those synthesised as noise only."""
+            if segment.id not in voiced:  # silence: only the common sample rate
+                return resample(segment.speech, wf.RATE), 0, 0
+            features = warped.pop(segment.id, None) or wf.warp_features(
+                wf.analyze(segment.speech, config.mcep_dims, aperiodicity=False),
+                model.formant_warp)
+            # the gate's clips already carry the aperiodicity it measured (warping keeps it)
+            features = wf.with_aperiodicity(features, segment.speech,
+                                            known=features.ap if features.ap.size else None)
+            ap = converted_aperiodicity(features, model, candidate)
+            wave = convert_features(features, model, candidate, config.k,
+                                    segment.speech.samples, aperiodicity=ap)
+            return (Speech(wave, wf.RATE), int(features.voiced.sum()),
+                    wf.noise_only_frames(ap, features.voiced))
+
+        # the longest clips first, so the workers end together; the results in the dub's order
+        order = sorted(range(len(speech.segments)),
+                       key=lambda i: -speech.segments[i].speech.duration_s)
+        converting = {i: pool.submit(convert_segment, speech.segments[i]) for i in order}
         voiced_frames = noise_only = 0
         out = []
         for index, segment in enumerate(speech.segments):
-            if segment.id in voiced:
-                features = sample.pop(segment.id, None) or wf.analyze(
-                    segment.speech, config.mcep_dims, aperiodicity=False)
-                features = wf.with_aperiodicity(features, segment.speech,
-                                                known=gate_ap.pop(segment.id, None))
-                features = wf.warp_features(features, model.formant_warp)
-                ap = converted_aperiodicity(features, model, candidate)
-                voiced_frames += int(features.voiced.sum())
-                noise_only += wf.noise_only_frames(ap, features.voiced)
-                wave = convert_features(features, model, candidate, config.k,
-                                        segment.speech.samples, aperiodicity=ap)
-                converted = Speech(wave, wf.RATE)
-            else:  # silence: only the common sample rate
-                converted = resample(segment.speech, wf.RATE)
+            converted, frames, noise = converting.pop(index).result()
+            voiced_frames += frames
+            noise_only += noise
             out.append(SegmentSpeech(segment.id, segment.text, converted, segment.phonemes))
             progress(0.5 + 0.5 * (index + 1) / len(speech.segments), f"segment {index + 1}")
         self.metrics = {**choice.to_metrics(), "applied": candidate.name,
@@ -221,13 +301,13 @@ class KnnVC(VCBackend):
             sum(wf.voice_stats([h]).speech_s for h in halves), 2)}
         return SpeechSegments(tuple(out), backend=self.name, voice=f"{speech.voice}->speaker")
 
-    def _choose(self, clips: list[SegmentSpeech], sample: dict[int, wf.WorldFeatures],
+    def _choose(self, dub: _DubSample, sample: dict[int, wf.WorldFeatures],
                 halves: list[wf.WorldFeatures], held_out: Speech, progress: StageProgress,
-                gate_ap: dict[int, np.ndarray],
-                fit_aperiodicity: Callable[[], np.ndarray | None]) -> _gate.GateResult:
+                fit_aperiodicity: Callable[[], np.ndarray | None],
+                pool: _parallel.Workers) -> _gate.GateResult:
         """Candidates fitted on the first half of the speaker's audio, judged on the other, on
-        the first clips of the dub up to `gate_sample_s` (their aperiodicity left in `gate_ap`:
-        the conversion reuses it)."""
+        the first clips of the dub up to `gate_sample_s` (`dub.judged`, already analysed with
+        their aperiodicity, which the conversion reuses)."""
         config = self.config
         if not config.gate:
             return _gate.GateResult(config.candidates[0], float("nan"), float("nan"))
@@ -235,44 +315,44 @@ class KnnVC(VCBackend):
         names = [n for n in config.candidates + (
             config.long_candidates if pool_s >= config.long_min_speech_s else ())
             if Candidate.parse(n).method != "knn" or pool_s >= config.knn_min_speech_s]
-        band_ap = None
-        if any(Candidate.parse(n).aperiodicity for n in names):
-            band_ap = fit_aperiodicity()
+        measuring = (pool.submit(fit_aperiodicity)
+                     if any(Candidate.parse(n).aperiodicity for n in names) else None)
+        model, warped_sample = SpeakerModel.fit_warped(
+            list(sample.values()), halves[:1], config.f0_outlier_octaves,
+            config.formant_warp_power, pool=pool)
+        if measuring is not None:
+            band_ap = measuring.result()
             if band_ap is None:  # no voiced speaker frames in the sample: nothing to move to
                 names = [n for n in names if not Candidate.parse(n).aperiodicity]
-        model = SpeakerModel.fit(list(sample.values()), halves[:1], config.f0_outlier_octaves,
-                                 config.formant_warp_power, band_ap)
-        judged: list[SegmentSpeech] = []
-        warped: dict[int, wf.WorldFeatures] = {}  # the judged clips, aperiodicity added
-        total = 0.0
-        for clip in clips:
-            if clip.id in sample and total < config.gate_sample_s:
-                # whole clips: judged on a few seconds cut mid-clip, the choice flipped on a
-                # long-input bench case (s1 x25) and its similarity fell by 0.02
-                features = wf.with_aperiodicity(sample[clip.id], clip.speech)
-                gate_ap[clip.id] = features.ap
-                warped[clip.id] = wf.warp_features(features, model.formant_warp)
-                judged.append(clip)
-                total += clip.speech.duration_s
-        envelopes: dict[tuple[int, str, float], np.ndarray] = {}  # shared by the variants
-
-        def joined(candidate: Candidate) -> Speech:
-            waves = []
-            for c in judged:
-                key = (c.id, *candidate.envelope)
-                if key not in envelopes:
-                    envelopes[key] = converted_envelope(warped[c.id], model, candidate, config.k)
-                waves.append(convert_features(warped[c.id], model, candidate, config.k,
-                                              c.speech.samples, envelopes[key]))
-            return Speech(np.concatenate(waves), wf.RATE)
-
+            else:
+                model = replace(model, band_aperiodicity=band_ap)
+        warped = dict(zip(sample, warped_sample, strict=True))
         progress(0.2, "checking candidate conversions on held-out speech")
+        # candidates sharing an envelope mapping share its computation: one job per clip and
+        # envelope, the longest first (seconds to synthesise), so the workers end together
+        groups: dict[tuple[str, float], list[Candidate]] = {}
+        for name in names:
+            candidate = Candidate.parse(name)
+            groups.setdefault(candidate.envelope, []).append(candidate)
+        jobs = sorted(((c, g) for c in dub.judged for g in groups.values()),
+                      key=lambda job: -job[0].speech.duration_s * len(job[1]))
+
+        def synthesize(job: tuple[SegmentSpeech, list[Candidate]]) -> list[np.ndarray]:
+            clip, group = job
+            features = warped[clip.id]
+            envelope = converted_envelope(features, model, group[0], config.k)
+            return [convert_features(features, model, c, config.k, clip.speech.samples, envelope)
+                    for c in group]
+        waves = {(clip.id, c.name): wave for (clip, group), made in
+                 zip(jobs, pool.map(synthesize, jobs), strict=True)
+                 for c, wave in zip(group, made, strict=True)}
+        candidates = {name: Speech(np.concatenate(
+            [waves[c.id, Candidate.parse(name).name] for c in dub.judged]), wf.RATE)
+            for name in names}
         unconverted = Speech(np.concatenate([resample(c.speech, wf.RATE).samples
-                                             for c in judged]), wf.RATE)
-        candidates: dict[str, Callable[[], Speech]] = {
-            name: partial(joined, Candidate.parse(name)) for name in names}
+                                             for c in dub.judged]), wf.RATE)
         gain = _gate.required_gain(held_out.duration_s, config.min_gain, config.noise_gain)
-        return _gate.choose(candidates, unconverted, held_out, gain)
+        return _gate.choose(candidates, unconverted, held_out, gain, threads=pool.workers)
 
     def _band_aperiodicity(self, half: Speech, features: wf.WorldFeatures) -> np.ndarray | None:
         return wf.band_aperiodicity(half, features, self.config.aperiodicity_sample_s)

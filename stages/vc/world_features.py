@@ -7,9 +7,12 @@ spectral envelope and aperiodicity; the envelope is also coded to a low-order me
 
 from __future__ import annotations
 
+import functools
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -24,17 +27,53 @@ F0_FLOOR_HZ, F0_CEIL_HZ = 60.0, 500.0
 _SILENCE_DB = -40.0  # frames this far below the loudest frame count as silence
 
 
+@functools.cache
 def pyworld() -> ModuleType:
-    """Imports pyworld (it imports the deprecated pkg_resources: needs setuptools<81)."""
+    """pyworld's compiled module. Its package `__init__` imports the deprecated pkg_resources
+    only to read its own version: 0.23 s of every run's VC stage, so the extension is loaded
+    directly when it can be found (the package import, which needs setuptools<81, otherwise).
+    Its analysis and synthesis calls release the GIL and keep no state between calls (WORLD's
+    random numbers are per call since pyworld 0.3.5): `_parallel` runs them in threads."""
+    module = sys.modules.get("pyworld.pyworld") or _pyworld_extension()
+    if module is not None:
+        return module
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import pyworld as module
+            import pyworld as package
     except ImportError as exc:
         raise MissingDependencyError(
             f"voice conversion needs pyworld ({exc}): pip install pyworld 'setuptools<81'"
         ) from exc
-    return module
+    return package
+
+
+def _pyworld_extension() -> ModuleType | None:
+    """pyworld/pyworld.*.so loaded as `pyworld.pyworld` without running the package's
+    `__init__` (a later `import pyworld` finds and reuses it); None if it is not there."""
+    import importlib.machinery
+    import importlib.util
+
+    try:
+        package = importlib.util.find_spec("pyworld")
+    except (ImportError, ValueError):
+        return None
+    for folder in (package.submodule_search_locations or []) if package else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(folder) / f"pyworld{suffix}"
+            if not path.is_file():
+                continue
+            spec = importlib.util.spec_from_file_location("pyworld.pyworld", path)
+            if spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except ImportError:
+                return None
+            sys.modules["pyworld.pyworld"] = module
+            return module
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,8 +124,9 @@ def with_aperiodicity(features: WorldFeatures, speech: Speech, frames: int | Non
                       known: np.ndarray | None = None) -> WorldFeatures:
     """The first `frames` frames (all: None) of `features`, analysed from `speech` without
     aperiodicity, with D4C's aperiodicity added; `known`: rows already measured for the start.
-    D4C works frame by frame, so only the frames that will be synthesised are measured (rows
-    measured in pieces differ from one pass by ~1e-4 on average)."""
+    D4C works frame by frame, so only the frames that will be synthesised are measured (but
+    rows measured in pieces differ from one pass, by ~1e-4 on average: D4C's result for a
+    frame depends a little on how many frames one call measures)."""
     frames = features.f0.size if frames is None else min(frames, features.f0.size)
     if known is not None and known.shape[0] > features.f0.size:
         raise ValueError(f"{known.shape[0]} known aperiodicity rows for a clip of "
@@ -110,21 +150,40 @@ def analyze_reference(speech: Speech, mcep_dims: int,
                       chunk_s: float = REFERENCE_CHUNK_S) -> WorldFeatures:
     """A speaker's reference voice: F0, mel-cepstrum and, in place of the envelope, each frame's
     energy (`sp` is (T, 1): all `speech_frames` needs). Analysed `chunk_s` at a time, so memory
-    stays flat in the reference's length: the whole envelope of 300 s is 600 MB of float64."""
+    stays flat in the reference's length: the whole envelope of 300 s is 600 MB of float64.
+    The chunks are independent (`_parallel` analyses them side by side)."""
+    return join_reference([analyze_reference_chunk(chunk, mcep_dims, frames)
+                           for chunk, frames in reference_chunks(speech, chunk_s)])
+
+
+def reference_chunks(speech: Speech, chunk_s: float = REFERENCE_CHUNK_S
+                     ) -> list[tuple[Speech, int | None]]:
+    """`speech` at RATE cut into `chunk_s` pieces on frame boundaries, each with the number of
+    its frames to keep (None: all, for the last)."""
     samples = resample(speech, RATE).samples
     hop = int(RATE * FRAME_PERIOD_MS / 1000)
-    step = max(int(chunk_s * RATE) // hop, 1) * hop  # chunks on frame boundaries
-    f0s, energies, mceps = [], [], []
-    for start in range(0, max(samples.size, 1), step):
-        part = analyze(Speech(samples[start:start + step], RATE), mcep_dims, aperiodicity=False)
-        frames = min(step // hop, part.f0.size) if start + step < samples.size else part.f0.size
-        f0s.append(part.f0[:frames])
-        energies.append(part.sp[:frames].sum(axis=1, keepdims=True))
-        mceps.append(part.mcep[:frames])
-    f0 = np.concatenate(f0s)
-    return WorldFeatures(f0, np.concatenate(energies), np.zeros((f0.size, 0)),
-                         np.concatenate(mceps), pyworld().get_cheaptrick_fft_size(RATE),
-                         samples.size)
+    step = max(int(chunk_s * RATE) // hop, 1) * hop
+    return [(Speech(samples[start:start + step], RATE),
+             step // hop if start + step < samples.size else None)
+            for start in range(0, max(samples.size, 1), step)]
+
+
+def analyze_reference_chunk(chunk: Speech, mcep_dims: int, frames: int | None) -> WorldFeatures:
+    """One of `reference_chunks`, analysed: its first `frames` frames (None: all)."""
+    part = analyze(chunk, mcep_dims, aperiodicity=False)
+    frames = part.f0.size if frames is None else min(frames, part.f0.size)
+    return WorldFeatures(part.f0[:frames], part.sp[:frames].sum(axis=1, keepdims=True),
+                         np.zeros((frames, 0)), part.mcep[:frames], part.fft_size,
+                         chunk.samples.size)
+
+
+def join_reference(parts: list[WorldFeatures]) -> WorldFeatures:
+    """The analysed chunks of one reference, end to end."""
+    f0 = np.concatenate([p.f0 for p in parts])
+    return WorldFeatures(f0, np.concatenate([p.sp for p in parts]), np.zeros((f0.size, 0)),
+                         np.concatenate([p.mcep for p in parts]),
+                         pyworld().get_cheaptrick_fft_size(RATE),
+                         sum(p.n_samples for p in parts))
 
 
 def synthesize(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, n_samples: int) -> np.ndarray:
@@ -224,15 +283,22 @@ def sample_features(segments: Sequence[SegmentSpeech], mcep_dims: int,
     conversion, so memory does not grow with the dub's length (a 513-bin envelope and
     aperiodicity every 5 ms would take gigabytes for a long video).
     """
+    return {s.id: analyze(s.speech, mcep_dims, aperiodicity)
+            for s in sample_segments(segments, max_s)}
+
+
+def sample_segments(segments: Sequence[SegmentSpeech],
+                    max_s: float | None = None) -> list[SegmentSpeech]:
+    """The first segments, up to `max_s` (STATISTICS_SAMPLE_S) seconds: `sample_features`'."""
     max_s = STATISTICS_SAMPLE_S if max_s is None else max_s
-    features: dict[int, WorldFeatures] = {}
+    chosen: list[SegmentSpeech] = []
     total_s = 0.0
     for segment in segments:
         if total_s >= max_s:
             break
-        features[segment.id] = analyze(segment.speech, mcep_dims, aperiodicity)
+        chosen.append(segment)
         total_s += segment.speech.duration_s
-    return features
+    return chosen
 
 
 def voice_stats(clips: list[WorldFeatures], f0_outlier_octaves: float = 0.0) -> VoiceStats:
