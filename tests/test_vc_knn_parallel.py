@@ -166,3 +166,48 @@ def test_pyworld_loads_without_pkg_resources() -> None:
                           capture_output=True, text=True, timeout=120,
                           env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
+
+
+def test_one_worker_runs_a_piece_only_when_its_result_is_asked_for() -> None:
+    """With one worker nothing runs ahead: a piece never asked for never runs, and a Ctrl-C in
+    one piece is not held back while the pieces submitted after it run."""
+    ran: list[int] = []
+
+    def piece(x: int) -> int:
+        ran.append(x)
+        if x == 1:
+            raise KeyboardInterrupt
+        return x
+    with _parallel.Workers(1) as pool:
+        futures = [pool.submit(piece, x) for x in range(4)]
+        assert ran == []
+        assert futures[0].result() == 0
+        with pytest.raises(KeyboardInterrupt):
+            futures[1].result()
+        assert ran == [0, 1]
+        with pytest.raises(KeyboardInterrupt):  # asked again: the same outcome, not a rerun
+            futures[1].result()
+    assert ran == [0, 1]
+
+
+def test_one_worker_analyses_no_dub_clip_before_a_pass_through(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too little speaker speech: on one worker (a batch worker's share) the dub's sample is
+    not analysed for nothing, as before there were threads."""
+    from stages.vc import world_features as wf
+
+    dub = espeak_dub("नीला रंग", "लाल रंग")
+    t = np.arange(16_000 * 6) / 16_000  # four 0.14 s tones: ~0.14 s voiced per half
+    reference = Speech((0.3 * np.sin(2 * np.pi * 140 * t) * (t % 1.5 < 0.14)).astype(np.float32),
+                       16_000)
+    analysed: list[int] = []
+    real = wf.analyze
+
+    def analyze(speech: Speech, *args: object, **kwargs: object) -> wf.WorldFeatures:
+        analysed.append(speech.samples.size)
+        return real(speech, *args, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(wf, "analyze", analyze)
+    out, metrics = _convert(dub, reference, 1, tmp_path)
+    assert out is dub and "too little speaker speech" in str(metrics["note"])
+    assert analysed, "the speaker's halves are analysed"
+    assert not {s.speech.samples.size for s in dub.segments} & set(analysed), analysed

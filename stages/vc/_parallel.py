@@ -34,7 +34,9 @@ def default_workers() -> int:
 
 class Workers:
     """A thread pool for one conversion (`with Workers(n) as pool:`); with one worker each
-    piece runs at once in the caller's thread, as before there were threads."""
+    piece runs in the caller's thread when its result is asked for, as before there were
+    threads (a piece never asked for, such as the dub's analysis before a pass-through, never
+    runs; a Ctrl-C stops at once)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
@@ -60,13 +62,27 @@ class Workers:
     def submit(self, function: Callable[..., R], *args: Any) -> Future[R]:
         if self._executor is not None:
             return self._executor.submit(function, *args)
-        future: Future[R] = Future()
-        try:
-            future.set_result(function(*args))
-        except BaseException as exc:  # raised again by .result(), as a thread's would be
-            future.set_exception(exc)
-        return future
+        return _Deferred(function, args)
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """`function` of each item, in the items' order."""
         return [f.result() for f in [self.submit(function, item) for item in items]]
+
+
+class _Deferred(Future[R]):
+    """One worker's piece: run by the first `result()`, in the caller's thread."""
+
+    def __init__(self, function: Callable[..., R], args: tuple[Any, ...]) -> None:
+        super().__init__()
+        self._call: tuple[Callable[..., R], tuple[Any, ...]] | None = (function, args)
+
+    def result(self, timeout: float | None = None) -> R:
+        if self._call is not None:
+            function, args = self._call
+            self._call = None
+            try:
+                self.set_result(function(*args))
+            except BaseException as exc:  # kept for a later result(), as a thread's would be
+                self.set_exception(exc)
+                raise
+        return super().result(timeout)
