@@ -166,14 +166,14 @@ class Encoder:
         """(B, T, N_MELS) -> (B, E) unit-norm embeddings. `threads` > 1: the batch split into
         that many parts run side by side (numpy's products and tanh release the GIL); a row's
         result then differs from one pass's by float32 rounding (~1e-7)."""
-        from threadpoolctl import threadpool_limits
+        from f2f.blas_threads import one_blas_thread
 
         parts = max(1, min(threads, len(mels)))
         size = min(_BATCH, -(-len(mels) // parts))
         batches = [mels[i:i + size] for i in range(0, len(mels), size)]
         # one BLAS thread: the recurrent products are too small to split, and on a busy 2-core
         # machine OpenBLAS's waiting threads made 12 partials take 9 s instead of 0.2 s
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             if parts > 1:
                 from concurrent.futures import ThreadPoolExecutor
 

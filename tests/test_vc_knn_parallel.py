@@ -211,3 +211,42 @@ def test_one_worker_analyses_no_dub_clip_before_a_pass_through(
     assert out is dub and "too little speaker speech" in str(metrics["note"])
     assert analysed, "the speaker's halves are analysed"
     assert not {s.speech.samples.size for s in dub.segments} & set(analysed), analysed
+
+
+_OVERLAPPING_STAGES = """
+import threading
+import numpy  # its BLAS loaded
+from threadpoolctl import threadpool_info
+from stages.vc import _parallel
+def blas(): return sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+seen = {"before": blas()}
+first_in, second_in = threading.Event(), threading.Event()
+def first():
+    with _parallel.Workers(2):
+        first_in.set(); second_in.wait(10)
+thread = threading.Thread(target=first)
+thread.start()
+first_in.wait(10)
+with _parallel.Workers(2):
+    second_in.set(); thread.join(20)
+    seen["second, after the first ended"] = blas()
+seen["after both"] = blas()
+print(sorted(seen.items()))
+"""
+
+
+def test_overlapping_stages_in_two_threads_keep_and_then_restore_the_blas_limit() -> None:
+    """Two conversions at once in one process (the app runs requests on threads), the first to
+    start ending first: the other keeps its one BLAS thread, and once both are done the process
+    has its own thread count back (not one thread for good). In a fresh process with 2 BLAS
+    threads, the last one out on the main thread: OpenBLAS does not always take a count set
+    from another thread."""
+    import os
+
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _OVERLAPPING_STAGES], cwd=REPO,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "2",
+                               "OPENBLAS_NUM_THREADS": "2"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str([("after both", [2]), ("before", [2]),
+                                       ("second, after the first ended", [1])])

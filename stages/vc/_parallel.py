@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, TypeVar
 
+from f2f.blas_threads import one_blas_thread
 from f2f.stage import machine_cpus
 
 T = TypeVar("T")
@@ -45,9 +46,7 @@ class Workers:
 
     def __enter__(self) -> Workers:
         if self.workers > 1:
-            from threadpoolctl import threadpool_limits
-
-            self._stack.enter_context(threadpool_limits(1, user_api="blas"))
+            self._stack.enter_context(one_blas_thread())
             self._executor = self._stack.enter_context(
                 ThreadPoolExecutor(self.workers, thread_name_prefix="vc"))
         return self
