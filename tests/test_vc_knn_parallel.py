@@ -250,3 +250,23 @@ def test_overlapping_stages_in_two_threads_keep_and_then_restore_the_blas_limit(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str([("after both", [2]), ("before", [2]),
                                        ("second, after the first ended", [1])])
+
+
+def test_leaving_early_never_starts_the_waiting_pieces_and_leaves_no_thread() -> None:
+    """A pass-through or an error leaves the pool with pieces still queued: they never start,
+    the ones running are waited for, and no worker thread outlives the conversion."""
+    import threading
+
+    ran: list[int] = []
+
+    def piece(x: int) -> int:
+        time.sleep(0.05)
+        ran.append(x)
+        return x
+    with pytest.raises(RuntimeError):
+        with _parallel.Workers(2) as pool:
+            for x in range(20):
+                pool.submit(piece, x)
+            raise RuntimeError("the conversion failed")
+    assert len(ran) <= 2, ran  # at most the two that had started
+    assert not [t for t in threading.enumerate() if t.name.startswith("vc")]
