@@ -48,9 +48,13 @@ def _renders(frames, marks, boxes, whole_region: bool, monkeypatch) -> list:
 
     fades: list[float] = []
     real_fade = _mouth_render.morph_fade
+
+    def counted_fade(new: np.ndarray, old: np.ndarray, t: float) -> np.ndarray:
+        fades.append(t)
+        return real_fade(new, old, t)
+
     with monkeypatch.context() as patch:
-        patch.setattr(_mouth_render, "morph_fade",
-                      lambda new, old, t: fades.append(t) or real_fade(new, old, t))
+        patch.setattr(_mouth_render, "morph_fade", counted_fade)
         if whole_region:
             patch.setattr(_mouth_render, "mask_window",
                           lambda mask, lips: (0, 0, mask.shape[1], mask.shape[0]))
@@ -77,7 +81,8 @@ def test_the_windowed_render_is_the_whole_region_render_outside_fades(grid_clip,
         frames = [np.ascontiguousarray(f[:rows]) for f in read_frames(grid_clip)[:16]]
         tracker, predictor = FaceTracker(FaceDetector("auto"), detect_every=1), LandmarkPredictor()
         boxes = [tracker.update(f) for f in frames]
-        marks = [predictor.predict(f, b) for f, b in zip(frames, boxes, strict=True)]
+        assert all(b is not None for b in boxes)
+        marks = [predictor.predict(f, b) for f, b in zip(frames, boxes, strict=True) if b]
         windowed = _renders(frames, marks, boxes, False, monkeypatch)
         whole = _renders(frames, marks, boxes, True, monkeypatch)
         compared = 0
