@@ -4,6 +4,7 @@ OpenCV's Haar cascade."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -66,7 +67,10 @@ def load_dlib_detector(dlib: Any) -> Any:
         partial.replace(path)  # readers never see half a file
     except (OSError, RuntimeError) as exc:
         log.info("face detector not saved to %s (%s); it is decoded in each process", path, exc)
-        partial.unlink(missing_ok=True)
+        # the clean-up can fail too (a read-only mount answers EROFS, a file in the path
+        # ENOTDIR, even for a name that is not there): the detector is still good
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     return detector
 
 

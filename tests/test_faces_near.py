@@ -104,3 +104,15 @@ def test_the_saved_detector_copy_is_loaded_and_detects_the_same(grid_frames, mon
     copy.write_bytes(b"not a detector")  # a damaged copy is decoded again and replaced
     assert FaceDetector("dlib").detect(frame) == decoded.detect(frame)
     assert copy.stat().st_size > 1000
+
+
+def test_a_home_where_the_copy_cannot_be_written_still_gives_a_detector(grid_frames, tmp_path,
+                                                                         monkeypatch):
+    # F2F_HOME is a file: saving fails, and so does removing the partial copy (ENOTDIR), as on
+    # a read-only mount (EROFS); the detector decoded from dlib must still come back
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    monkeypatch.setenv("F2F_HOME", str(home))
+    frame = _placed(grid_frames[0], 0)
+    assert FaceDetector("dlib").detect(frame)
+    assert home.read_text() == "not a folder"

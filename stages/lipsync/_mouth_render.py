@@ -22,6 +22,8 @@ from stages.lipsync._common import FaceFrame
 from stages.lipsync._mouth_fade import morph_fade
 from stages.lipsync._mouth_interior import (TeethExemplar, better, capture_teeth,
                                             paint_interior)
+from stages.lipsync._mouth_place import (apply, invert, lower_face_box, mask_window,
+                                         ring_box, similarity)
 from stages.lipsync._mouth_range import SpeakerRange
 from stages.lipsync._mouth_warp import folds, triangle_map, triangulate
 
@@ -35,27 +37,6 @@ _GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 
 FADE_FRAMES = 6  # a new reference blends in over this many frames
 POSE_WAIT = 8  # frames a turned head keeps the old reference, waiting for a rest-shaped frame
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
-
-
-def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """(2, 3) least-squares similarity (rotation, uniform scale, shift) taking src onto dst."""
-    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
-    s, d = src - mu_s, dst - mu_d
-    a = float((s * d).sum())
-    b = float((s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]).sum())
-    norm = float((s * s).sum()) + 1e-9
-    c, si = a / norm, b / norm
-    rot = np.array([[c, -si], [si, c]])
-    return np.concatenate([rot, (mu_d - rot @ mu_s)[:, None]], axis=1)
-
-
-def apply(affine: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return points @ affine[:, :2].T + affine[:, 2]
-
-
-def invert(affine: np.ndarray) -> np.ndarray:
-    inv = np.linalg.inv(affine[:, :2])
-    return np.concatenate([inv, (-inv @ affine[:, 2])[:, None]], axis=1)
 
 
 def pose_of(landmarks: np.ndarray) -> np.ndarray:
@@ -75,25 +56,6 @@ class Reference:
     score: float
 
 
-def lower_face_box(landmarks: np.ndarray, scale: float, width: int, height: int
-                   ) -> tuple[int, int, int, int]:
-    """Pixel box that holds the mouth, the chin at any opening, and the soft mask's edge."""
-    pts = landmarks[[*range(2, 15), *range(29, 36), *range(48, 68)]]
-    x0, y0 = pts.min(axis=0) - 0.25 * scale
-    x1, y1 = pts.max(axis=0) + [0.25 * scale, 0.45 * scale]
-    return (int(max(0, np.floor(x0))), int(max(0, np.floor(y0))),
-            int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1))))
-
-
-def ring_box(box: tuple[int, int, int, int], points: np.ndarray, margin: float
-             ) -> tuple[float, float, float, float]:
-    """The warp's border ring: the region's box, pushed out on any side where `points` come
-    closer to it than `margin` (only where the frame cut the box, in practice)."""
-    x0, y0, x1, y1 = box
-    low, high = points.min(axis=0) - margin, points.max(axis=0) + margin
-    return (min(x0, low[0]), min(y0, low[1]), max(x1, high[0]), max(y1, high[1]))
-
-
 @dataclass(frozen=True, eq=False)
 class _Geometry:
     """One reference's placement in one frame (region coordinates)."""
@@ -103,21 +65,6 @@ class _Geometry:
     dst: np.ndarray  # mesh points in the region
     src: np.ndarray  # the same points in the reference's crop
     triangles: np.ndarray
-
-
-def _window(mask: np.ndarray, lips: np.ndarray) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of the region that holds every pixel `mask` reaches and the lip points
-    the lip colour is sampled at."""
-    height, width = mask.shape
-    rows = np.flatnonzero(mask.max(axis=1) > 0)
-    cols = np.flatnonzero(mask.max(axis=0) > 0)
-    if rows.size == 0:
-        return 0, 0, width, height
-    low = np.clip(lips.min(axis=0).astype(int), 0, None)
-    high = lips.max(axis=0).astype(int) + 1
-    return (int(min(cols[0], low[0])), int(min(rows[0], low[1])),
-            int(min(max(cols[-1] + 1, high[0]), width)),
-            int(min(max(rows[-1] + 1, high[1]), height)))
 
 
 @dataclass(frozen=True)
@@ -372,7 +319,7 @@ class MouthReplacer:
                 fade = (self._geometry(old, landmarks, face, item.index, box), old, t)
         # only where the mask reaches is anything shown: the rest of the region is not rendered
         # (nor searched by the fade's flow)
-        window = _window(mask, local_target[48:60])
+        window = mask_window(mask, local_target[48:60])
         wx0, wy0, wx1, wy1 = window
         warped, covered = self._warp(ref, geometry, window)
         if fade is not None:
