@@ -34,6 +34,10 @@ POSE_LIMIT = 0.12  # face units of nose displacement: beyond it the reference is
 MAX_AGE = 100  # frames: a closed-enough newer frame replaces an older reference
 CLOSED_ENOUGH = 0.03  # inner gap (face units) below which a frame counts as closed
 _GAP_ROWS = ((13, 19), (14, 18), (15, 17))  # inner upper/lower pairs in the 20 mouth points
+# a triangle turned over by less than this (doubled area, in inter-ocular distances squared:
+# 17 px² on the demo's face) is a sliver at a mouth corner, not a fold anyone sees; easing the
+# whole mouth back open for it (folds_eased) left closed targets parted with teeth showing
+SLIVER_FOLD = 0.001
 FADE_FRAMES = 6  # a new reference blends in over this many frames
 POSE_WAIT = 8  # frames a turned head keeps the old reference, waiting for a rest-shaped frame
 _OPEN_ROWS = [WARPED.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59, *range(4, 13))]
@@ -72,6 +76,12 @@ class RenderSettings:
     interior: bool = True
     feather: float = 0.07  # mask blur sigma, inter-ocular distances
     colour_match: bool = True
+
+
+def sliver_fold(scale: float) -> float:
+    """`folds`' tolerance in square pixels for a face of `scale` pixels per inter-ocular
+    distance (at least half a pixel: rounding)."""
+    return max(0.5, SLIVER_FOLD * scale * scale)
 
 
 class MouthReplacer:
@@ -249,7 +259,7 @@ class MouthReplacer:
         dst = np.concatenate([target[WARPED], ring]) - origin
         src = np.concatenate([ref.landmarks[WARPED], apply(invert(to_frame), ring)]) - ref.origin
         triangles = self._triangles.get(ref.index)
-        if triangles is None or folds(dst, src, triangles):
+        if triangles is None or folds(dst, src, triangles, sliver_fold(face.scale)):
             triangles, target = self._mesh(triangles, dst, src, target, aligned, face, origin)
             dst[:len(WARPED)] = target[WARPED] - origin
             current = self.reference.index if self.reference is not None else None
@@ -288,7 +298,8 @@ class MouthReplacer:
             meshes = (m() for m in (lambda: cached, lambda: triangulate(template),
                                     lambda: triangulate(points)))
             for triangles in meshes:
-                if triangles is not None and not folds(points, src, triangles):
+                if triangles is not None and not folds(points, src, triangles,
+                                                       sliver_fold(face.scale)):
                     if part < 1.0:
                         self.folds_eased += 1
                     return triangles, trial

@@ -43,11 +43,13 @@ def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
 
 
-def folds(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> bool:
+def folds(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray,
+          sliver: float = 0.5) -> bool:
     """Whether the mesh turns over anywhere: a triangle whose orientation differs from the
-    triangulation's (positive) one in the target or the source. Collapsed ones are fine."""
-    return bool((signed_areas(dst, triangles) < -0.5).any()
-                or (signed_areas(src, triangles) < -0.5).any())
+    triangulation's (positive) one in the target or the source, by more than `sliver` square
+    pixels of (doubled) area. Collapsed ones are fine."""
+    return bool((signed_areas(dst, triangles) < -sliver).any()
+                or (signed_areas(src, triangles) < -sliver).any())
 
 
 def triangle_map(shape: tuple[int, int], dst: np.ndarray, src: np.ndarray,
@@ -67,10 +69,14 @@ def triangle_map(shape: tuple[int, int], dst: np.ndarray, src: np.ndarray,
     small = len(triangles) < 256
     owner = np.zeros((height, width), np.uint8 if small else np.int32)
     # rasterise triangle ids (over the whole shape: clipped to a window, the edges' pixels
-    # come out a little differently); later triangles win on shared edges, which is harmless
+    # come out a little differently), smallest first: later triangles win on shared edges,
+    # and a sliver (a collapsed cavity triangle of closed lips) must not, as its affine
+    # scatters the line of pixels it would own over the whole opening it collapsed (bright
+    # and dark specks between closed lips), or to the crop's corner where it is degenerate
     fixed = np.round(dst * 16).astype(np.int32)
-    for t, corners in enumerate(fixed[triangles]):
-        cv2.fillConvexPoly(owner, corners, t + 1, lineType=cv2.LINE_8, shift=4)
+    for t in np.argsort(np.abs(signed_areas(dst, triangles)), kind="stable"):
+        cv2.fillConvexPoly(owner, fixed[triangles[t]], int(t) + 1, lineType=cv2.LINE_8,
+                           shift=4)
     owner = owner[wy0:wy1, wx0:wx1]
     affines = np.zeros((6, 256 if small else len(triangles) + 1), np.float32)
     affines[:, 0] = (1, 0, 0, 0, 1, 0)  # uncovered pixels map to themselves

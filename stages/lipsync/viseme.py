@@ -40,10 +40,11 @@ DRIVERS = ("auto", "audio", "phonemes", "loudness")
 @register
 class VisemeLipSync(LipSyncBackend):
     name = "viseme"
-    version = "8"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
+    version = "9"  # 3: mouth replacement from a closed reference; 4: reference fades morph;
     # 5: the warp ring goes round points beyond a frame-cut region; 6: folding targets eased;
     # 7: fade flow on half-size grey; 8: the warp and the fade's flow only where the mask
-    # reaches (renders within 79 dB of 7 outside fades)
+    # reaches (renders identical to 7 outside fades); 9: collapsed slivers never own the
+    # lips' meeting line (no specks between closed lips), corner slivers are not folds
     quality_note = ("landmark mouth replacement driven by a small learned audio -> mouth model "
                     "(GRID) and the TTS phonemes; no learned mouth texture: use --lipsync "
                     "wav2lip for a generative model")
