@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_viseme_cpu import children_cpu_s, git_commit
+from _ab import REPO, add_arguments, children_cpu_s, git_commit, load_results, save_results
+from _ab import checkouts as ab_checkouts
 
-REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "obama_weekly_address_10s.mp4"
 
 
@@ -63,30 +63,22 @@ def summary(runs: list[dict[str, Any]], duration_s: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--label", required=True, help="name of this measurement, e.g. after")
+    add_arguments(parser, REPO / "bench" / "results" / "demo_speed.json")
     parser.add_argument("--video", type=Path, default=DEMO)
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--out", type=Path,
-                        default=REPO / "bench" / "results" / "demo_speed.json")
-    parser.add_argument("--baseline", type=Path, default=None,
-                        help="another f2f checkout whose runs alternate with this one's")
-    parser.add_argument("--baseline-label", default="before")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from f2f.media import probe
 
     info = probe(args.video)
     duration_s = info.frame_count / info.fps
-    checkouts = {args.label: REPO}
-    if args.baseline is not None:
-        checkouts = {args.baseline_label: args.baseline.resolve(), **checkouts}
+    checkouts = ab_checkouts(args)
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in checkouts}
     for _ in range(args.runs):
         for label, checkout in checkouts.items():
             with tempfile.TemporaryDirectory(prefix="f2f-demo-speed-") as tmp:
                 runs[label].append(one_run(checkout, args.video.resolve(), args.sets, Path(tmp)))
-    results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    results = load_results(args.out)
     for label, checkout in checkouts.items():
         results[label] = {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -101,10 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             **summary(runs[label], duration_s),
             "runs": runs[label],
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial")
-    partial.write_text(json.dumps(results, indent=2) + "\n")
-    partial.replace(args.out)
+    save_results(args.out, results)
     print(json.dumps({label: {k: v for k, v in results[label].items()
                               if k.endswith(("_median", "_best"))} for label in checkouts}))
     return 0

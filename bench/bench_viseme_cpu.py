@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,20 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def git_commit(checkout: Path) -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, check=True,
-                              capture_output=True, text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+from _ab import REPO, add_arguments, children_cpu_s, git_commit, load_results, save_results
+from _ab import checkouts as ab_checkouts
 
 
 def one_run(command: list[str], env: dict[str, str], checkout: Path, report: Path
@@ -63,21 +50,13 @@ def one_run(command: list[str], env: dict[str, str], checkout: Path, report: Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--label", required=True, help="name of this measurement, e.g. before")
+    add_arguments(parser, REPO / "bench" / "results" / "viseme_cpu_demo.json")
     parser.add_argument("--video", type=Path,
                         default=REPO / "examples" / "obama_weekly_address_10s.mp4")
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="f2f cache to reuse (default: a temporary one, filled first)")
-    parser.add_argument("--out", type=Path,
-                        default=REPO / "bench" / "results" / "viseme_cpu_demo.json")
-    parser.add_argument("--baseline", type=Path, default=None,
-                        help="another f2f checkout whose runs alternate with this one's")
-    parser.add_argument("--baseline-label", default="before")
     args = parser.parse_args(argv)
-    checkouts = {args.label: REPO}
-    if args.baseline is not None:
-        checkouts = {args.baseline_label: args.baseline.resolve(), **checkouts}
+    checkouts = ab_checkouts(args)
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in checkouts}
     with tempfile.TemporaryDirectory(prefix="f2f-viseme-cpu-") as tmp:
         workdir = args.workdir or Path(tmp) / "cache"
@@ -91,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 env = {**os.environ, "PYTHONPATH": str(checkout)}
                 runs[label].append(one_run([*base, "--refresh", "lipsync"], env, checkout,
                                            output.with_suffix(".report.json")))
-    results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    results = load_results(args.out)
     for label, checkout in checkouts.items():
         cpu = [r["process_cpu_s"] for r in runs[label]]
         results[label] = {
@@ -107,10 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             "frames_per_second_best": max(r["frames_per_second"] for r in runs[label]),
             "runs": runs[label],
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial")
-    partial.write_text(json.dumps(results, indent=2) + "\n")
-    partial.replace(args.out)
+    save_results(args.out, results)
     print(json.dumps({label: {k: results[label][k] for k in ("process_cpu_s_median",
                                                              "frames_per_second_best")}
                       for label in checkouts}))
