@@ -182,15 +182,3 @@ def test_auto_model_is_tiny_en_for_english_and_base_otherwise(shared_dir: Path) 
     transcript = detecting.transcribe(demo, "auto", _no_progress)
     assert transcript.language == "en" and detecting.metrics["detected_language"] == "en"
     assert "NAFTA" in transcript.text
-
-
-def test_decoder_threads_leave_a_core_to_the_parser_on_two_cpus(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from stages.asr import faster_whisper
-
-    cls = get_backend_class("asr", "faster-whisper")
-    monkeypatch.setattr(faster_whisper, "machine_cpus", lambda: 2)
-    assert cls()._cpu_threads() == 1  # MT's parser loads on the other core meanwhile
-    assert cls(cls.Config(cpu_threads=2))._cpu_threads() == 2  # asked for: kept
-    monkeypatch.setattr(faster_whisper, "machine_cpus", lambda: 8)
-    assert cls()._cpu_threads() == 0  # CTranslate2's own choice

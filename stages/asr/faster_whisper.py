@@ -19,7 +19,7 @@ import numpy as np
 from f2f.errors import ConfigError, NoSpeechError, StageError, WeightsNotFoundError
 from f2f.progress import StageProgress
 from f2f.registry import register
-from f2f.stage import ASRBackend, Availability, machine_cpus
+from f2f.stage import ASRBackend, Availability
 from f2f.weights import JoinedParts, WeightsSpec
 from stages.asr._coverage import transcript_coverage
 from stages.asr._longform import (SAMPLE_RATE, Attempt, ChunkRules, DecodeFn, RawWord, Span,
@@ -89,10 +89,7 @@ class FasterWhisperASR(ASRBackend):
         compute_type: str = "int8"  # int8 is fastest on CPU; float16 on GPU
         beam_size: int = 5
         max_chunk_s: float = 24.0  # speech is decoded in VAD chunks up to this long
-        # 0: one on a machine of 2 CPUs or fewer (MT's parser loads beside it there, and one
-        # thread took 1.68 CPU-s for the demo where two took 2.26 for 0.26 s less wall),
-        # else CTranslate2's default
-        cpu_threads: int = 0
+        cpu_threads: int = 0  # 0 = CTranslate2's default
         initial_prompt: str = ""  # vocabulary hints, e.g. names the speaker uses
         pause_split_s: float = 1.0
         max_segment_s: float = 12.0
@@ -158,16 +155,11 @@ class FasterWhisperASR(ASRBackend):
             try:
                 self._model = WhisperModel(str(model_dir), device=device,
                                            compute_type=compute_type,
-                                           cpu_threads=self._cpu_threads(),
+                                           cpu_threads=self.config.cpu_threads,
                                            local_files_only=True)
             except (RuntimeError, ValueError, OSError) as exc:
                 raise StageError(f"faster-whisper could not load {model_dir}: {exc}") from exc
         return self._model
-
-    def _cpu_threads(self) -> int:
-        if self.config.cpu_threads:
-            return int(self.config.cpu_threads)
-        return 1 if machine_cpus() <= 2 else 0
 
     def _decoder(self, language: str) -> DecodeFn:
         """One chunk -> word timings, with the decoder's own skipping and fallback off."""
